@@ -1,0 +1,38 @@
+# tabletwin: the two commands are `make demo` and `make test`.
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+UV      := $(VENV)/bin/uv
+STAMP   := $(VENV)/.installed-stamp
+PYTHON  ?= python3
+DEMO_DB := data/demo_warehouse.duckdb
+
+.PHONY: install demo test ui lock clean
+
+# Create the virtualenv and install the locked dependencies (uv, from PyPI), then the project.
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check uv
+	$(UV) pip install -q -p $(PY) -r requirements.lock
+	$(UV) pip install -q -p $(PY) --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Build the demo bank warehouse and run every table's chain for today's partition.
+demo: install
+	$(VENV)/bin/tabletwin demo-warehouse $(DEMO_DB)
+	$(VENV)/bin/tabletwin run
+
+test: install
+	$(PY) -m pytest -q
+
+# The Dagster UI on http://127.0.0.1:3000 (asset graph, checks, schedule, run history).
+ui: install
+	$(VENV)/bin/tabletwin ui
+
+# Re-pin requirements.lock after changing pyproject.toml dependencies.
+lock:
+	$(UV) pip compile pyproject.toml --extra test -p 3.11 -o requirements.lock
+
+clean:
+	rm -rf data/storage data/reports data/dagster_home

@@ -1,0 +1,116 @@
+"""The reviewable PII plan: one decision per column (entity, score, action, evidence, origin).
+
+Detection emits a plan; masking and synthesis consume it. A plan never holds raw values: evidence
+is made of hints, shares and validator names only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Action = Literal["keep", "fake", "pseudonymize", "generalize", "redact", "drop"]
+ACTIONS: tuple[str, ...] = ("keep", "fake", "pseudonymize", "generalize", "redact", "drop")
+
+#: Presidio entity names tabletwin understands. ``ID`` is tabletwin's own: a direct identifier / key.
+ENTITIES: tuple[str, ...] = (
+    "PERSON",
+    "EMAIL_ADDRESS",
+    "PHONE_NUMBER",
+    "US_SSN",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "IP_ADDRESS",
+    "LOCATION",
+    "DATE_TIME",
+    "URL",
+    "ID",
+)
+
+#: What happens to a column of each entity when neither detection nor the catalog says otherwise.
+DEFAULT_ACTIONS: dict[str, str] = {
+    "PERSON": "fake",
+    "EMAIL_ADDRESS": "fake",
+    "PHONE_NUMBER": "fake",
+    "US_SSN": "fake",
+    "CREDIT_CARD": "fake",
+    "IBAN_CODE": "fake",
+    "IP_ADDRESS": "fake",
+    "LOCATION": "fake",
+    "DATE_TIME": "generalize",
+    "URL": "fake",
+    "ID": "pseudonymize",
+}
+
+
+@dataclass(frozen=True)
+class ColumnOverride:
+    """A catalog pin for one column. ``pii=False`` marks it not personal; ``entity`` forces one."""
+
+    entity: str | None = None
+    pii: bool | None = None
+    action: str | None = None
+
+
+@dataclass(frozen=True)
+class ColumnDecision:
+    """The decision for one column.
+
+    entity: Presidio entity name, or None when the column is not personal data.
+    score: confidence in [0, 1] (1.0 for catalog overrides).
+    action: one of ACTIONS; ``keep`` for non-PII columns or an explicit opt-out.
+    origin: ``detected`` or ``override``.
+    free_text: True when PII sits inside longer text (spans are redacted, not whole cells).
+    evidence: name hint, share of sampled values matched, validator... never raw values.
+    """
+
+    column: str
+    entity: str | None
+    score: float
+    action: str
+    origin: str = "detected"
+    free_text: bool = False
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_pii(self) -> bool:
+        return self.entity is not None
+
+    @property
+    def sensitive(self) -> bool:
+        """True when raw values must never be shown (every PII column, kept or not)."""
+        return self.entity is not None
+
+
+@dataclass
+class PiiPlan:
+    table: str
+    columns: list[ColumnDecision]
+
+    def __getitem__(self, column: str) -> ColumnDecision:
+        for d in self.columns:
+            if d.column == column:
+                return d
+        raise KeyError(column)
+
+    @property
+    def pii_columns(self) -> list[str]:
+        return [d.column for d in self.columns if d.is_pii]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"table": self.table, "columns": [asdict(d) for d in self.columns]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "PiiPlan":
+        return cls(table=data["table"], columns=[ColumnDecision(**c) for c in data["columns"]])
+
+    def to_markdown(self) -> str:
+        rows = ["| column | PII | entity | score | action | origin | evidence |",
+                "| --- | --- | --- | --- | --- | --- | --- |"]
+        for d in self.columns:
+            ev = "; ".join(f"{k}={v}" for k, v in d.evidence.items())
+            rows.append(
+                f"| {d.column} | {'yes' if d.is_pii else 'no'} | {d.entity or ''} | {d.score:.2f} "
+                f"| {d.action} | {d.origin} | {ev} |"
+            )
+        return "\n".join(rows)
