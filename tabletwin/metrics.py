@@ -4,7 +4,8 @@ Accuracy follows the convention of the independent judge (mostlyai-qa): every co
 into at most 10 bins defined on the reference table (quantile bins for numbers and datetimes, the 10
 most frequent values plus "other" for categories, a separate bin for nulls); accuracy is 1 - total
 variation distance between binned distributions, averaged over columns (univariate) and over column
-pairs (bivariate); the overall figure is the mean of the two. All scores lie in [0, 1].
+pairs (bivariate) and over column triples (trivariate, a bounded random subset on wide tables); the
+overall figure is the mean of the three. All scores lie in [0, 1].
 """
 
 from __future__ import annotations
@@ -18,15 +19,17 @@ from pandas.api import types as pdt
 
 BINS = 10
 MAX_ROWS = 50_000
+MAX_TRIPLES = 400
 
 
 @dataclass(frozen=True)
 class FidelityScore:
-    """accuracy = (univariate + bivariate) / 2; each in [0, 1], 1 = identical binned distributions."""
+    """accuracy = mean(univariate, bivariate, trivariate); each in [0, 1], 1 = identical."""
 
     accuracy: float
     univariate: float
     bivariate: float
+    trivariate: float
     per_column: dict[str, float] = field(default_factory=dict)
     columns: tuple[str, ...] = ()
 
@@ -75,7 +78,7 @@ def fidelity(reference: pd.DataFrame, synthetic: pd.DataFrame, columns: list[str
     cols = [c for c in (columns if columns is not None else list(reference.columns))
             if c in synthetic.columns]
     if not cols:
-        return FidelityScore(accuracy=1.0, univariate=1.0, bivariate=1.0, columns=())
+        return FidelityScore(accuracy=1.0, univariate=1.0, bivariate=1.0, trivariate=1.0, columns=())
     rng = np.random.default_rng(seed)
     ref = reference if len(reference) <= MAX_ROWS else reference.iloc[
         np.sort(rng.choice(len(reference), MAX_ROWS, replace=False))]
@@ -94,5 +97,15 @@ def fidelity(reference: pd.DataFrame, synthetic: pd.DataFrame, columns: list[str
         pairs.append(1 - _tvd(codes_r[a] * sizes[b] + codes_r[b], codes_s[a] * sizes[b] + codes_s[b],
                               size))
     bi = float(np.mean(pairs)) if pairs else uni
-    return FidelityScore(accuracy=(uni + bi) / 2, univariate=uni, bivariate=bi, per_column=per_col,
-                         columns=tuple(cols))
+    triples = list(combinations(cols, 3))
+    if len(triples) > MAX_TRIPLES:
+        triples = [triples[i] for i in rng.choice(len(triples), MAX_TRIPLES, replace=False)]
+    tri_scores = []
+    for a, b, c in triples:
+        size = sizes[a] * sizes[b] * sizes[c]
+        tri_scores.append(1 - _tvd((codes_r[a] * sizes[b] + codes_r[b]) * sizes[c] + codes_r[c],
+                                   (codes_s[a] * sizes[b] + codes_s[b]) * sizes[c] + codes_s[c],
+                                   size))
+    tri = float(np.mean(tri_scores)) if tri_scores else bi
+    return FidelityScore(accuracy=(uni + bi + tri) / 3, univariate=uni, bivariate=bi,
+                         trivariate=tri, per_column=per_col, columns=tuple(cols))

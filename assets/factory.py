@@ -1,0 +1,24 @@
+"""The asset factory: one chain of assets and checks per catalog table, one group per table."""
+
+
+from dagster import AssetChecksDefinition, AssetsDefinition
+
+from assets import generator, pii, profile, publish, quality, source, synthetic
+from assets.common import TableContext, daily_partitions
+from tabletwin.catalog import Catalog
+
+
+def build_table_assets(tc: TableContext) -> tuple[list[AssetsDefinition], list[AssetChecksDefinition]]:
+    assets = [source.build(tc), *pii.build(tc), profile.build(tc), generator.build(tc),
+              synthetic.build(tc), *quality.build(tc), publish.build(tc)]
+    return assets, quality.build_checks(tc)
+
+
+def build_all_assets(catalog: Catalog) -> tuple[list[AssetsDefinition], list[AssetChecksDefinition]]:
+    partitions = daily_partitions(catalog)
+    assets, checks = [], []
+    for name in catalog.ordered_tables():
+        a, c = build_table_assets(TableContext(catalog, catalog.tables[name], partitions))
+        assets += a
+        checks += c
+    return assets, checks

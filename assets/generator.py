@@ -1,0 +1,26 @@
+"""Stage 5: the generator fitted on the masked table."""
+
+
+import pandas as pd
+from dagster import AssetIn, AssetsDefinition, MetadataValue, Output, asset
+
+from assets.common import TableContext
+from tabletwin.generators import Generator
+from tabletwin.pii import PiiPlan
+from tabletwin.synthesis import fit_generator, modelled_columns
+
+
+def build(tc: TableContext) -> AssetsDefinition:
+    @asset(**tc.common("fitted_generator"), kinds={"scikitlearn"},
+           ins={"masked": AssetIn(tc.key("masked_table")), "plan": AssetIn(tc.key("pii_plan"))},
+           description=f"The `{tc.table.generator.name}` generator fitted on the masked table's "
+                       "modelled columns (keys and replaced PII columns are produced fresh).")
+    def fitted_generator(context, masked: pd.DataFrame, plan: PiiPlan) -> Output[Generator]:
+        gen = fit_generator(masked, plan, tc.table, seed=tc.seed(context.partition_key))
+        return Output(gen, metadata={
+            "generator": tc.table.generator.name,
+            "params": MetadataValue.json(gen.get_params()),
+            "modelled_columns": MetadataValue.json(modelled_columns(plan, tc.table)),
+        })
+
+    return fitted_generator

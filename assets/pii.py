@@ -1,0 +1,37 @@
+"""Stages 2 and 3: the PII plan (reviewable) and the masked table that consumes it."""
+
+
+import pandas as pd
+from dagster import AssetIn, AssetsDefinition, MetadataValue, Output, asset
+
+from assets.common import TableContext
+from resources.privacy import PrivacyResource
+from tabletwin.pii import PiiPlan, detect_pii, mask_table
+
+
+def build(tc: TableContext) -> list[AssetsDefinition]:
+    @asset(**tc.common("pii_plan"), kinds={"presidio"},
+           ins={"source": AssetIn(tc.key("source_table"))},
+           description="Per column: detected PII entity, score, evidence and the action masking "
+                       "will take (catalog pins marked 'override'). Holds no raw values.")
+    def pii_plan(source: pd.DataFrame) -> Output[PiiPlan]:
+        plan = detect_pii(source, table=tc.name, overrides=tc.table.overrides(),
+                          key_columns=tc.table.key_columns)
+        return Output(plan, metadata={
+            "pii_columns": MetadataValue.json(plan.pii_columns),
+            "plan": MetadataValue.md(plan.to_markdown()),
+        })
+
+    @asset(**tc.common("masked_table"), kinds={"presidio", "pandas"},
+           ins={"source": AssetIn(tc.key("source_table")), "plan": AssetIn(tc.key("pii_plan"))},
+           description="The source with every PII column masked by the plan: fakes, keyed "
+                       "pseudonyms, generalisation, redacted free text, dropped columns.")
+    def masked_table(context, source: pd.DataFrame, plan: PiiPlan,
+                     privacy: PrivacyResource) -> Output[pd.DataFrame]:
+        masked = mask_table(source, plan, key=privacy.key_bytes(),
+                            seed=tc.seed(context.partition_key), locale=tc.table.locale)
+        actions = {d.column: d.action for d in plan.columns if d.is_pii}
+        return Output(masked, metadata={"dagster/row_count": len(masked),
+                                        "actions": MetadataValue.json(actions)})
+
+    return [pii_plan, masked_table]

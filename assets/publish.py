@@ -1,0 +1,28 @@
+"""Stage 8: publication into the warehouse's target schema, only after every blocking check."""
+
+
+import pandas as pd
+from dagster import AssetIn, AssetsDefinition, MetadataValue, Output, asset
+
+from assets.common import TableContext
+from resources.warehouse import WarehouseResource
+from tabletwin.pipeline import publish_table
+from tabletwin.quality import QualityReport
+
+
+def build(tc: TableContext) -> AssetsDefinition:
+    @asset(**tc.common("published_table"), kinds={"duckdb"},
+           ins={"synthetic": AssetIn(tc.key("synthetic_table")),
+                "report": AssetIn(tc.key("quality_report"))},
+           description=f"`synthetic.{tc.name}` in the warehouse, swapped in atomically with a row "
+                       "in `synthetic.tabletwin_runs`. Runs only when every blocking check passed.")
+    def published_table(context, synthetic: pd.DataFrame, report: QualityReport,
+                        warehouse: WarehouseResource) -> Output[None]:
+        where = publish_table(
+            warehouse.get(), tc.table, synthetic, report, source_schema=warehouse.source_schema,
+            target_schema=warehouse.target_schema, partition=context.partition_key,
+            run_id=context.run_id, seed=tc.seed(context.partition_key))
+        return Output(None, metadata={"table": where, "dagster/row_count": len(synthetic),
+                                      "scores": MetadataValue.json(report.scores())})
+
+    return published_table

@@ -1,0 +1,66 @@
+"""Build the Definitions (assets, checks, jobs, schedule, resources) from a table catalog.
+
+The catalog file comes from ``TABLETWIN_CATALOG`` (default: ``tabletwin.yaml`` in the working
+directory, then beside this project).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dagster import (AssetSelection, Definitions, EnvVar, build_schedule_from_partitioned_job,
+                     define_asset_job)
+
+from assets import build_all_assets
+from assets.common import daily_partitions
+from resources import DuckDBWarehouseResource, PrivacyResource, TabletwinIOManager
+from tabletwin.catalog import Catalog
+
+PSEUDONYM_KEY_ENV = "TABLETWIN_PSEUDONYM_KEY"
+DAILY_JOB = "daily_refresh_job"
+
+
+def table_job_name(table: str) -> str:
+    return f"{table}_job"
+
+
+def build_resources(catalog: Catalog) -> dict:
+    """The resources every asset needs; secrets only through EnvVar."""
+    wh = catalog.warehouse
+    return {
+        "warehouse": DuckDBWarehouseResource(path=str(catalog.resolve(wh.path)),
+                                             source_schema=wh.source_schema,
+                                             target_schema=wh.target_schema),
+        "privacy": PrivacyResource(pseudonym_key=EnvVar(PSEUDONYM_KEY_ENV)),
+        "io_manager": TabletwinIOManager(base_dir=str(catalog.resolve(catalog.storage_dir))),
+    }
+
+
+def build_definitions(catalog: Catalog) -> Definitions:
+    assets, checks = build_all_assets(catalog)
+    partitions = daily_partitions(catalog)
+    daily = define_asset_job(DAILY_JOB, selection=AssetSelection.all(),
+                             partitions_def=partitions,
+                             description="Refresh every table's synthetic copy for one day.")
+    per_table = [
+        define_asset_job(table_job_name(t), selection=AssetSelection.groups(t).upstream(),
+                         partitions_def=partitions,
+                         description=f"Refresh the synthetic copy of {t} (and its parents' "
+                                     "synthetic rows it draws keys from).")
+        for t in catalog.ordered_tables()
+    ]
+    schedule = build_schedule_from_partitioned_job(
+        daily, name="daily_refresh", hour_of_day=catalog.schedule_hour,
+        description="Every day, refresh every configured table's synthetic copy.")
+    return Definitions(assets=assets, asset_checks=checks, jobs=[daily, *per_table],
+                       schedules=[schedule], resources=build_resources(catalog))
+
+
+def catalog_path() -> Path:
+    env = os.environ.get("TABLETWIN_CATALOG")
+    if env:
+        return Path(env)
+    here = Path.cwd() / "tabletwin.yaml"
+    return here if here.exists() else Path(__file__).resolve().parent.parent / "tabletwin.yaml"
+

@@ -1,0 +1,7 @@
+"""Dagster resources: the warehouse, privacy settings and the intermediate-storage IO manager."""
+
+from resources.io import TabletwinIOManager
+from resources.privacy import PrivacyResource
+from resources.warehouse import DuckDBWarehouseResource, WarehouseResource
+
+__all__ = ["DuckDBWarehouseResource", "PrivacyResource", "TabletwinIOManager", "WarehouseResource"]

@@ -1,0 +1,155 @@
+"""The ``tabletwin`` command line.
+
+    tabletwin demo-warehouse PATH            build the seeded demo bank warehouse (DuckDB)
+    tabletwin scan FILE [--json]             PII plan of a Parquet/CSV file
+    tabletwin synth FILE -o OUT.parquet      detect + mask PII, fit, sample, score
+    tabletwin run [--date D] [--table T]     materialize the Dagster pipeline for one day
+    tabletwin ui                             serve the Dagster UI (dagster dev)
+
+Errors print one line naming what is wrong (file, table, column) and exit with status 2; a run whose
+blocking checks fail exits with status 1 and names the table and the checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from tabletwin.errors import TabletwinError
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from tabletwin.demo import build_demo_warehouse
+
+    t0 = time.perf_counter()
+    Path(args.path).parent.mkdir(parents=True, exist_ok=True)
+    counts = build_demo_warehouse(args.path, seed=args.seed, customers=args.customers,
+                                  transactions=args.transactions)
+    rows = ", ".join(f"{t} {n:,}" for t, n in counts.items())
+    print(f"demo warehouse {args.path}: {rows} ({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def _cmd_scan(args: argparse.Namespace) -> int:
+    from tabletwin.pii import detect_pii
+    from tabletwin.pipeline import read_file
+
+    df = read_file(args.file)
+    plan = detect_pii(df, table=Path(args.file).stem)
+    if args.json:
+        print(json.dumps({"columns": [
+            {"name": d.column, "pii": d.is_pii, "entity": d.entity, "score": round(d.score, 4),
+             "action": d.action, "free_text": d.free_text, "evidence": d.evidence}
+            for d in plan.columns]}, indent=2, default=str))
+    else:
+        width = max(len(d.column) for d in plan.columns)
+        for d in plan.columns:
+            flag = f"{d.entity:<14} {d.score:.2f}  {d.action}" if d.is_pii else "-"
+            print(f"{d.column:<{width}}  {flag}")
+    return 0
+
+
+def _pseudonym_key(root: Path) -> bytes:
+    """The key from TABLETWIN_PSEUDONYM_KEY; else a local demo key (with a warning)."""
+    from tabletwin.localkey import ensure_local_key
+
+    return ensure_local_key(root / "data").encode()
+
+
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from tabletwin.catalog import TableConfig
+    from tabletwin.pipeline import read_file, synth_frame
+
+    t0 = time.perf_counter()
+    df = read_file(args.file)
+    table = TableConfig(name=Path(args.file).stem.replace("-", "_"))
+    res = synth_frame(df, table, rows=args.rows, seed=args.seed, key=_pseudonym_key(Path.cwd()))
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    res.synthetic.to_parquet(out, index=False)
+    secs = time.perf_counter() - t0
+    pii = ", ".join(f"{d.column}:{d.entity}" for d in res.plan.columns if d.is_pii) or "none"
+    print(f"wrote {out}: {len(res.synthetic):,} rows x {res.synthetic.shape[1]} columns in "
+          f"{secs:.1f} s; PII columns: {pii}")
+    for o in res.report.outcomes():
+        print(f"  {'pass' if o.passed else 'FAIL'}  {o.name}: {o.value} (threshold {o.threshold})")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from pipelines.run import run_pipeline
+
+    return run_pipeline(catalog_path=args.catalog, date=args.date, table=args.table)
+
+
+def _cmd_ui(args: argparse.Namespace) -> int:
+    from pipelines.run import prepare_dagster_home
+    from tabletwin.catalog import load_catalog
+
+    catalog = load_catalog(args.catalog)
+    prepare_dagster_home(catalog.root)
+    _pseudonym_key(catalog.root)
+    os.environ["TABLETWIN_CATALOG"] = str(Path(catalog.path))
+    cmd = ["dagster", "dev", "-h", args.host, "-p", str(args.port), "-m", "pipelines.definitions"]
+    exe = Path(sys.executable).parent / "dagster"
+    os.execv(str(exe), cmd)
+    return 0  # not reached
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tabletwin", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("demo-warehouse", help="build the seeded demo bank warehouse (DuckDB)")
+    d.add_argument("path")
+    d.add_argument("--seed", type=int, default=7)
+    d.add_argument("--customers", type=int, default=20_000)
+    d.add_argument("--transactions", type=int, default=200_000)
+    d.set_defaults(func=_cmd_demo)
+
+    s = sub.add_parser("scan", help="print the PII plan of a Parquet or CSV file")
+    s.add_argument("file")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.set_defaults(func=_cmd_scan)
+
+    y = sub.add_parser("synth", help="synthesize a Parquet or CSV file")
+    y.add_argument("file")
+    y.add_argument("-o", "--output", required=True, help="output Parquet file")
+    y.add_argument("--rows", type=int, default=None, help="rows to generate (default: as input)")
+    y.add_argument("--seed", type=int, default=0)
+    y.set_defaults(func=_cmd_synth)
+
+    r = sub.add_parser("run", help="run the pipeline for one day through Dagster")
+    r.add_argument("--date", default=None, help="partition YYYY-MM-DD (default: today)")
+    r.add_argument("--table", default=None, help="only this table (and the parents it needs)")
+    r.add_argument("--catalog", default=os.environ.get("TABLETWIN_CATALOG", "tabletwin.yaml"))
+    r.set_defaults(func=_cmd_run)
+
+    u = sub.add_parser("ui", help="serve the Dagster UI (dagster dev) for this catalog")
+    u.add_argument("--host", default="127.0.0.1")
+    u.add_argument("--port", type=int, default=3000)
+    u.add_argument("--catalog", default=os.environ.get("TABLETWIN_CATALOG", "tabletwin.yaml"))
+    u.set_defaults(func=_cmd_ui)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "rows", None) is not None and args.rows <= 0:
+        print("tabletwin: --rows must be positive", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except TabletwinError as exc:
+        print(f"tabletwin: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""The pseudonymization key: from ``TABLETWIN_PSEUDONYM_KEY``, or a local demo key with a warning.
+
+The local key is generated once into the (git-ignored) data folder with owner-only permissions, so
+the demo runs on a laptop without set-up; production sets the environment variable.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+ENV = "TABLETWIN_PSEUDONYM_KEY"
+KEY_FILE = ".pseudonym_key"
+
+
+def ensure_local_key(data_dir: Path) -> str:
+    """Return the key, setting ``TABLETWIN_PSEUDONYM_KEY`` from a local key file if it is unset."""
+    key = os.environ.get(ENV)
+    if key:
+        return key
+    path = Path(data_dir) / KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    key = path.read_text().strip()
+    print(f"tabletwin: warning: {ENV} is not set; using the local demo key in {path}. "
+          "Set it from your secret store in production.", file=sys.stderr)
+    os.environ[ENV] = key
+    return key

@@ -1,0 +1,546 @@
+"""Apply a PiiPlan to a table: keep, fake, pseudonymize, generalize, redact or drop each column.
+
+Actions (:func:`mask_table`):
+
+* ``keep`` - unchanged.
+* ``fake`` - realistic fakes (:mod:`.fakes`) for the decision's entity and the ``locale``. Equal
+  source values (after :func:`~.fakes.normalize_value`) get equal fakes, distinct ones distinct fakes
+  where the value space allows; no fake equals a source value of the column; nulls and blank strings
+  stay as they are. When the plan fakes both a PERSON and an EMAIL_ADDRESS column, each fake e-mail is
+  built from the fake name of the row where that e-mail first occurs. Integer columns get the fake's
+  digits back as integers.
+* ``pseudonymize`` - :func:`pseudonymize`: keyed HMAC-SHA256, deterministic across calls and tables.
+* ``generalize`` - a coarser value: dates (of birth) -> year (``Int64``); e-mail -> domain; phone ->
+  country calling code ("+420"); IP -> network (IPv4 /24, IPv6 /48); URL -> scheme and host; person
+  -> initials ("J. S."); street address -> locality (text after the last comma, digits removed; the
+  street without numbers when there is no comma); card -> issuer prefix (first six digits); SSN ->
+  area number; IBAN -> country code; anything else -> its shape (digits -> 9, letters -> A/a).
+* ``redact`` - free text: every entity span found by the detector is replaced by a fake of the same
+  entity (same span text -> same fake), the rest of the text is untouched; distinct texts are
+  analysed once, over two processes for large columns. A non-free-text column is faked whole.
+* ``drop`` - all null, same dtype where it can hold nulls (integers -> ``Int64``).
+
+Everything is deterministic given ``seed`` and ``key``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence, Set
+from typing import Any
+from urllib.parse import urlsplit
+
+import numpy as np
+import pandas as pd
+import phonenumbers
+
+from tabletwin.errors import ConfigError
+from tabletwin.pii.detect import stable_seed
+from tabletwin.pii.fakes import (
+    FAKEABLE,
+    canonical,
+    emails_for,
+    fake_values,
+    normalize_value,
+)
+from tabletwin.pii.plan import ColumnDecision, PiiPlan
+
+__all__ = ["fill_pii_columns", "mask_table", "pseudonymize"]
+
+#: Pseudonymous integers lie in [1, 2**53): positive, exact in float64 and JSON.
+INT_RANGE = 2**53 - 1
+#: A string keeps its length and character classes when that leaves at least 2**64 possibilities.
+_MIN_SPACE_BITS = 64
+
+
+# --------------------------------------------------------------------------------------------------
+# pseudonymization
+# --------------------------------------------------------------------------------------------------
+
+
+def _mac(key: bytes, message: bytes) -> bytes:
+    return hmac.digest(key, message, "sha256")
+
+
+def _pseudo_int(key: bytes, value: int) -> int:
+    return 1 + int.from_bytes(_mac(key, b"i:%d" % value)[:8], "big") % INT_RANGE
+
+
+def _pseudo_str(key: bytes, value: str) -> str:
+    digest = _mac(key, b"s:" + value.encode("utf-8"))
+    bits = 0.0
+    for ch in value:
+        if ch.isascii() and ch.isdigit():
+            bits += 3.32
+        elif ch.isascii() and ch.isalpha():
+            bits += 4.7
+        elif ch.isalnum():
+            return "tt_" + digest.hex()[:16]
+    if bits < _MIN_SPACE_BITS:
+        return "tt_" + digest.hex()[:16]
+    stream = bytearray()
+    counter = 0
+    while len(stream) < len(value):
+        stream += _mac(key, digest + counter.to_bytes(4, "big"))
+        counter += 1
+    out = []
+    for ch, b in zip(value, stream):
+        if ch.isdigit():
+            out.append(chr(48 + b % 10))
+        elif ch.isupper():
+            out.append(chr(65 + b % 26))
+        elif ch.isalpha():
+            out.append(chr(97 + b % 26))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _integral(series: pd.Series) -> bool:
+    """True for integer columns, and float columns whose non-null values are all whole numbers."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return False
+    if pd.api.types.is_integer_dtype(series.dtype):
+        return True
+    if pd.api.types.is_float_dtype(series.dtype):
+        values = series.dropna().to_numpy(dtype=float)
+        return bool(np.all(np.isfinite(values) & (values == np.floor(values))))
+    return False
+
+
+def pseudonymize(values: pd.Series, key: bytes) -> pd.Series:
+    """Keyed, deterministic pseudonyms (HMAC-SHA256), format-aware; nulls stay null.
+
+    Integers (and whole-number floats) -> integers in [1, 2**53) (``int64``; ``Int64`` with nulls).
+    Strings -> same length and character classes when that leaves at least 2**64 possibilities
+    (e.g. long account numbers), else ``"tt_"`` + 16 hex characters. In object columns each value
+    is handled by its own type. The same value and key give the same pseudonym in any table.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if _integral(values):
+        mapped = np.array([_pseudo_int(key, int(u)) for u in uniques], dtype=np.int64)
+        if (codes < 0).any():
+            out = pd.array(np.where(codes >= 0, mapped[np.maximum(codes, 0)], 0), dtype="Int64")
+            out[codes < 0] = pd.NA
+            return pd.Series(out, index=values.index, name=values.name)
+        return pd.Series(mapped[codes], index=values.index, name=values.name, dtype=np.int64)
+    mapped_obj = np.empty(len(uniques), dtype=object)
+    for i, u in enumerate(uniques):
+        if isinstance(u, (int, np.integer)) and not isinstance(u, (bool, np.bool_)):
+            mapped_obj[i] = _pseudo_int(key, int(u))
+        else:
+            mapped_obj[i] = _pseudo_str(key, u.decode() if isinstance(u, bytes) else str(u))
+    out_obj = np.full(len(values), None, dtype=object)
+    out_obj[codes >= 0] = mapped_obj[codes[codes >= 0]]
+    return pd.Series(out_obj, index=values.index, name=values.name, dtype=object)
+
+
+def _fresh_tokens(template: pd.Series | None, index: pd.Index, rng: np.random.Generator,
+                  integral: bool) -> pd.Series:
+    """Random tokens in pseudonym format: one per distinct template value (nulls kept)."""
+    codes = _codes(template) if template is not None else np.arange(len(index))
+    k = int(codes.max()) + 1 if len(codes) and codes.max() >= 0 else 0
+    if integral:
+        tokens = rng.choice(INT_RANGE, size=k, replace=False).astype(np.int64) + 1
+        if (codes < 0).any():
+            out = pd.array(tokens[np.maximum(codes, 0)] if k else np.zeros(len(codes), np.int64),
+                           dtype="Int64")
+            out[codes < 0] = pd.NA
+            return pd.Series(out, index=index)
+        return pd.Series(tokens[codes], index=index, dtype=np.int64)
+    raw = rng.integers(0, 2**64, size=k, dtype=np.uint64)
+    tokens_obj = np.array([f"tt_{int(v):016x}" for v in raw], dtype=object)
+    out_obj = np.full(len(codes), None, dtype=object)
+    out_obj[codes >= 0] = tokens_obj[codes[codes >= 0]]
+    return pd.Series(out_obj, index=index, dtype=object)
+
+
+# --------------------------------------------------------------------------------------------------
+# fakes per column
+# --------------------------------------------------------------------------------------------------
+
+
+def _present(series: pd.Series) -> np.ndarray:
+    """Mask of cells to replace: not null and not a blank string."""
+    mask = series.notna().to_numpy()
+    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+        values = series.to_numpy(dtype=object)
+        blank = np.array([isinstance(v, str) and not v.strip() for v in values[mask]], dtype=bool)
+        mask[np.flatnonzero(mask)[blank]] = False
+    return mask
+
+
+def _codes(series: pd.Series) -> np.ndarray:
+    """Code per row (-1 for null/blank) grouping cells whose normalized values are equal."""
+    mask = _present(series)
+    raw_codes, raw_uniques = pd.factorize(series[mask])
+    norm = np.array([normalize_value(u) for u in raw_uniques], dtype=object)
+    norm_codes, _ = pd.factorize(norm)
+    codes = np.full(len(series), -1, dtype=np.int64)
+    codes[mask] = norm_codes[raw_codes] if len(raw_codes) else raw_codes
+    return codes
+
+
+def _normalized_values(series: pd.Series) -> set[str]:
+    uniques = pd.unique(series[_present(series)])
+    return {normalize_value(u) for u in uniques}
+
+
+def _restore_dtype(values: np.ndarray, like: pd.Series) -> pd.Series:
+    """Object values shaped like ``like``: integer columns get integers back (fakes' digits)."""
+    index = like.index
+    if pd.api.types.is_integer_dtype(like.dtype) or (
+            pd.api.types.is_float_dtype(like.dtype) and _integral(like)):
+        digits = [None if v is None else re.sub(r"\D", "", str(v)) for v in values]
+        if all(d is None or (d and len(d) <= 18) for d in digits):
+            ints = pd.array([None if d is None else int(d) for d in digits], dtype="Int64")
+            series = pd.Series(ints, index=index, name=like.name)
+            if series.notna().all() and not pd.api.types.is_extension_array_dtype(like.dtype):
+                return series.astype(np.int64)
+            return series
+    series = pd.Series(values, index=index, name=like.name, dtype=object)
+    if pd.api.types.is_string_dtype(like.dtype) and like.dtype != object:
+        return series.astype(like.dtype)
+    return series
+
+
+def _fake_by_codes(entity: str, codes: np.ndarray, rng: np.random.Generator, locale: str,
+                   forbidden: Set[str], names: np.ndarray | None = None) -> np.ndarray:
+    """Object array: a fake per distinct code (None where code is -1).
+
+    For EMAIL_ADDRESS with ``names`` (a fake name per row), each address is built from the name
+    of the row where its code first occurs.
+    """
+    out = np.full(len(codes), None, dtype=object)
+    present = codes >= 0
+    if not present.any():
+        return out
+    k = int(codes.max()) + 1
+    if entity == "EMAIL_ADDRESS" and names is not None:
+        _, first_rows = np.unique(np.where(present, codes, k), return_index=True)
+        row_names = names[first_rows[:k]]
+        missing = np.array([n is None for n in row_names], dtype=bool)
+        if missing.any():
+            row_names[missing] = fake_values("PERSON", int(missing.sum()), rng, locale=locale)
+        fakes = emails_for(row_names, rng, forbidden=forbidden, unique=True)
+    else:
+        fakes = fake_values(entity, k, rng, locale=locale, forbidden=forbidden, unique=True)
+    out[present] = fakes[codes[present]]
+    return out
+
+
+def _check_entity(table: str, d: ColumnDecision) -> str:
+    if d.entity not in FAKEABLE:
+        raise ConfigError(f"column {d.column!r}: cannot fake entity {d.entity!r}", table=table,
+                          field=d.column)
+    return d.entity
+
+
+def _fake_columns(frame: pd.DataFrame, decisions: Sequence[ColumnDecision], table: str,
+                  seed: int, locale: str, purpose: str,
+                  forbidden: Mapping[str, Set[str]]) -> dict[str, np.ndarray]:
+    """Fake values (object arrays, None for null) for columns whose action is ``fake``.
+
+    Names go first so e-mails can follow them: the first faked PERSON column drives every faked
+    EMAIL_ADDRESS column.
+    """
+    ordered = sorted(decisions, key=lambda d: d.entity != "PERSON")
+    person_names: np.ndarray | None = None
+    out: dict[str, np.ndarray] = {}
+    for d in ordered:
+        entity = _check_entity(table, d)
+        rng = np.random.default_rng(stable_seed(seed, table, d.column, purpose))
+        if d.column in frame.columns:
+            codes = _codes(frame[d.column])
+        else:
+            codes = np.arange(len(frame))
+        values = _fake_by_codes(entity, codes, rng, locale, forbidden.get(d.column, set()),
+                                person_names if entity == "EMAIL_ADDRESS" else None)
+        if entity == "PERSON" and person_names is None:
+            person_names = values
+        out[d.column] = values
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# generalization, redaction, drop
+# --------------------------------------------------------------------------------------------------
+
+
+def birth_years(series: pd.Series) -> pd.Series:
+    """Year of each date (datetime, date string, or YYYYMMDD number) as ``Int64``."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        years = series.dt.year
+    else:
+        text = series.map(lambda v: None if pd.isna(v) else (
+            str(int(v)) if isinstance(v, (int, np.integer, float, np.floating)) else str(v)),
+            na_action="ignore")
+        eight = text.str.fullmatch(r"\d{8}", na=False)
+        parsed = pd.to_datetime(text.where(~eight), format="mixed", errors="coerce")
+        parsed_eight = pd.to_datetime(text.where(eight), format="%Y%m%d", errors="coerce")
+        years = parsed.dt.year.where(~eight, parsed_eight.dt.year)
+    return years.astype("Int64").rename(series.name)
+
+
+def _shape(text: str) -> str:
+    return re.sub(r"[a-z]", "a", re.sub(r"[A-Z]", "A", re.sub(r"\d", "9", text)))
+
+
+def _phone_country(text: str) -> str | None:
+    candidates = [text if text.startswith("+") else "+" + text[2:]] if text.startswith(
+        ("+", "00")) else []
+    for candidate in candidates:
+        try:
+            return f"+{phonenumbers.parse(candidate, None).country_code}"
+        except phonenumbers.NumberParseException:
+            return None
+    for region in ("US", "GB", "DE", "FR", "ES", "IT", "NL", "BR", "CZ", "PL"):
+        try:
+            number = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return f"+{number.country_code}"
+    return None
+
+
+def _ip_network(text: str) -> str | None:
+    try:
+        ip = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    prefix = 24 if ip.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+def _locality(text: str) -> str:
+    part = text.rsplit(",", 1)[-1] if "," in text else text
+    return " ".join(re.sub(r"\d+\S*", " ", part).split()).strip(" ,")
+
+
+def _generalize_text(entity: str | None, text: str) -> str | None:
+    if entity == "EMAIL_ADDRESS":
+        return text.rsplit("@", 1)[-1].strip().lower() if "@" in text else None
+    if entity == "PHONE_NUMBER":
+        return _phone_country(text.strip())
+    if entity == "IP_ADDRESS":
+        return _ip_network(text)
+    if entity == "URL":
+        parts = urlsplit(text.strip() if "://" in text else "http://" + text.strip())
+        return f"{parts.scheme}://{parts.hostname}" if parts.hostname else None
+    if entity == "PERSON":
+        letters = [w[0].upper() + "." for w in text.split() if w[:1].isalpha()]
+        return " ".join(letters) or None
+    if entity == "LOCATION":
+        return _locality(text) or None
+    digits = re.sub(r"\D", "", text)
+    if entity == "CREDIT_CARD":
+        return digits[:6] or None
+    if entity == "US_SSN":
+        return digits[:3] or None
+    if entity == "IBAN_CODE":
+        return re.sub(r"\s", "", text)[:2].upper() or None
+    return _shape(text)
+
+
+def _generalize(series: pd.Series, entity: str | None) -> pd.Series:
+    if entity == "DATE_TIME" or (entity is None
+                                 and pd.api.types.is_datetime64_any_dtype(series.dtype)):
+        return birth_years(series)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    mapped = np.array([_generalize_text(entity, str(u)) for u in uniques], dtype=object)
+    out = np.full(len(series), None, dtype=object)
+    out[codes >= 0] = mapped[codes[codes >= 0]]
+    return pd.Series(out, index=series.index, name=series.name, dtype=object)
+
+
+def _nulls_like(series: pd.Series) -> pd.Series:
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return pd.Series(pd.NA, index=series.index, name=series.name, dtype="boolean")
+    if pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_extension_array_dtype(dtype):
+        return pd.Series(pd.NA, index=series.index, name=series.name, dtype="Int64")
+    if dtype == object:
+        return pd.Series([None] * len(series), index=series.index, name=series.name,
+                         dtype=object)
+    return pd.Series(index=series.index, name=series.name, dtype=dtype)
+
+
+def _shape_fakes(texts: Sequence[str], rng: np.random.Generator) -> list[str]:
+    """Random text of the same shape (for entities without a fake generator)."""
+    out = []
+    for text in texts:
+        chars = []
+        for ch in text:
+            if ch.isdigit():
+                chars.append(str(rng.integers(0, 10)))
+            elif ch.isalpha():
+                letter = chr(97 + int(rng.integers(0, 26)))
+                chars.append(letter.upper() if ch.isupper() else letter)
+            else:
+                chars.append(ch)
+        out.append("".join(chars))
+    return out
+
+
+def _span_text(text: str, span: Any) -> str:
+    return text[span.start:span.end]
+
+
+def redact_texts(texts: Sequence[str], spans: Sequence[Sequence[Any]], rng: np.random.Generator,
+                 locale: str, forbidden: Mapping[str, Set[str]]) -> list[str]:
+    """Each text with its entity ``spans`` replaced by fakes of the same entity.
+
+    The same span text (canonical form) gets the same fake everywhere; a fake never equals a
+    ``forbidden[entity]`` value or another span of its entity. Text outside the spans is unchanged.
+    """
+    by_entity: dict[str, dict[str, str]] = {}
+    for text, found in zip(texts, spans):
+        for s in found:
+            by_entity.setdefault(s.entity, {})[canonical(s.entity)(_span_text(text, s))] = \
+                _span_text(text, s)
+    replacement: dict[str, dict[str, str]] = {}
+    for entity in sorted(by_entity):
+        keys = sorted(by_entity[entity])
+        if entity in FAKEABLE:
+            avoid = set(forbidden.get(entity, set())) | set(by_entity[entity].values())
+            fakes = fake_values(entity, len(keys), rng, locale=locale, forbidden=avoid,
+                                unique=True)
+        else:
+            fakes = _shape_fakes([by_entity[entity][k] for k in keys], rng)
+        replacement[entity] = dict(zip(keys, fakes))
+    out = []
+    for text, found in zip(texts, spans):
+        for s in sorted(found, key=lambda s: -s.start):
+            fake = replacement[s.entity][canonical(s.entity)(_span_text(text, s))]
+            text = text[:s.start] + fake + text[s.end:]
+        out.append(text)
+    return out
+
+
+class _FreeText:
+    """A free-text column's distinct texts and their detected spans (computed once)."""
+
+    def __init__(self, series: pd.Series):
+        from tabletwin.pii import recognizers
+
+        self.mask = _present(series)
+        self.codes, uniques = pd.factorize(series[self.mask].astype(str))
+        self.texts = [str(u) for u in uniques]
+        self.spans = recognizers.find_spans(self.texts)
+
+    def span_values(self) -> dict[str, set[str]]:
+        """Entity -> normalized span texts."""
+        out: dict[str, set[str]] = {}
+        for text, found in zip(self.texts, self.spans):
+            for s in found:
+                out.setdefault(s.entity, set()).add(normalize_value(_span_text(text, s)))
+        return out
+
+    def redact(self, series: pd.Series, rng: np.random.Generator, locale: str,
+               forbidden: Mapping[str, Set[str]]) -> pd.Series:
+        redacted = np.array(redact_texts(self.texts, self.spans, rng, locale, forbidden),
+                            dtype=object)
+        out = series.astype(object).copy()
+        out[self.mask] = redacted[self.codes]
+        return out
+
+
+# --------------------------------------------------------------------------------------------------
+# public API
+# --------------------------------------------------------------------------------------------------
+
+
+def _decisions(plan: PiiPlan, frame: pd.DataFrame, columns: Sequence[str] | None = None
+               ) -> list[ColumnDecision]:
+    names = list(columns) if columns is not None else [d.column for d in plan.columns]
+    known = {d.column for d in plan.columns}
+    for name in names:
+        if name not in known:
+            raise ConfigError(f"column {name!r} has no decision in the plan", table=plan.table,
+                              field=name)
+        if columns is None and name not in frame.columns:
+            raise ConfigError(f"planned column {name!r} is not in the table", table=plan.table,
+                              field=name)
+    return [plan[name] for name in names]
+
+
+def mask_table(df: pd.DataFrame, plan: PiiPlan, *, key: bytes, seed: int,
+               locale: str = "en_US") -> pd.DataFrame:
+    """A copy of ``df`` with each column transformed by its decision's action (module docstring).
+
+    Same columns in the same order, same index. Columns without a decision are kept.
+    """
+    decisions = _decisions(plan, df)
+    out = df.copy()
+    fake = [d for d in decisions if d.action == "fake" or (
+        d.action == "redact" and not d.free_text and d.entity in FAKEABLE)]
+    free = {d.column: _FreeText(df[d.column]) for d in decisions
+            if d.action == "redact" and d not in fake}
+    # a fake must not reproduce a source value of its entity from any column of the table
+    by_entity: dict[str, set[str]] = defaultdict(set)
+    for d in fake:
+        by_entity[str(d.entity)] |= _normalized_values(df[d.column])
+    for text_column in free.values():
+        for entity, values in text_column.span_values().items():
+            by_entity[entity] |= values
+    forbidden = {d.column: by_entity[str(d.entity)] for d in fake}
+    for column, values in _fake_columns(df, fake, plan.table, seed, locale, "mask",
+                                        forbidden).items():
+        out[column] = _restore_dtype(values, df[column])
+    for d in decisions:
+        series = df[d.column]
+        if d.action == "pseudonymize":
+            out[d.column] = pseudonymize(series, key)
+        elif d.action == "generalize":
+            out[d.column] = _generalize(series, d.entity)
+        elif d.column in free:
+            rng = np.random.default_rng(stable_seed(seed, plan.table, d.column, "redact"))
+            out[d.column] = free[d.column].redact(series, rng, locale, by_entity)
+        elif d.action == "drop":
+            out[d.column] = _nulls_like(series)
+        elif d.action not in ("keep", "fake", "redact"):
+            raise ConfigError(f"column {d.column!r}: unknown action {d.action!r}",
+                              table=plan.table, field=d.column)
+    return out
+
+
+def fill_pii_columns(frame: pd.DataFrame, plan: PiiPlan, *, columns: Sequence[str], seed: int,
+                     forbidden: Mapping[str, Set[str]], locale: str = "en_US") -> pd.DataFrame:
+    """A copy of ``frame`` with the named PII columns set to fresh values (for synthetic tables).
+
+    ``fake`` columns get fakes never in ``forbidden[column]`` (normalized source values);
+    ``pseudonymize`` columns get fresh random tokens in pseudonym format (integers in [1, 2**53)
+    for integer columns, else ``"tt_"`` + 16 hex), unrelated to any source value; ``drop`` columns
+    become null. When ``frame`` already has the column, its null cells stay null and cells with equal
+    values get equal fresh values (a repeated key stays repeated); otherwise every row gets its own
+    value. Names and e-mails stay consistent within a row. Other actions raise ConfigError.
+    """
+    decisions = _decisions(plan, frame, columns)
+    for d in decisions:
+        if d.action not in ("fake", "pseudonymize", "drop"):
+            raise ConfigError(f"column {d.column!r}: fill_pii_columns handles fake, pseudonymize "
+                              f"and drop, not {d.action!r}", table=plan.table, field=d.column)
+    out = frame.copy()
+    n = len(frame)
+    fake = [d for d in decisions if d.action == "fake"]
+    by_entity: dict[str, set[str]] = defaultdict(set)
+    for d in fake:
+        by_entity[str(d.entity)] |= set(forbidden.get(d.column, set()))
+    forbidden = {d.column: by_entity[str(d.entity)] for d in fake}
+    blank = pd.Series([None] * n, index=frame.index, dtype=object)
+    for column, values in _fake_columns(frame, fake, plan.table, seed, locale, "fill",
+                                        forbidden).items():
+        out[column] = _restore_dtype(values, frame[column] if column in frame.columns else blank)
+    for d in decisions:
+        template = frame[d.column] if d.column in frame.columns else None
+        if d.action == "pseudonymize":
+            rng = np.random.default_rng(stable_seed(seed, plan.table, d.column, "fill"))
+            integral = template is not None and _integral(template)
+            out[d.column] = _fresh_tokens(template, frame.index, rng, integral)
+        elif d.action == "drop":
+            out[d.column] = _nulls_like(template if template is not None else blank)
+    return out

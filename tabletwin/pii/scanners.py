@@ -1,0 +1,523 @@
+"""Span finders for entities that Presidio's pattern recognizers do not cover offline.
+
+Pure functions from text to ``(start, end, score)`` spans, wrapped as Presidio recognizers in
+:mod:`tabletwin.pii.recognizers`:
+
+* :func:`find_person_names` - capitalised runs led by a known first name or an honorific, scored by
+  the Faker name dictionaries of many locales ("Dra. Marcela Camargo", "Nikol Mašková"),
+* :func:`find_addresses` - street addresses: number + street word ("6661 Burgess Ramp Suite 578
+  Charlesside, WY 71028"), street word + number ("Via Roma 5", "ul. Długa 12"), compound street
+  names ("Hauptstraße 5") and Czech-style word + number ("Březová 502") when the word looks like a
+  street (dictionary, adjectival ending, preposition, accents) and is no lorem-ipsum word,
+* :func:`find_phones` - phone numbers checked with ``phonenumbers`` (international prefix, or valid
+  in one of several regions, or plausibly formatted), rejecting dates, SSNs, IPs and amounts,
+* :func:`card_number_ok` / :func:`ssn_ok` - validators (Luhn with issuer and grouping checks; SSA
+  area/group/serial rules).
+
+Scores follow Presidio's convention (0..1); detection treats a value as matched at a per-entity
+threshold, so weak shapes (0.1-0.35) only count together with a column-name hint.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import phonenumbers
+import regex
+from stdnum import luhn
+from stdnum.us import ssn as us_ssn
+
+from tabletwin.pii import lexicon as lx
+
+Span = tuple[int, int, float]
+
+# --------------------------------------------------------------------------------------------------
+# person names
+# --------------------------------------------------------------------------------------------------
+
+_WORD = regex.compile(r"\p{L}[\p{L}\p{M}'’\-]*\.?")
+
+
+class _Tok:
+    __slots__ = ("start", "end", "word", "key", "dot", "cap")
+
+    def __init__(self, start: int, end: int, text: str):
+        self.start, self.end = start, end
+        self.dot = text.endswith(".")
+        self.word = text[:-1] if self.dot else text
+        self.key = lx.fold(self.word)
+        self.cap = self.word[:1].isupper()
+
+
+def _is_honorific(t: _Tok) -> bool:
+    return t.key in lx.HONORIFICS and (t.cap or t.dot)
+
+
+def _is_particle(t: _Tok) -> bool:
+    return t.word.islower() and t.key in lx.NAME_PARTICLES
+
+
+def _is_initial(t: _Tok) -> bool:
+    return len(t.word) == 1 and t.word.isupper() and t.dot
+
+
+def _name_like(t: _Tok, acronyms: bool = False) -> bool:
+    """Capitalised word (an upper-case word of 2-3 letters only in an all-capitals text)."""
+    if _is_initial(t):
+        return True
+    if not t.cap or len(t.word) < 2 or t.key in lx.ORG_WORDS:
+        return False
+    return acronyms or not (t.word.isupper() and len(t.word) <= 3)
+
+
+def _is_org(t: _Tok) -> bool:
+    return t.key in lx.ORG_WORDS and (t.cap or t.dot)
+
+
+def _runs(text: str) -> list[list[_Tok]]:
+    """Tokens grouped into runs separated by nothing but a few spaces (no newline, no comma).
+
+    A run followed by an organisation word ("Kowalski Sp. z o.o.", "Smith Ltd") is dropped.
+    """
+    runs: list[list[_Tok]] = []
+    cur: list[_Tok] = []
+    for m in _WORD.finditer(text):
+        tok = _Tok(m.start(), m.end(), m.group())
+        if _is_org(tok):
+            cur = []
+            continue
+        if cur:
+            prev = cur[-1]
+            gap = text[prev.end:tok.start]
+            sentence_end = prev.dot and not (_is_honorific(prev) or _is_initial(prev))
+            if gap and len(gap) <= 3 and not gap.strip() and "\n" not in gap and not sentence_end:
+                cur.append(tok)
+                continue
+            runs.append(cur)
+        cur = [tok]
+    if cur:
+        runs.append(cur)
+    return runs
+
+
+def _score_name(name: list[_Tok], honorific: bool) -> float:
+    """Score a candidate name (particles removed) from the dictionaries."""
+    first, last, common = lx.first_names(), lx.last_names(), lx.lorem_words()
+    head, tail = name[0].key, name[-1].key
+    if len(name) == 1:
+        return 0.6 if honorific and tail in last else (0.5 if honorific else 0.0)
+    head_first = head in first
+    if honorific:
+        return 0.85 if (head_first or tail in last) else 0.6
+    if head_first and tail in last:
+        return 0.85
+    if any(t.key in common for t in name[1:]) or len(name) > 3:
+        return 0.0
+    if head_first:
+        return 0.6 if tail in first else 0.5
+    if tail in last and head not in lx.GEO_WORDS and head not in lx.street_suffixes():
+        return 0.4
+    return 0.0
+
+
+def _names_in_run(run: list[_Tok]) -> list[Span]:
+    """Names inside one run: led by an honorific or a known first name; else the run itself."""
+    spans: list[Span] = []
+    first = lx.first_names()
+    caps = all(t.word.isupper() for t in run)
+
+    def like(t: _Tok) -> bool:
+        return _name_like(t, caps)
+
+    i, n = 0, len(run)
+    while i < n:
+        tok = run[i]
+        honorific = _is_honorific(tok) and i + 1 < n and like(run[i + 1])
+        if not (honorific or (like(tok) and tok.key in first)):
+            i += 1
+            continue
+        j = i + 1 if honorific else i
+        name: list[_Tok] = []
+        while j < n and len(name) < 5:
+            t = run[j]
+            if like(t) and not _is_honorific(t):
+                name.append(t)
+            elif not (_is_particle(t) and j + 1 < n and like(run[j + 1])):
+                break
+            j += 1
+        score = _score_name(name, honorific) if name else 0.0
+        if score > 0:
+            end = name[-1].end - (1 if name[-1].dot and not _is_initial(name[-1]) else 0)
+            spans.append((tok.start, end, score))
+            i = j
+        else:
+            i += 1
+    covered = sum(1 for t in run if any(a <= t.start < b for a, b, _ in spans))
+    if covered < n and 2 <= n <= 4 and all(like(t) for t in run):
+        # family name first ("Kovács Julianna", "Szabó M. Zsolt", "Wang Wei")
+        words = [t for t in run if not _is_initial(t)]
+        if len(words) >= 2 and words[-1].key in first and any(
+                t.key in lx.last_names() or t.key.endswith("né") for t in words[:-1]):
+            return [(run[0].start, run[-1].end - (1 if run[-1].dot else 0), 0.8)]
+    if not spans and 2 <= n <= 3 and all(like(t) for t in run):
+        score = _score_name(run, False)
+        if score > 0:
+            end = run[-1].end - (1 if run[-1].dot and not _is_initial(run[-1]) else 0)
+            spans.append((run[0].start, end, score))
+    return spans
+
+
+_SURNAME_FIRST = regex.compile(r"^\s*(\p{L}[\p{L}\p{M}'’\- ]*),\s*(\p{L}[\p{L}\p{M}'’\-. ]*?)\s*$")
+
+
+def find_person_names(text: str) -> list[Span]:
+    """Person names in ``text``; a whole value of one known name gets a weak score (0.3-0.35)."""
+    spans = [s for run in _runs(text) for s in _names_in_run(run)]
+    stripped = text.strip()
+    if spans or not stripped:
+        return spans
+    offset = text.index(stripped)
+    words = stripped.split()
+    if len(words) == 1 and _WORD.fullmatch(stripped):
+        key = lx.fold(stripped.rstrip("."))
+        score = 0.35 if key in lx.first_names() else 0.3 if key in lx.last_names() else 0.0
+        return [(offset, offset + len(stripped), score)] if score else []
+    m = _SURNAME_FIRST.match(text)
+    if m and len(words) <= 4:
+        surname, given = lx.fold(m.group(1).strip()), lx.fold(m.group(2).split()[0].rstrip("."))
+        if surname.split()[-1] in lx.last_names() and given in lx.first_names():
+            return [(offset, offset + len(stripped), 0.8)]
+    if 2 <= len(words) <= 4 and stripped == stripped.lower() and _WORD.match(stripped):
+        titled = [s for run in _runs(text.title()) for s in _names_in_run(run)]
+        return [(a, b, 0.6) for a, b, sc in titled if sc >= 0.85]
+    return []
+
+
+# --------------------------------------------------------------------------------------------------
+# street addresses
+# --------------------------------------------------------------------------------------------------
+
+_ADDR_TOKEN = regex.compile(
+    r"(?P<num>\d{1,5}[A-Za-z]?(?:/\d{1,5}[A-Za-z]?)?(?![\d\p{L}]))"
+    r"|(?P<word>\p{L}[\p{L}\p{M}'’\-]*\.?)"
+    r"|(?P<comma>,)|(?P<nl>\n)|(?P<other>[^\s\p{L}\d])|(?P<longnum>\d+)"
+)
+_POSTCODE = regex.compile(
+    r"\d{4,6}(?:-\d{3,4})?|\d{3} \d{2}|\d{2}-\d{3}|\d{4} ?\p{Lu}{2}|\p{Lu}{1,2}\d[\p{Lu}\d]? \d\p{Lu}{2}"
+)
+
+
+class _ATok:
+    __slots__ = ("kind", "start", "end", "text", "key", "cap")
+
+    def __init__(self, kind: str, start: int, end: int, text: str):
+        self.kind, self.start, self.end, self.text = kind, start, end, text
+        self.key = lx.fold(text.rstrip("."))
+        self.cap = text[:1].isupper()
+
+
+def _addr_tokens(text: str) -> list[_ATok]:
+    out = []
+    for m in _ADDR_TOKEN.finditer(text):
+        kind = m.lastgroup or "other"
+        out.append(_ATok("num" if kind == "longnum" else kind, m.start(), m.end(), m.group()))
+    return out
+
+
+def _spaced(text: str, a: _ATok, b: _ATok) -> bool:
+    gap = text[a.end:b.start]
+    return not gap.strip() and "\n" not in gap
+
+
+def _is_word(t: _ATok) -> bool:
+    return t.kind == "word"
+
+
+def _is_street_word(t: _ATok, strict: bool = False) -> bool:
+    """A street-type word; with ``strict``, a capitalised abbreviation needs its dot ("Nám.")."""
+    if t.kind != "word" or t.key not in lx.street_suffixes():
+        return False
+    return not strict or len(t.key) > 3 or t.text.endswith(".") or t.text.islower()
+
+
+def _compound_street(t: _ATok) -> bool:
+    return t.kind == "word" and t.cap and len(t.key) > 5 and any(
+        t.key.endswith(s) and len(t.key) > len(s) + 2 for s in lx.STREET_COMPOUND_SUFFIXES)
+
+
+def _street_like_word(t: _ATok) -> float:
+    """How much a capitalised word (before a house number) looks like a street name."""
+    if t.key in lx.lorem_words():
+        return 0.0
+    if t.key in lx.street_names():
+        return 0.7
+    if any(t.key.endswith(lx.fold(e)) for e in lx.STREET_ENDINGS) and len(t.key) > 4:
+        return 0.6
+    if not t.text.isascii():
+        return 0.5
+    return 0.25
+
+
+def _next_num(text: str, toks: list[_ATok], j: int) -> int | None:
+    """Index of a house number at ``j`` (after an optional comma and "Nr."/"nº"), else None."""
+    if j < len(toks) and toks[j].kind == "comma":
+        j += 1
+    if j < len(toks) and toks[j].kind == "word" and toks[j].key in lx.NUMBER_MARKERS:
+        j += 1
+    if j < len(toks) and toks[j].kind == "num" and len(toks[j].text.split("/")[0]) <= 5:
+        return j
+    return None
+
+
+def _match_at(text: str, toks: list[_ATok], i: int) -> tuple[int, float] | None:
+    """Longest street core starting at token ``i``: (index of its last token, score)."""
+    t = toks[i]
+    n = len(toks)
+    if t.kind == "num":
+        j = i + 1
+        if j < n and toks[j].kind in ("comma", "nl"):
+            j += 1
+        if j >= n or not _is_word(toks[j]) or toks[j].key in lx.UNIT_WORDS:
+            return None
+        # number + street prefix + name ("12, rue de la Paix", "25 Avenida Paulista")
+        if toks[j].key in lx.STREET_PREFIXES:
+            k, last_cap = j + 1, None
+            while k < n and _is_word(toks[k]) and k - j <= 5 and _spaced(text, toks[k - 1], toks[k]):
+                if toks[k].cap:
+                    last_cap = k
+                elif toks[k].key not in lx.NAME_PARTICLES and toks[k].key not in {"des", "d'"}:
+                    break
+                k += 1
+            if last_cap is not None:
+                return last_cap, 0.75
+        # number + capitalised words + street suffix ("6661 Burgess Ramp", "12 Main St.")
+        k, best = j, None
+        while k < n and _is_word(toks[k]) and k - j < 5:
+            if k > j and not _spaced(text, toks[k - 1], toks[k]):
+                break
+            if not toks[k].cap and toks[k].key not in lx.street_suffixes():
+                break
+            if k > j and _is_street_word(toks[k]):
+                best = k
+            k += 1
+        return (best, 0.7) if best is not None else None
+    if not _is_word(t) or not (t.cap or t.key in lx.STREET_PREFIXES):
+        return None
+    # street prefix + name + number ("Via Roma 5", "Rua Maria Oliveira, 12", "ul. Długa 12")
+    if t.key in lx.street_prefixes() and (len(t.key) > 2 or t.text.endswith(".")):
+        k = i + 1
+        while k < n and _is_word(toks[k]) and k - i <= 5 and _spaced(text, toks[k - 1], toks[k]):
+            if toks[k].key in lx.NUMBER_MARKERS or not (
+                    toks[k].cap or toks[k].key in lx.NAME_PARTICLES):
+                break
+            k += 1
+        while k > i + 1 and not toks[k - 1].cap:
+            k -= 1
+        if k > i + 1:
+            num = _next_num(text, toks, k)
+            if num is not None:
+                return num, 0.75
+            if t.key in lx.STREET_PREFIXES and t.cap:
+                return k - 1, 0.45
+    # (preposition) + capitalised words + number: "Hauptstraße 5", "Nad Krocínkou 4", "Březová 502"
+    k, words = i, []
+    if t.key in lx.STREET_PREPOSITIONS and i + 1 < n and _is_word(toks[i + 1]) and toks[i + 1].cap:
+        k = i + 1
+    while k < n and _is_word(toks[k]) and len(words) < 3:
+        if words and not _spaced(text, toks[k - 1], toks[k]):
+            break
+        if not (toks[k].cap or toks[k].key in lx.street_suffixes()):
+            break
+        words.append(toks[k])
+        k += 1
+    if not words:
+        return None
+    num = _next_num(text, toks, k)
+    if num is None or (k < n and toks[k].kind == "comma" and not words[-1].cap):
+        return None
+    if any(_compound_street(w) or (_is_street_word(w, strict=True) and w is not words[0])
+           for w in words):
+        return num, 0.7
+    if words[0].key in lx.lorem_words():
+        return None
+    phrase = lx.fold(text[toks[i].start:words[-1].end].rstrip("."))
+    if phrase in lx.street_names():
+        return num, 0.7
+    score = max(_street_like_word(w) for w in words)
+    if k - len(words) > i:  # led by a preposition
+        score = max(score, 0.6)
+    return num, score
+
+
+def _tail(text: str, toks: list[_ATok], j: int) -> int:
+    """Extend a street core ending at token ``j`` over a unit and a locality ("Apt. 5, Paris 75001")."""
+    n = len(toks)
+    k = j + 1
+    u = k + (1 if k < n and toks[k].kind == "comma" else 0)
+    if u < n and _is_word(toks[u]) and toks[u].key in lx.UNIT_WORDS:
+        v = u + 1
+        if v < n and toks[v].text == "#":
+            v += 1
+        if v < n and toks[v].kind in ("num", "word") and len(toks[v].text) <= 6:
+            j, k = v, v + 1
+    items = 0
+    while k < n and items < 6:
+        sep = k
+        while sep < n and toks[sep].kind in ("comma", "nl"):
+            sep += 1
+        if sep >= n:
+            break
+        t = toks[sep]
+        rest = text[t.start:]
+        post = _POSTCODE.match(rest)
+        if post and (t.kind == "num" or t.cap):
+            end = t.start + post.end()
+            while sep < n and toks[sep].start < end:
+                sep += 1
+            j, k, items = sep - 1, sep, items + 1
+            continue
+        if _is_word(t) and t.cap and (items or sep > k or _spaced(text, toks[j], t)):
+            j, k, items = sep, sep + 1, items + 1
+            continue
+        break
+    return toks[j].end
+
+
+def has_street_word(text: str) -> bool:
+    """True when ``text`` names a street type ("Burgess Ramp", "Via Roma", "Hauptstraße")."""
+    toks = [t for t in _addr_tokens(text) if _is_word(t)]
+    return any(_is_street_word(t, strict=True) or _compound_street(t) for t in toks) or bool(
+        toks and toks[0].key in lx.street_prefixes() and len(toks[0].key) > 2)
+
+
+_POSTAL_BOX = regex.compile(
+    r"\b(?:(?:Unit|PSC|CMR)\s+\d{1,5},?\s+Box\s+\d{1,5}|(?:USNS|USNV|USS|USCGC)\s+\p{Lu}[\p{L}'-]*)"
+    r"\s+(?:APO|FPO|DPO)\s+A[AEP]\s+\d{5}\b"
+    r"|\b(?:P\.?\s?O\.?\s?Box|Post(?:fach|bus)|Apartado(?:\s+de\s+Correos)?|Caixa\s+Postal|"
+    r"Case\s+postale|Casella\s+postale|P\.?\s?O\.?\s?B\.?)\s+\d{1,6}\b",
+    regex.IGNORECASE,
+)
+
+
+def find_addresses(text: str) -> list[Span]:
+    """Street addresses and postal boxes in ``text`` (non-overlapping, left to right)."""
+    toks = _addr_tokens(text)
+    spans: list[Span] = [(m.start(), m.end(), 0.8) for m in _POSTAL_BOX.finditer(text)]
+    if spans:
+        covered = {i for a, b, _ in spans for i in range(a, b)}
+        toks = [t for t in toks if t.start not in covered]
+    i = 0
+    while i < len(toks):
+        unit = _is_word(toks[i]) and toks[i].key in lx.UNIT_WORDS and i + 1 < len(toks) \
+            and toks[i + 1].kind == "num"
+        hit = _match_at(text, toks, i + 1 if unit else i)
+        if hit is None:
+            i += 1
+            continue
+        last, score = hit
+        end = _tail(text, toks, last) if score >= 0.5 else toks[last].end
+        spans.append((toks[i].start, end, score))
+        while i < len(toks) and toks[i].start < end:
+            i += 1
+    return sorted(spans)
+
+
+# --------------------------------------------------------------------------------------------------
+# phone numbers
+# --------------------------------------------------------------------------------------------------
+
+#: Regions tried, in order, for numbers written without an international prefix.
+PHONE_REGIONS: tuple[str, ...] = (
+    "US", "GB", "DE", "FR", "ES", "IT", "NL", "BE", "PT", "BR", "CZ", "SK", "PL", "AT", "CH", "MX",
+    "CA", "IN", "AU",
+)
+
+_PHONE_CANDIDATE = regex.compile(
+    r"(?<![\w+\-/.,])(?:\+|\b00)?\s?(?:\(\d{1,5}\)\s?|\d)[\d\s().\-/]{4,22}\d"
+    r"(?:\s?(?:x|ext\.?|#)\s?\d{1,6})?(?![\w\-/]|[.,]\d)"
+)
+_NOT_PHONE = [
+    re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$"),  # ISO-ish date
+    re.compile(r"^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$"),  # day-month-year
+    re.compile(r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$"),  # IPv4
+    re.compile(r"^\d{3}-\d{2}-\d{4}$"),  # SSN
+    re.compile(r"^\d{1,3}(?:[.,]\d{3})+(?:[.,]\d+)?$"),  # grouped amount
+    re.compile(r"^\d+[.,]\d+$"),  # decimal
+]
+_NATIONAL_SHAPE = re.compile(r"^\(?\d{2,5}\)?[\s.\-/]?\d{2,5}(?:[\s.\-/]\d{2,5}){0,3}$")
+
+
+@functools.lru_cache(maxsize=65536)
+def phone_score(candidate: str) -> float:
+    """Score one phone-number candidate (the whole string): 0.85 international and valid ... 0."""
+    body = candidate.strip()
+    main = re.split(r"\s?(?:x|ext\.?|#)\s?\d+$", body)[0]
+    digits = re.sub(r"\D", "", main)
+    if not 7 <= len(digits) <= 15 or any(p.match(main) for p in _NOT_PHONE):
+        return 0.0
+    if len(set(digits)) == 1:
+        return 0.0
+    groups = re.split(r"[\s().\-/]+", main.strip("+()"))
+    if "." in main and not re.search(r"[\s\-/()]", main) and len(groups[0]) == 1:
+        return 0.0  # a version number such as 3.17.64.2199
+    if main.startswith(("+", "00")):
+        text = "+" + main[2:] if main.startswith("00") else main
+        try:
+            num = phonenumbers.parse(text, None)
+        except phonenumbers.NumberParseException:
+            return 0.0
+        if phonenumbers.is_valid_number(num):
+            return 0.85
+        return 0.7 if phonenumbers.is_possible_number(num) else 0.0
+    formatted = not main.isdigit()
+    possible = False
+    for region in PHONE_REGIONS:
+        try:
+            num = phonenumbers.parse(main, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(num):
+            return 0.6 if formatted else 0.3
+        possible = possible or phonenumbers.is_possible_number(num)
+    if possible and formatted and _NATIONAL_SHAPE.match(main):
+        return 0.45
+    return 0.1 if possible else 0.0
+
+
+def find_phones(text: str) -> list[Span]:
+    """Phone numbers in ``text``."""
+    spans = []
+    for m in _PHONE_CANDIDATE.finditer(text):
+        raw = m.group()
+        lead = len(raw) - len(raw.lstrip())
+        score = phone_score(raw)
+        if score > 0:
+            spans.append((m.start() + lead, m.end(), score))
+    return spans
+
+
+# --------------------------------------------------------------------------------------------------
+# validators
+# --------------------------------------------------------------------------------------------------
+
+
+def card_number_ok(text: str) -> bool:
+    """Payment card number: 12-19 digits, Luhn-valid, a card issuer's first digit, card grouping."""
+    digits = re.sub(r"[ -]", "", text)
+    if not digits.isdigit() or not 12 <= len(digits) <= 19 or digits[0] not in "123456":
+        return False
+    if len(set(digits)) == 1 or digits.startswith("00"):
+        return False
+    groups = [len(g) for g in re.split(r"[ -]", text.strip()) if g]
+    if len(groups) > 1 and not (
+        all(g == 4 for g in groups[:-1]) and 1 <= groups[-1] <= 4 or groups[:2] == [4, 6]
+    ):
+        return False
+    return luhn.is_valid(digits)
+
+
+def ssn_ok(text: str) -> bool:
+    """US SSN by the SSA rules (area not 000/666/9xx, group not 00, serial not 0000)."""
+    digits = re.sub(r"[ .-]", "", text)
+    return len(digits) == 9 and digits.isdigit() and us_ssn.is_valid(digits)

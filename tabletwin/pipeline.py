@@ -1,0 +1,108 @@
+"""The stages glued for callers that are not Dagster: the CLI's ``synth`` and the assets' IO steps.
+
+Assets call these one function at a time; :func:`synth_frame` runs the whole chain in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import pandas as pd
+
+from tabletwin.catalog import Catalog, TableConfig, check_columns
+from tabletwin.errors import CheckFailed, InputError
+from tabletwin.generators import Generator
+from tabletwin.pii import PiiPlan, detect_pii, mask_table
+from tabletwin.profile import TableProfile, profile_table
+from tabletwin.quality import QualityReport, evaluate
+from tabletwin.synthesis import fit_generator, stable_seed, synthesize
+from tabletwin.warehouse import RunRecord, Warehouse
+
+
+def code_version() -> str:
+    try:
+        return version("tabletwin")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def read_source(warehouse: Warehouse, catalog: Catalog, table: str,
+                schema: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Read a catalog table from the warehouse after checking the catalog against its columns."""
+    t = catalog.table(table)
+    types = warehouse.columns(schema, t.source_table)
+    if types is None:
+        raise InputError(f"source table {schema}.{t.source_table} does not exist in the warehouse",
+                         table=table)
+    check_columns(catalog, table, list(types))
+    df = warehouse.read_table(schema, t.source_table)
+    if len(df) == 0:
+        raise InputError("source table is empty; nothing to synthesize", table=table)
+    return df, types
+
+
+def publish_table(warehouse: Warehouse, table: TableConfig, synthetic: pd.DataFrame,
+                  report: QualityReport, *, source_schema: str, target_schema: str, partition: str,
+                  run_id: str, seed: int) -> str:
+    """Publish a gated synthetic table atomically with its run record; returns ``schema.table``."""
+    if not report.passed:  # the blocking checks stop this earlier; never publish a failed table
+        failed = [o.name for o in report.outcomes() if not o.passed]
+        raise CheckFailed(table.name, failed)
+    source_types = warehouse.columns(source_schema, table.source_table) or {}
+    record = RunRecord(table_name=table.name, partition_key=partition, run_id=run_id,
+                       generator=table.generator.name, seed=seed, rows=len(synthetic), passed=True,
+                       scores=report.scores(), code_version=code_version())
+    warehouse.publish(target_schema, table.name, synthetic,
+                      column_types=warehouse.publish_types(synthetic, source_types), record=record)
+    return f"{target_schema}.{table.name}"
+
+
+def read_file(path: str | Path) -> pd.DataFrame:
+    """Read a Parquet or CSV file; bad input raises InputError with a one-line reason."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"file not found: {p}")
+    suffix = p.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            df = pd.read_parquet(p)
+        elif suffix in (".csv", ".tsv", ".txt"):
+            df = pd.read_csv(p, sep="\t" if suffix == ".tsv" else ",", low_memory=False)
+        else:
+            raise InputError(f"unsupported format {suffix or '(none)'}: use .parquet or .csv")
+    except InputError:
+        raise
+    except Exception as exc:  # pyarrow / parser errors: report the kind, not the content
+        raise InputError(f"cannot read {p.name}: {type(exc).__name__}") from None
+    if len(df) == 0:
+        raise InputError(f"{p.name} has no rows")
+    if len(df.columns) == 0:
+        raise InputError(f"{p.name} has no columns")
+    return df
+
+
+@dataclass
+class SynthResult:
+    plan: PiiPlan
+    profile: TableProfile
+    generator: Generator
+    synthetic: pd.DataFrame
+    report: QualityReport
+
+
+def synth_frame(df: pd.DataFrame, table: TableConfig, *, rows: int | None = None, seed: int = 0,
+                key: bytes) -> SynthResult:
+    """Detect and mask PII, fit the generator, sample, and score: the whole chain in memory."""
+    s = stable_seed(table.name, seed)
+    plan = detect_pii(df, table=table.name, overrides=table.overrides(),
+                      key_columns=table.key_columns)
+    masked = mask_table(df, plan, key=key, seed=s, locale=table.locale)
+    profile = profile_table(masked, plan)
+    gen = fit_generator(masked, plan, table, seed=s)
+    n = rows or table.rows or len(df)
+    syn = synthesize(gen, plan, table, n=n, seed=s, source=df, masked=masked)
+    report = evaluate(source=df, masked=masked, synthetic=syn, plan=plan, profile=profile,
+                      table=table, rows_expected=n, seed=s)
+    return SynthResult(plan, profile, gen, syn, report)

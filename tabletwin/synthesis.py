@@ -1,0 +1,167 @@
+"""From a masked table to a synthetic one: what the generator learns, fresh keys, fresh PII.
+
+The generator learns every column except keys and PII columns whose values are replaced wholesale
+(fake, pseudonymize, drop); those are produced fresh for each synthetic row, never copied, so no
+source value of them can reach the synthetic table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as pdt
+
+from tabletwin.catalog import TableConfig
+from tabletwin.errors import InputError
+from tabletwin.generators import Generator, TableMeta, make_generator
+from tabletwin.pii.fakes import normalize_value
+from tabletwin.pii.mask import fill_pii_columns
+from tabletwin.pii.plan import PiiPlan
+
+REGENERATED = ("fake", "pseudonymize")
+
+
+def stable_seed(*parts: object) -> int:
+    """A 63-bit seed derived from the parts (e.g. table and partition), stable across runs."""
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+def modelled_columns(plan: PiiPlan, table: TableConfig) -> list[str]:
+    """Columns the generator learns, in table order."""
+    keys = set(table.key_columns)
+    return [d.column for d in plan.columns
+            if d.column not in keys and not (d.is_pii and d.action in REGENERATED + ("drop",))]
+
+
+def fit_generator(masked: pd.DataFrame, plan: PiiPlan, table: TableConfig, *,
+                  seed: int) -> Generator:
+    """Fit the table's configured generator on the modelled columns of the masked table."""
+    if len(masked) == 0:
+        raise InputError("source table has no rows; nothing to learn from", table=table.name)
+    cols = modelled_columns(plan, table)
+    data = masked[cols]
+    cap = table.generator.max_fit_rows
+    if len(data) > cap:
+        rng = np.random.default_rng(seed)
+        data = data.iloc[np.sort(rng.choice(len(data), cap, replace=False))]
+    gen = make_generator(table.generator.name, table.generator.params, table=table.name)
+    meta = TableMeta(table=table.name,
+                     free_text=tuple(d.column for d in plan.columns if d.free_text and d.column in cols))
+    return gen.fit(data.reset_index(drop=True), meta, seed=seed)
+
+
+def fresh_keys(source: pd.Series, n: int, rng: np.random.Generator) -> pd.Series:
+    """n new, unique primary-key values in the source key's type and format, none of them a source
+    key: integers drawn from a range past the source's scale, ascending like a sequence; text keys
+    keep the source keys' width (digits) or get a ``K`` prefix."""
+    used = source.dropna()
+    if pdt.is_integer_dtype(source.dtype) or len(used) == 0:
+        top = int(used.max()) if len(used) else 0
+        space = max(4 * n, 2 * top, 10)
+        taken = set(used.astype("int64").tolist())
+        picks: np.ndarray = np.empty(0, dtype=np.int64)
+        while len(picks) < n:
+            draw = rng.integers(1, space + 1, size=2 * (n - len(picks)) + 16)
+            draw = draw[~np.isin(draw, list(taken))] if taken else draw
+            picks = np.unique(np.concatenate([picks, draw]))
+            space *= 2
+        ids = np.sort(rng.choice(picks, n, replace=False))
+        dtype = source.dtype if pdt.is_integer_dtype(source.dtype) and not source.hasnans else "Int64"
+        return pd.Series(ids, dtype=dtype)
+    text = used.astype(str)
+    taken = set(text)
+    width = max(int(text.str.len().max()), len(str(4 * n)))
+    digits = bool(text.str.isdigit().all())
+    out: list[str] = []
+    seen: set[str] = set()
+    while len(out) < n:
+        for v in rng.integers(0, 10 ** min(width, 18), size=2 * (n - len(out)) + 16):
+            key = f"{v:0{width}d}" if digits else f"K{v:0{width}d}"
+            if key not in taken and key not in seen:
+                seen.add(key)
+                out.append(key)
+                if len(out) == n:
+                    break
+    return pd.Series(sorted(out), dtype=object)
+
+
+def assign_foreign_keys(child_fk: pd.Series, parent_keys: pd.Series, n: int,
+                        rng: np.random.Generator) -> pd.Series:
+    """Draw n foreign-key values from the synthetic parents' keys.
+
+    Children per referenced parent follow the source distribution; the share of null references is
+    kept. Parents are drawn at random, so parents with no children appear as in the source when the
+    parent table keeps its size.
+    """
+    null_rate = float(child_fk.isna().mean()) if len(child_fk) else 0.0
+    counts = child_fk.dropna().value_counts().to_numpy()
+    out = np.empty(n, dtype=object)
+    null_mask = rng.random(n) < null_rate
+    need = int((~null_mask).sum())
+    parents = parent_keys.dropna().to_numpy()
+    if need and (len(counts) == 0 or len(parents) == 0):
+        raise InputError("foreign key has no parent rows to point at", column=str(child_fk.name))
+    values = []
+    if need:
+        draws = rng.choice(counts, size=max(1, int(need / counts.mean() * 1.2) + 1))
+        while draws.sum() < need:
+            draws = np.concatenate([draws, rng.choice(counts, size=len(draws))])
+        k = int(np.searchsorted(np.cumsum(draws), need) + 1)
+        draws = draws[:k]
+        chosen = rng.choice(parents, size=k, replace=k > len(parents))
+        values = np.repeat(chosen, draws)[:need]
+        rng.shuffle(values)
+    out[~null_mask] = values
+    result = pd.Series(out)
+    result[null_mask] = None
+    if pdt.is_integer_dtype(parent_keys.dtype):
+        return result.astype("Int64" if null_mask.any() else parent_keys.dtype)
+    return result
+
+
+def forbidden_values(source: pd.DataFrame, columns: list[str]) -> dict[str, set[str]]:
+    """Normalised source values of each column: fresh fakes must avoid them."""
+    return {c: {normalize_value(v) for v in source[c].dropna().unique()} for c in columns}
+
+
+def synthesize(generator: Generator, plan: PiiPlan, table: TableConfig, *, n: int, seed: int,
+               source: pd.DataFrame, masked: pd.DataFrame,
+               parent_keys: dict[str, pd.Series] | None = None) -> pd.DataFrame:
+    """Sample ``n`` rows with the masked table's columns, order and dtypes.
+
+    ``source`` is the raw snapshot (only to keep fresh fakes from matching a real value);
+    ``parent_keys`` maps each foreign-key column to its parent's synthetic primary keys.
+    """
+    rng = np.random.default_rng(seed)
+    frame = generator.sample(n, seed=seed)
+    out = pd.DataFrame(index=range(n))
+    replaced = [d.column for d in plan.columns if d.is_pii and d.column not in table.key_columns
+                and d.action in REGENERATED + ("drop",)]
+    for col in masked.columns:
+        if col in frame.columns:
+            out[col] = frame[col].to_numpy()
+            out[col] = out[col].astype(frame[col].dtype)
+        elif col == table.primary_key:
+            out[col] = fresh_keys(source[col], n, rng).to_numpy()
+        elif col in table.foreign_keys:
+            parents = (parent_keys or {}).get(col)
+            if parents is None:
+                raise InputError("parent keys missing for foreign key", table=table.name, column=col)
+            out[col] = assign_foreign_keys(masked[col], parents, n, rng).to_numpy()
+        else:  # replaced PII: one placeholder per row, nulls at the source's rate
+            placeholder = pd.Series(np.arange(n), dtype=object)
+            placeholder[rng.random(n) < float(masked[col].isna().mean())] = None
+            out[col] = placeholder
+    if replaced:
+        out = fill_pii_columns(out, plan, columns=replaced, seed=seed,
+                               forbidden=forbidden_values(source, replaced), locale=table.locale)
+    for col in masked.columns:  # restore the masked table's dtypes where values allow it
+        if str(out[col].dtype) != str(masked[col].dtype):
+            try:
+                out[col] = out[col].astype(masked[col].dtype)
+            except (TypeError, ValueError):
+                pass
+    return out[list(masked.columns)]
