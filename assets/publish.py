@@ -4,18 +4,22 @@
 import pandas as pd
 from dagster import AssetIn, AssetsDefinition, MetadataValue, Output, asset
 
-from assets.common import TableContext
+from assets.common import TableContext, key
 from resources.warehouse import WarehouseResource
 from tabletwin.pipeline import publish_table
 from tabletwin.quality import QualityReport
 
 
 def build(tc: TableContext) -> AssetsDefinition:
+    parents = sorted({tc.table.parent_of(col)[0] for col in tc.table.foreign_keys} - {tc.name})
+
     @asset(**tc.common("published_table"), kinds={"duckdb"},
            ins={"synthetic": AssetIn(tc.key("synthetic_table")),
                 "report": AssetIn(tc.key("quality_report"))},
+           deps=[key(p, "published_table") for p in parents],
            description=f"`synthetic.{tc.name}` in the warehouse, swapped in atomically with a row "
-                       "in `synthetic.tabletwin_runs`. Runs only when every blocking check passed.")
+                       "in `synthetic.tabletwin_runs`. Runs only when every blocking check passed "
+                       "and its parent tables were published, so foreign keys always resolve.")
     def published_table(context, synthetic: pd.DataFrame, report: QualityReport,
                         warehouse: WarehouseResource) -> Output[None]:
         where = publish_table(

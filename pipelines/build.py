@@ -46,8 +46,8 @@ def build_definitions(catalog: Catalog) -> Definitions:
     per_table = [
         define_asset_job(table_job_name(t), selection=AssetSelection.groups(t).upstream(),
                          partitions_def=partitions,
-                         description=f"Refresh the synthetic copy of {t} (and its parents' "
-                                     "synthetic rows it draws keys from).")
+                         description=f"Refresh the synthetic copy of {t} together with its parent "
+                                     "tables, so its foreign keys resolve in the published set.")
         for t in catalog.ordered_tables()
     ]
     schedule = build_schedule_from_partitioned_job(

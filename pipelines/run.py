@@ -26,8 +26,8 @@ def prepare_dagster_home(root: Path) -> Path:
     return home
 
 
-def run_pipeline(*, catalog_path: str | Path, date: str | None = None,
-                 table: str | None = None) -> int:
+def run_pipeline(*, catalog_path: str | Path, date: str | None = None, table: str | None = None,
+                 verbose: bool = False) -> int:
     """Run the daily job (or one table's job) for ``date``; returns the process exit status."""
     catalog = load_catalog(catalog_path)
     if table is not None:
@@ -50,8 +50,11 @@ def run_pipeline(*, catalog_path: str | Path, date: str | None = None,
     defs = build_definitions(catalog)
     job = defs.resolve_job_def(table_job_name(table) if table else DAILY_JOB)
     with DagsterInstance.get() as instance:
-        result = job.execute_in_process(partition_key=partition, instance=instance,
-                                        raise_on_error=False)
+        # the full event log is in the instance (and the UI); the console gets the summary below
+        level = "DEBUG" if verbose else "CRITICAL"
+        result = job.execute_in_process(
+            partition_key=partition, instance=instance, raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": level}}}})
     failed_checks: dict[str, list[str]] = {}
     for ev in result.get_asset_check_evaluations():
         if not ev.passed:
@@ -60,21 +63,24 @@ def run_pipeline(*, catalog_path: str | Path, date: str | None = None,
                  if e.asset_key.path[-1] == "published_table"}
     errors = []
     for ev in result.all_events:
-        if ev.is_step_failure:
-            err = ev.step_failure_data.error
-            msg = err.cause.message if err and err.cause else (err.message if err else "")
-            errors.append(f"step {ev.step_key} failed: {msg.strip().splitlines()[-1] if msg else ''}")
+        err = ev.step_failure_data.error if ev.is_step_failure else None
+        if err is None or err.cls_name == "DagsterAssetCheckFailedError":
+            continue  # check failures are reported per table below
+        cause = err.cause or err
+        lines = (cause.message or "").strip().splitlines()
+        errors.append(f"step {ev.step_key} failed: {lines[-1] if lines else cause.cls_name}")
     tables = [table] if table else catalog.ordered_tables()
     target = catalog.warehouse.target_schema
     reports = catalog.resolve(catalog.reports_dir)
     for t in tables:
+        report = reports / t / f"{partition}.html"
         if t in published:
-            print(f"published {target}.{t}   report {reports / t / (partition + '.html')}")
+            print(f"published {target}.{t}   report {report}")
         elif t in failed_checks:
             print(f"NOT published {t}: blocking checks failed: {', '.join(failed_checks[t])}; "
-                  f"report {reports / t / (partition + '.html')}", file=sys.stderr)
+                  f"report {report}", file=sys.stderr)
         else:
-            print(f"NOT published {t}", file=sys.stderr)
+            print(f"NOT published {t}: an upstream step or parent table failed", file=sys.stderr)
     for e in errors:
         print(e, file=sys.stderr)
     ok = result.success and all(t in published for t in tables)

@@ -83,7 +83,8 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from pipelines.run import run_pipeline
 
-    return run_pipeline(catalog_path=args.catalog, date=args.date, table=args.table)
+    return run_pipeline(catalog_path=args.catalog, date=args.date, table=args.table,
+                        verbose=args.verbose)
 
 
 def _cmd_ui(args: argparse.Namespace) -> int:
@@ -127,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--date", default=None, help="partition YYYY-MM-DD (default: today)")
     r.add_argument("--table", default=None, help="only this table (and the parents it needs)")
     r.add_argument("--catalog", default=os.environ.get("TABLETWIN_CATALOG", "tabletwin.yaml"))
+    r.add_argument("--verbose", action="store_true", help="print Dagster's event log too")
     r.set_defaults(func=_cmd_run)
 
     u = sub.add_parser("ui", help="serve the Dagster UI (dagster dev) for this catalog")
