@@ -1,10 +1,10 @@
 """Benchmark of tabletwin's PII detection.
 
 Scores :func:`tabletwin.pii.detect_pii` on the labelled development set (``--data``, default
-``../shared/pii-dev`` relative to the repository root) by its README's rule: ``truth.json`` maps each
-column to an entity (must be flagged), ``null`` (must not be flagged) or ``"either"`` (not scored).
-Recall is over the labelled columns, precision over labelled + null columns. Prints flagged, missed
-and false-positive columns, seconds per table, and overall recall / precision.
+``../shared/pii-dev`` relative to the repository root) by its README's rule: ``truth.json`` maps
+each column to an entity (must be flagged), ``null`` (must not be flagged) or ``"either"`` (not
+scored). Recall is over the labelled columns, precision over labelled + null columns. Prints
+flagged, missed and false-positive columns, seconds per table, and overall recall / precision.
 
 ``--big`` also builds a synthetic 1,000,000-row x 30-column table (names, e-mails, phones, cards,
 IBANs, addresses, free text, numbers, categories, dates, decoys) and times ``detect_pii`` on it.

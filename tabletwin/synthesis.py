@@ -152,7 +152,9 @@ def synthesize(generator: Generator, plan: PiiPlan, table: TableConfig, *, n: in
                 raise InputError("parent keys missing for foreign key", table=table.name, column=col)
             out[col] = assign_foreign_keys(masked[col], parents, n, rng).to_numpy()
         else:  # replaced PII: one placeholder per row, nulls at the source's rate
-            placeholder = pd.Series(np.arange(n), dtype=object)
+            # (integer placeholders for integer pseudonyms, so fresh tokens keep that type)
+            integral = pdt.is_integer_dtype(masked[col].dtype)
+            placeholder = pd.Series(np.arange(n), dtype="Int64" if integral else object)
             placeholder[rng.random(n) < float(masked[col].isna().mean())] = None
             out[col] = placeholder
     if replaced:

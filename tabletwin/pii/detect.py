@@ -17,6 +17,25 @@ How a column is classified (cost independent of the row count):
 5. Catalog keys and overrides are applied last (origin ``override``).
 
 Evidence holds hints, shares, validator names and counts, never values.
+
+Custom recognizers (:func:`load_recognizers`) are Presidio ``PatternRecognizer`` objects declared
+in YAML and added to the engine's RecognizerRegistry::
+
+    recognizers:
+      - entity: EMPLOYEE_ID          # upper-case entity name (new, or one of plan.ENTITIES)
+        name: EmployeeIdRecognizer   # optional, defaults to "<entity>_yaml"
+        patterns:                    # one or more
+          - name: emp id             # optional
+            regex: '\\bEMP-\\d{6}\\b'   # single quotes keep backslashes as they are
+            score: 0.9               # in [0, 1], default 0.5
+        context: [employee, staff]   # optional: words that, found in the column name, raise the
+                                     # score (Presidio context enhancement)
+        name_hints: [emp_no, personalnummer]  # optional column names (or parts) for this entity
+        action: pseudonymize         # optional; default DEFAULT_ACTIONS[entity] or "pseudonymize"
+
+A value matches when a pattern scoring at least 0.5 (after context enhancement) covers it; weaker
+patterns count only with a name hint. A malformed file raises
+:class:`~tabletwin.errors.ConfigError` naming the file and the field.
 """
 
 from __future__ import annotations
@@ -35,7 +54,14 @@ import pandas as pd
 from tabletwin.errors import ConfigError
 from tabletwin.pii import lexicon as lx
 from tabletwin.pii import scanners
-from tabletwin.pii.plan import ACTIONS, DEFAULT_ACTIONS, ENTITIES, ColumnDecision, ColumnOverride, PiiPlan
+from tabletwin.pii.plan import (
+    ACTIONS,
+    DEFAULT_ACTIONS,
+    ENTITIES,
+    ColumnDecision,
+    ColumnOverride,
+    PiiPlan,
+)
 
 __all__ = ["detect_pii", "load_recognizers", "reset_recognizers"]
 
@@ -165,7 +191,7 @@ def _relaxed(entity: str, text: str) -> bool:
     digits = sum(c.isdigit() for c in text)
     if entity == "PERSON":
         words = text.split()
-        if not (1 <= len(words) <= 5 and _NAMEISH.match(text) and not any(c.isdigit() for c in text)):
+        if not (1 <= len(words) <= 5 and _NAMEISH.match(text) and not digits):
             return False
         return all(w[:1].isupper() for w in words) or text.islower() or text.isupper()
     if entity == "EMAIL_ADDRESS":
@@ -228,7 +254,8 @@ class _Evidence:
         return counter[entity] / self.analysed if self.analysed else 0.0
 
 
-def _analyse(texts: list[str], entities: list[str]) -> _Evidence:
+def _analyse(texts: list[str], entities: list[str], context: tuple[str, ...]) -> _Evidence:
+    """Run the engine on each distinct text; ``context``: the column name's words."""
     from tabletwin.pii import recognizers as rec
 
     ev = _Evidence(analysed=len(texts))
@@ -236,7 +263,7 @@ def _analyse(texts: list[str], entities: list[str]) -> _Evidence:
         return ev
     for text, count in Counter(texts).items():
         snippet = text[:MAX_TEXT]
-        spans = rec.analyze(snippet, entities)
+        spans = rec.analyze(snippet, entities, context)
         if not spans:
             continue
         alnum = sum(c.isalnum() for c in snippet) or 1
@@ -357,7 +384,8 @@ def _free_text_option(ev: _Evidence, texts: list[str], base: dict[str, Any]) -> 
 
 def _classify(column: str, series: pd.Series, rng: np.random.Generator, sample_size: int,
               custom: Mapping[str, tuple[frozenset[str], str]]) -> ColumnDecision:
-    values = _sample(series, sample_size, rng)
+    values = [v for v in _sample(series, sample_size, rng)
+              if not (isinstance(v, str) and not v.strip())]
     hints = _name_hints(column, {e: h for e, (h, _) in custom.items()})
     base: dict[str, Any] = {"sampled": len(values)}
     dtype = series.dtype
@@ -382,7 +410,7 @@ def _classify(column: str, series: pd.Series, rng: np.random.Generator, sample_s
         return _decision(column, None, 0.9, {**base, "note": "few text or number values"})
 
     analysed = texts[:ANALYZE_LIMIT]
-    ev = _analyse(analysed, _candidates(list(set(analysed)), custom))
+    ev = _analyse(analysed, _candidates(list(set(analysed)), custom), lx.column_tokens(column))
     base["analyzed"] = ev.analysed
     options = _entity_options(ev, analysed, hints, [*_PRIORITY, *sorted(custom)], base)
     if options:

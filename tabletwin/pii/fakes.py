@@ -43,16 +43,29 @@ _EMAIL_DOMAINS = np.array(["example.com", "example.org", "example.net"], dtype=o
 _MAX_ROUNDS = 60
 
 
+def _text(value: object) -> str:
+    if type(value) is str:
+        return value
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def normalize_value(value: object) -> str:
     """Comparison form of a value: text, Unicode NFKC, casefolded, whitespace collapsed.
 
     Integral floats compare like ints (``4.0`` -> ``"4"``), so a number stored as float still
     matches its integer form.
     """
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        value = int(value)
-    text = unicodedata.normalize("NFKC", str(value)).casefold()
-    return " ".join(text.split())
+    text = _text(value)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return " ".join(text.casefold().split())
+
+
+def normalize_many(values: Iterable[object]) -> list[str]:
+    """:func:`normalize_value` of each value."""
+    return [normalize_value(v) for v in values]
 
 
 _NON_DIGIT = re.compile(r"\D")
@@ -68,7 +81,7 @@ def canonical(entity: str | None) -> Callable[[object], str]:
     return normalize_value
 
 
-_PUNCT = "\"'`“”‘’«»()[]{}<>.,;:!?¿¡*/\\|~-–—"
+PUNCTUATION = "\"'`“”‘’«»()[]{}<>.,;:!?¿¡*/\\|~-–—"
 #: Shortest n-gram (characters) that counts as an embedded value; longest n-gram (words).
 MIN_EMBEDDED = 6
 MAX_NGRAM = 5
@@ -76,7 +89,7 @@ MAX_NGRAM = 5
 
 def words(normalized: str) -> list[str]:
     """Whitespace-separated words of a normalized text, trimmed of surrounding punctuation."""
-    return [w for w in (t.strip(_PUNCT) for t in normalized.split()) if w]
+    return [w for t in normalized.split() if (w := t.strip(PUNCTUATION))]
 
 
 def ngrams(normalized: str) -> list[str]:
@@ -283,7 +296,7 @@ def _phone_templates(region: str) -> tuple[tuple[str, tuple[int, ...]], ...]:
         prefix = national[:keep] + middle
         numbers = [phonenumbers.parse(f"+{example.country_code}{prefix}{end}")
                    for end in ("0000", "9999", "5183", "2740")]
-        if not all(phonenumbers.is_valid_number(x) for x in numbers):
+        if not all(phonenumbers.is_valid_number_for_region(x, region) for x in numbers):
             continue
         text = phonenumbers.format_number(numbers[0], phonenumbers.PhoneNumberFormat.INTERNATIONAL)
         digits = [i for i, ch in enumerate(text) if ch.isdigit()][-4:]
@@ -409,16 +422,24 @@ def _ips(n: int, rng: np.random.Generator, loc: _Locale) -> np.ndarray:
 _HOUSE_NUMBER = re.compile(r"\d+")
 
 
+def _with_number(street: str, number: int, language: str) -> str:
+    """``street`` with a house number: replaces the first number, or adds one in local order."""
+    if _HOUSE_NUMBER.search(street):
+        return _HOUSE_NUMBER.sub(str(number), street, count=1)
+    if language in ("en", "fr"):
+        return f"{number}, {street}" if language == "fr" else f"{number} {street}"
+    return f"{street}, {number}" if language in ("pt", "es", "it") else f"{street} {number}"
+
+
 def _locations(n: int, rng: np.random.Generator, loc: _Locale) -> np.ndarray:
     fk = _seeded_faker(loc.name, rng)
     pool = [", ".join(p.strip(" ,") for p in fk.street_address().splitlines() if p.strip(" ,"))
             for _ in range(min(max(n, 64), 2000))]
     picks = rng.integers(0, len(pool), n)
     numbers = rng.integers(1, 1000, n)
-    out = np.empty(n, dtype=object)
-    for i, (p, num) in enumerate(zip(picks, numbers)):
-        out[i] = _HOUSE_NUMBER.sub(str(num), pool[p], count=1)
-    return out
+    language = loc.name.split("_")[0]
+    return np.array([_with_number(pool[p], int(num), language) for p, num in zip(picks, numbers)],
+                    dtype=object)
 
 
 def _urls(n: int, rng: np.random.Generator, loc: _Locale) -> np.ndarray:
@@ -462,9 +483,10 @@ def redraw(values: np.ndarray, draw: Callable[[np.ndarray, int], np.ndarray],
     """
 
     def blocked(value: object) -> bool:
-        if key(value) in forbidden:
+        k = key(value)
+        if k in forbidden:
             return True
-        return embedded and any(g in forbidden for g in ngrams(normalize_value(value)))
+        return embedded and " " in k and any(g in forbidden for g in ngrams(k))
 
     out = values.copy()
     seen: set[str] = set()
@@ -486,14 +508,19 @@ def redraw(values: np.ndarray, draw: Callable[[np.ndarray, int], np.ndarray],
     return out
 
 
+_HAS_PUNCTUATION = re.compile("[" + re.escape(PUNCTUATION) + "]")
+
+
 def _forbidden_keys(entity: str, forbidden: Set[str]) -> Set[str]:
     """Forbidden values in comparison form (plus their word-joined form for multi-word fakes)."""
     if not forbidden:
         return frozenset()
-    key = canonical(entity)
-    keys = {key(v) for v in forbidden}
+    if entity == "PHONE_NUMBER" or entity in ("CREDIT_CARD", "US_SSN", "IBAN_CODE"):
+        key = canonical(entity)
+        return {key(v) for v in forbidden}
+    keys = set(normalize_many(forbidden))
     if entity in _MULTI_WORD:
-        keys.update(" ".join(words(normalize_value(v))) for v in forbidden)
+        keys.update([" ".join(words(k)) for k in keys if _HAS_PUNCTUATION.search(k)])
     return keys
 
 

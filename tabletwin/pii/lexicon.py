@@ -2,9 +2,9 @@
 
 Two kinds of knowledge live here, both language-aware and free of any raw table data:
 
-* column-name hints (English, German, French, Spanish, Italian, Dutch, Portuguese, Czech, Polish) that
-  point to an entity, plus "negative" words that cancel a PERSON or LOCATION hint (``product_name``,
-  ``city_name``, ``ip_address``...);
+* column-name hints (English, German, French, Spanish, Italian, Dutch, Portuguese, Czech,
+  Polish) that point to an entity, plus "negative" words that cancel a PERSON or LOCATION hint
+  (``product_name``, ``city_name``, ``ip_address``...);
 * value dictionaries built lazily from Faker's locale providers: first and last names of every Faker
   locale, street names and street-type words, and the lorem-ipsum word lists (used as a *negative*
   dictionary: placeholder product names such as "Neque 149" must not look like addresses).
@@ -48,7 +48,7 @@ _SPLIT = re.compile(r"[^0-9a-z]+")
 
 
 def column_tokens(column: object) -> tuple[str, ...]:
-    """Split a column name into folded word tokens: "fechaNacimiento_2" -> ("fecha", "nacimiento")."""
+    """Folded word tokens of a column name: "fechaNacimiento_2" -> ("fecha", "nacimiento")."""
     text = fold(_CAMEL.sub(" ", str(column)))
     return tuple(t for t in _SPLIT.split(text) if t and not t.isdigit())
 

@@ -3,12 +3,13 @@
 Actions (:func:`mask_table`):
 
 * ``keep`` - unchanged.
-* ``fake`` - realistic fakes (:mod:`.fakes`) for the decision's entity and the ``locale``. Equal
-  source values (after :func:`~.fakes.normalize_value`) get equal fakes, distinct ones distinct fakes
-  where the value space allows; no fake equals a source value of the column; nulls and blank strings
-  stay as they are. When the plan fakes both a PERSON and an EMAIL_ADDRESS column, each fake e-mail is
-  built from the fake name of the row where that e-mail first occurs. Integer columns get the fake's
-  digits back as integers.
+* ``fake`` - realistic fakes (:mod:`.fakes`) for the decision's entity and the ``locale``.
+  Equal source values (after :func:`~.fakes.normalize_value`) get equal fakes, distinct ones
+  distinct fakes where the value space allows; no fake equals a source value of its entity in the
+  table (names and streets also avoid each other, see :func:`_cross_entity`); nulls and blank
+  strings stay as they are. When the plan fakes both a PERSON and an EMAIL_ADDRESS column, each
+  fake e-mail is built from the fake name of the row where that e-mail first occurs. Integer
+  columns of phone, SSN or card numbers get the fake's digits back as integers.
 * ``pseudonymize`` - :func:`pseudonymize`: keyed HMAC-SHA256, deterministic across calls and tables.
 * ``generalize`` - a coarser value: dates (of birth) -> year (``Int64``); e-mail -> domain; phone ->
   country calling code ("+420"); IP -> network (IPv4 /24, IPv6 /48); URL -> scheme and host; person
@@ -44,6 +45,7 @@ from tabletwin.pii.fakes import (
     canonical,
     emails_for,
     fake_values,
+    normalize_many,
     normalize_value,
 )
 from tabletwin.pii.plan import ColumnDecision, PiiPlan
@@ -177,7 +179,7 @@ def _codes(series: pd.Series) -> np.ndarray:
     """Code per row (-1 for null/blank) grouping cells whose normalized values are equal."""
     mask = _present(series)
     raw_codes, raw_uniques = pd.factorize(series[mask])
-    norm = np.array([normalize_value(u) for u in raw_uniques], dtype=object)
+    norm = np.array(normalize_many(raw_uniques), dtype=object)
     norm_codes, _ = pd.factorize(norm)
     codes = np.full(len(series), -1, dtype=np.int64)
     codes[mask] = norm_codes[raw_codes] if len(raw_codes) else raw_codes
@@ -185,15 +187,18 @@ def _codes(series: pd.Series) -> np.ndarray:
 
 
 def _normalized_values(series: pd.Series) -> set[str]:
-    uniques = pd.unique(series[_present(series)])
-    return {normalize_value(u) for u in uniques}
+    return set(normalize_many(pd.unique(series[_present(series)])))
 
 
-def _restore_dtype(values: np.ndarray, like: pd.Series) -> pd.Series:
-    """Object values shaped like ``like``: integer columns get integers back (fakes' digits)."""
+#: Entities whose fakes go back into integer columns as their digits.
+_DIGIT_ENTITIES = ("PHONE_NUMBER", "US_SSN", "CREDIT_CARD")
+
+
+def _restore_dtype(values: np.ndarray, like: pd.Series, entity: str | None) -> pd.Series:
+    """Object values shaped like ``like``: integer columns of numbers get the fakes' digits."""
     index = like.index
-    if pd.api.types.is_integer_dtype(like.dtype) or (
-            pd.api.types.is_float_dtype(like.dtype) and _integral(like)):
+    if entity in _DIGIT_ENTITIES and (pd.api.types.is_integer_dtype(like.dtype) or (
+            pd.api.types.is_float_dtype(like.dtype) and _integral(like))):
         digits = [None if v is None else re.sub(r"\D", "", str(v)) for v in values]
         if all(d is None or (d and len(d) <= 18) for d in digits):
             ints = pd.array([None if d is None else int(d) for d in digits], dtype="Int64")
@@ -290,13 +295,13 @@ def _shape(text: str) -> str:
 
 
 def _phone_country(text: str) -> str | None:
-    candidates = [text if text.startswith("+") else "+" + text[2:]] if text.startswith(
-        ("+", "00")) else []
-    for candidate in candidates:
+    """Country calling code ("+420") of a phone number, or None."""
+    if text.startswith(("+", "00")):
         try:
-            return f"+{phonenumbers.parse(candidate, None).country_code}"
+            number = phonenumbers.parse("+" + text[2:] if text.startswith("00") else text, None)
         except phonenumbers.NumberParseException:
             return None
+        return f"+{number.country_code}"
     for region in ("US", "GB", "DE", "FR", "ES", "IT", "NL", "BR", "CZ", "PL"):
         try:
             number = phonenumbers.parse(text, region)
@@ -454,6 +459,19 @@ class _FreeText:
 # --------------------------------------------------------------------------------------------------
 
 
+def _cross_entity(by_entity: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Multi-word fakes (names, streets) must not contain a source name or street either.
+
+    Faker's street names are made of person names ("Brandon Lane"): a fake address must avoid the
+    table's person names as well as its addresses, and a fake name its street names.
+    """
+    words = by_entity.get("PERSON", set()) | by_entity.get("LOCATION", set())
+    out = defaultdict(set, by_entity)
+    if words:
+        out["PERSON"] = out["LOCATION"] = words
+    return out
+
+
 def _decisions(plan: PiiPlan, frame: pd.DataFrame, columns: Sequence[str] | None = None
                ) -> list[ColumnDecision]:
     names = list(columns) if columns is not None else [d.column for d in plan.columns]
@@ -487,10 +505,12 @@ def mask_table(df: pd.DataFrame, plan: PiiPlan, *, key: bytes, seed: int,
     for text_column in free.values():
         for entity, values in text_column.span_values().items():
             by_entity[entity] |= values
+    by_entity = _cross_entity(by_entity)
     forbidden = {d.column: by_entity[str(d.entity)] for d in fake}
+    entities = {d.column: d.entity for d in fake}
     for column, values in _fake_columns(df, fake, plan.table, seed, locale, "mask",
                                         forbidden).items():
-        out[column] = _restore_dtype(values, df[column])
+        out[column] = _restore_dtype(values, df[column], entities[column])
     for d in decisions:
         series = df[d.column]
         if d.action == "pseudonymize":
@@ -515,9 +535,10 @@ def fill_pii_columns(frame: pd.DataFrame, plan: PiiPlan, *, columns: Sequence[st
     ``fake`` columns get fakes never in ``forbidden[column]`` (normalized source values);
     ``pseudonymize`` columns get fresh random tokens in pseudonym format (integers in [1, 2**53)
     for integer columns, else ``"tt_"`` + 16 hex), unrelated to any source value; ``drop`` columns
-    become null. When ``frame`` already has the column, its null cells stay null and cells with equal
-    values get equal fresh values (a repeated key stays repeated); otherwise every row gets its own
-    value. Names and e-mails stay consistent within a row. Other actions raise ConfigError.
+    become null. When ``frame`` already has the column, its null cells stay null and cells with
+    equal values get equal fresh values (a repeated key stays repeated); otherwise every row gets
+    its own value. The token format follows ``frame[column]``'s dtype (integer or not). Names and
+    e-mails stay consistent within a row. Other actions raise ConfigError.
     """
     decisions = _decisions(plan, frame, columns)
     for d in decisions:
@@ -530,11 +551,14 @@ def fill_pii_columns(frame: pd.DataFrame, plan: PiiPlan, *, columns: Sequence[st
     by_entity: dict[str, set[str]] = defaultdict(set)
     for d in fake:
         by_entity[str(d.entity)] |= set(forbidden.get(d.column, set()))
+    by_entity = _cross_entity(by_entity)
     forbidden = {d.column: by_entity[str(d.entity)] for d in fake}
     blank = pd.Series([None] * n, index=frame.index, dtype=object)
+    entities = {d.column: d.entity for d in fake}
     for column, values in _fake_columns(frame, fake, plan.table, seed, locale, "fill",
                                         forbidden).items():
-        out[column] = _restore_dtype(values, frame[column] if column in frame.columns else blank)
+        like = frame[column] if column in frame.columns else blank
+        out[column] = _restore_dtype(values, like, entities[column])
     for d in decisions:
         template = frame[d.column] if d.column in frame.columns else None
         if d.action == "pseudonymize":

@@ -5,8 +5,9 @@ The engine uses Presidio's ``no_op`` NLP engine (no spaCy model, nothing downloa
 
 * Presidio pattern recognizers, tightened where needed: e-mail (top-level domain checked without
   ``tldextract``, which would fetch the public-suffix list), payment card (12-19 digits, Luhn via
-  python-stdnum, issuer digit, card grouping), IBAN (ISO 13616 checksum, plus python-stdnum's country
-  rules), US SSN (SSA area/group/serial rules), IP (checked with :mod:`ipaddress`), URL;
+  python-stdnum, issuer digit, card grouping), IBAN (ISO 13616 checksum, plus python-stdnum's
+  country rules), US SSN (SSA area/group/serial rules), IP (checked with :mod:`ipaddress`, version
+  numbers such as "Chrome/57.0.1.2" left out), URL (a bare domain only weakly);
 * tabletwin recognizers: phone numbers (python-phonenumbers, international and national formats of
   many regions), PERSON (name dictionaries of many Faker locales + honorifics), LOCATION (street
   addresses in several languages);
@@ -15,21 +16,7 @@ The engine uses Presidio's ``no_op`` NLP engine (no spaCy model, nothing downloa
 The engine is built once per process, lazily (:func:`engine`). Importing this module imports
 Presidio (and spaCy, about 4 s), so the rest of :mod:`tabletwin.pii` imports it only when needed.
 
-YAML format of :func:`load_recognizers`::
-
-    recognizers:
-      - entity: EMPLOYEE_ID          # entity name; any upper-case name, or one of plan.ENTITIES
-        name: EmployeeIdRecognizer   # optional, defaults to "<entity>_yaml"
-        patterns:                    # one or more; score in [0, 1]
-          - name: emp id             # optional
-            regex: "\\bEMP-\\d{6}\\b"
-            score: 0.9
-        context: [employee, staff]   # optional context words (Presidio context enhancement)
-        name_hints: [emp_no, personalnummer]  # optional column-name tokens pointing to this entity
-        action: pseudonymize         # optional; default DEFAULT_ACTIONS[entity] or "pseudonymize"
-
-A value counts as a match when a pattern with score >= 0.5 covers it; lower-scored patterns only
-count together with a column-name hint (declared ``name_hints`` or the built-in ones).
+The YAML format of :func:`load_recognizers` is described in :mod:`tabletwin.pii.detect`.
 """
 
 from __future__ import annotations
@@ -76,13 +63,7 @@ from tabletwin.pii import scanners  # noqa: E402
 from tabletwin.pii.lexicon import column_tokens  # noqa: E402
 from tabletwin.pii.plan import ACTIONS, DEFAULT_ACTIONS  # noqa: E402
 
-#: Entities the built-in recognizers find (DATE_TIME is decided from column meaning, ID by catalog).
-BUILTIN_ENTITIES: tuple[str, ...] = (
-    "EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "IP_ADDRESS", "URL", "PHONE_NUMBER",
-    "PERSON", "LOCATION",
-)
-
-#: Minimum score for a span to count as that entity (values and free-text spans alike).
+#: Minimum score for a span covering a whole value to count as that entity.
 MIN_SCORES: dict[str, float] = {
     "EMAIL_ADDRESS": 0.5, "CREDIT_CARD": 0.9, "IBAN_CODE": 0.9, "US_SSN": 0.5, "IP_ADDRESS": 0.5,
     "URL": 0.5, "PHONE_NUMBER": 0.4, "PERSON": 0.4, "LOCATION": 0.5,
@@ -278,8 +259,9 @@ class _State:
     actions: dict[str, str] | None = None
     #: entity tuple -> recognizers of the registry
     by_entities: dict[tuple[str, ...], list[Any]] = field(default_factory=dict)
-    #: text -> resolved spans
+    #: text -> resolved spans, and the cached texts' total length
     spans: dict[str, tuple[Span, ...]] = field(default_factory=dict)
+    span_chars: int = 0
 
 
 _STATE = _State()
@@ -371,6 +353,7 @@ def load_recognizers(yaml_path: str | os.PathLike[str]) -> list[str]:
             eng.registry.add_recognizer(recognizer)
             _STATE.by_entities.clear()
             _STATE.spans.clear()
+            _STATE.span_chars = 0
             entity = recognizer.supported_entities[0]
             _STATE.hints[entity] = _STATE.hints.get(entity, frozenset()) | tokens
             _STATE.actions[entity] = action
@@ -386,6 +369,7 @@ def reset_recognizers() -> None:
         _STATE.hints = _STATE.actions = None
         _STATE.by_entities.clear()
         _STATE.spans.clear()
+        _STATE.span_chars = 0
 
 
 def custom_entities() -> dict[str, tuple[frozenset[str], str]]:
@@ -405,11 +389,15 @@ def min_score(entity: str, *, in_text: bool = False) -> float:
 # --------------------------------------------------------------------------------------------------
 
 
-def analyze(text: str, entities: Sequence[str] | None = None) -> list[Span]:
-    """Every span Presidio reports in ``text`` (any score), restricted to ``entities``."""
+def analyze(text: str, entities: Sequence[str] | None = None,
+            context: Sequence[str] = ()) -> list[Span]:
+    """Every span the AnalyzerEngine reports in ``text`` (any score), restricted to ``entities``.
+
+    ``context`` words (a column name's words) raise the score of recognizers declaring them.
+    """
     if not text.strip():
         return []
-    results = engine().analyze(text=text, language="en",
+    results = engine().analyze(text=text, language="en", context=list(context) or None,
                                entities=list(entities) if entities else None)
     return [Span(r.entity_type, r.start, r.end, float(r.score)) for r in results]
 
@@ -477,9 +465,11 @@ def text_spans(text: str) -> list[Span]:
 
 
 def _remember(text: str, spans: list[Span]) -> None:
-    if len(_STATE.spans) >= SPAN_CACHE_SIZE:
+    if _STATE.span_chars + len(text) > SPAN_CACHE_CHARS:
         _STATE.spans.clear()
+        _STATE.span_chars = 0
     _STATE.spans[text] = tuple(spans)
+    _STATE.span_chars += len(text)
 
 
 def _spans_chunk(texts: Sequence[str]) -> list[list[Span]]:
@@ -493,20 +483,23 @@ def _init_worker(yaml_paths: tuple[str, ...]) -> None:
             load_recognizers(p)
 
 
-#: Texts per worker task; distinct texts from which a process pool is used; cached texts.
+#: Texts per worker task; distinct texts from which a process pool is used; characters of text
+#: whose spans are cached (the cache is emptied when full).
 CHUNK = 2000
 POOL_MIN_TEXTS = 20000
-SPAN_CACHE_SIZE = 300_000
+SPAN_CACHE_CHARS = 50_000_000
 
 
 def find_spans(texts: Sequence[str], *, workers: int = 2) -> list[list[Span]]:
     """Resolved spans for each text; many texts are split over a pool of ``workers`` processes.
 
     The result does not depend on the number of workers (chunks are fixed-size and in order).
+    Workers are forked on POSIX (the engine is inherited, no start-up cost), spawned elsewhere.
     Spans are cached per text, so masking then leak-checking a table analyses its texts once.
     """
     engine()
     todo = [t for t in dict.fromkeys(texts) if t not in _STATE.spans]
+    found: dict[str, list[Span]] = {}
     if workers >= 2 and len(todo) >= POOL_MIN_TEXTS and (os.cpu_count() or 1) >= 2:
         import multiprocessing
 
@@ -516,5 +509,6 @@ def find_spans(texts: Sequence[str], *, workers: int = 2) -> list[list[Span]]:
                                  initializer=_init_worker, initargs=(_STATE.yaml_paths,)) as pool:
             for chunk, part in zip(chunks, pool.map(_spans_chunk, chunks)):
                 for text, spans in zip(chunk, part):
+                    found[text] = spans
                     _remember(text, spans)
-    return [text_spans(t) for t in texts]
+    return [list(found[t]) if t in found else text_spans(t) for t in texts]

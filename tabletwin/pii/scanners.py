@@ -204,7 +204,8 @@ _ADDR_TOKEN = regex.compile(
     r"|(?P<comma>,)|(?P<nl>\n)|(?P<other>[^\s\p{L}\d])|(?P<longnum>\d+)"
 )
 _POSTCODE = regex.compile(
-    r"\d{4,6}(?:-\d{3,4})?|\d{3} \d{2}|\d{2}-\d{3}|\d{4} ?\p{Lu}{2}|\p{Lu}{1,2}\d[\p{Lu}\d]? \d\p{Lu}{2}"
+    r"\d{4,6}(?:-\d{3,4})?|\d{3} \d{2}|\d{2}-\d{3}|\d{4} ?\p{Lu}{2}"
+    r"|\p{Lu}{1,2}\d[\p{Lu}\d]? \d\p{Lu}{2}"
 )
 
 
@@ -270,57 +271,64 @@ def _next_num(text: str, toks: list[_ATok], j: int) -> int | None:
     return None
 
 
-def _match_at(text: str, toks: list[_ATok], i: int) -> tuple[int, float] | None:
-    """Longest street core starting at token ``i``: (index of its last token, score)."""
-    t = toks[i]
+Core = tuple[int, float]  # index of the last token of a street core, score
+
+
+def _number_first(text: str, toks: list[_ATok], i: int) -> Core | None:
+    """"12, rue de la Paix", "25 Avenida Paulista", "6661 Burgess Ramp", "12 Main St."."""
     n = len(toks)
-    if t.kind == "num":
-        j = i + 1
-        if j < n and toks[j].kind in ("comma", "nl"):
-            j += 1
-        if j >= n or not _is_word(toks[j]) or toks[j].key in lx.UNIT_WORDS:
-            return None
-        # number + street prefix + name ("12, rue de la Paix", "25 Avenida Paulista")
-        if toks[j].key in lx.STREET_PREFIXES:
-            k, last_cap = j + 1, None
-            while k < n and _is_word(toks[k]) and k - j <= 5 and _spaced(text, toks[k - 1], toks[k]):
-                if toks[k].cap:
-                    last_cap = k
-                elif toks[k].key not in lx.NAME_PARTICLES and toks[k].key not in {"des", "d'"}:
-                    break
-                k += 1
-            if last_cap is not None:
-                return last_cap, 0.75
-        # number + capitalised words + street suffix ("6661 Burgess Ramp", "12 Main St.")
-        k, best = j, None
-        while k < n and _is_word(toks[k]) and k - j < 5:
-            if k > j and not _spaced(text, toks[k - 1], toks[k]):
-                break
-            if not toks[k].cap and toks[k].key not in lx.street_suffixes():
-                break
-            if k > j and _is_street_word(toks[k]):
-                best = k
-            k += 1
-        return (best, 0.7) if best is not None else None
-    if not _is_word(t) or not (t.cap or t.key in lx.STREET_PREFIXES):
+    j = i + 1
+    if j < n and toks[j].kind in ("comma", "nl"):
+        j += 1
+    if j >= n or not _is_word(toks[j]) or toks[j].key in lx.UNIT_WORDS:
         return None
-    # street prefix + name + number ("Via Roma 5", "Rua Maria Oliveira, 12", "ul. Długa 12")
-    if t.key in lx.street_prefixes() and (len(t.key) > 2 or t.text.endswith(".")):
-        k = i + 1
-        while k < n and _is_word(toks[k]) and k - i <= 5 and _spaced(text, toks[k - 1], toks[k]):
-            if toks[k].key in lx.NUMBER_MARKERS or not (
-                    toks[k].cap or toks[k].key in lx.NAME_PARTICLES):
+    if toks[j].key in lx.STREET_PREFIXES:  # street type first, then the name
+        k, last_cap = j + 1, None
+        while (k < n and _is_word(toks[k]) and k - j <= 5
+               and _spaced(text, toks[k - 1], toks[k])):
+            if toks[k].cap:
+                last_cap = k
+            elif toks[k].key not in lx.NAME_PARTICLES and toks[k].key not in {"des", "d'"}:
                 break
             k += 1
-        while k > i + 1 and not toks[k - 1].cap:
-            k -= 1
-        if k > i + 1:
-            num = _next_num(text, toks, k)
-            if num is not None:
-                return num, 0.75
-            if t.key in lx.STREET_PREFIXES and t.cap:
-                return k - 1, 0.45
-    # (preposition) + capitalised words + number: "Hauptstraße 5", "Nad Krocínkou 4", "Březová 502"
+        if last_cap is not None:
+            return last_cap, 0.75
+    k, best = j, None  # capitalised name, then the street type
+    while k < n and _is_word(toks[k]) and k - j < 5:
+        if k > j and not _spaced(text, toks[k - 1], toks[k]):
+            break
+        if not toks[k].cap and toks[k].key not in lx.street_suffixes():
+            break
+        if k > j and _is_street_word(toks[k]):
+            best = k
+        k += 1
+    return (best, 0.7) if best is not None else None
+
+
+def _prefix_first(text: str, toks: list[_ATok], i: int) -> Core | None:
+    """"Via Roma 5", "Rua Maria Oliveira, 12", "ul. Długa 12", "Aleea Preda Nr. 34"."""
+    t, n = toks[i], len(toks)
+    if t.key not in lx.street_prefixes() or not (len(t.key) > 2 or t.text.endswith(".")):
+        return None
+    k = i + 1
+    while k < n and _is_word(toks[k]) and k - i <= 5 and _spaced(text, toks[k - 1], toks[k]):
+        if toks[k].key in lx.NUMBER_MARKERS or not (
+                toks[k].cap or toks[k].key in lx.NAME_PARTICLES):
+            break
+        k += 1
+    while k > i + 1 and not toks[k - 1].cap:
+        k -= 1
+    if k == i + 1:
+        return None
+    num = _next_num(text, toks, k)
+    if num is not None:
+        return num, 0.75
+    return (k - 1, 0.45) if t.key in lx.STREET_PREFIXES and t.cap else None
+
+
+def _name_then_number(text: str, toks: list[_ATok], i: int) -> Core | None:
+    """"Hauptstraße 5", "Kossuth utca 12.", "Nad Krocínkou 4", "Březová 502"."""
+    t, n = toks[i], len(toks)
     k, words = i, []
     if t.key in lx.STREET_PREPOSITIONS and i + 1 < n and _is_word(toks[i + 1]) and toks[i + 1].cap:
         k = i + 1
@@ -341,8 +349,7 @@ def _match_at(text: str, toks: list[_ATok], i: int) -> tuple[int, float] | None:
         return num, 0.7
     if words[0].key in lx.lorem_words():
         return None
-    phrase = lx.fold(text[toks[i].start:words[-1].end].rstrip("."))
-    if phrase in lx.street_names():
+    if lx.fold(text[t.start:words[-1].end].rstrip(".")) in lx.street_names():
         return num, 0.7
     score = max(_street_like_word(w) for w in words)
     if k - len(words) > i:  # led by a preposition
@@ -350,8 +357,18 @@ def _match_at(text: str, toks: list[_ATok], i: int) -> tuple[int, float] | None:
     return num, score
 
 
+def _match_at(text: str, toks: list[_ATok], i: int) -> Core | None:
+    """The street core starting at token ``i``, if any."""
+    t = toks[i]
+    if t.kind == "num":
+        return _number_first(text, toks, i)
+    if not _is_word(t) or not (t.cap or t.key in lx.STREET_PREFIXES):
+        return None
+    return _prefix_first(text, toks, i) or _name_then_number(text, toks, i)
+
+
 def _tail(text: str, toks: list[_ATok], j: int) -> int:
-    """Extend a street core ending at token ``j`` over a unit and a locality ("Apt. 5, Paris 75001")."""
+    """Extend a street core ending at token ``j`` over a unit and a locality ("Apt. 5, Paris")."""
     n = len(toks)
     k = j + 1
     u = k + (1 if k < n and toks[k].kind == "comma" else 0)
