@@ -49,9 +49,13 @@ class ExpectationResults:
         return self.passed / self.evaluated if self.evaluated else 1.0
 
 
-def build_suite(profile: TableProfile, columns: list[str], *,
-                unique: tuple[str, ...] = ()) -> list[ExpectationSpec]:
-    """Expectations for a synthetic copy of the profiled table with output ``columns``."""
+def build_suite(profile: TableProfile, columns: list[str], *, unique: tuple[str, ...] = (),
+                keys: tuple[str, ...] = ()) -> list[ExpectationSpec]:
+    """Expectations for a synthetic copy of the profiled table with output ``columns``.
+
+    ``keys`` get no range or domain expectation (synthetic keys are fresh values by design);
+    ``unique`` columns must hold unique values.
+    """
     specs = [ExpectationSpec("ExpectTableColumnsToMatchOrderedList", {"column_list": list(columns)})]
     for c in profile.columns:
         if c.name not in columns:
@@ -59,7 +63,7 @@ def build_suite(profile: TableProfile, columns: list[str], *,
         if c.kind != "empty" and c.null_rate < 1.0:
             specs.append(ExpectationSpec("ExpectColumnValuesToNotBeNull", {
                 "column": c.name, "mostly": round(max(0.0, 1 - c.null_rate - NULL_TOLERANCE), 4)}))
-        if c.sensitive:
+        if c.sensitive or c.name in keys:
             continue
         if c.kind == "numeric" and c.quantiles:
             specs.append(ExpectationSpec("ExpectColumnValuesToBeBetween", {

@@ -106,7 +106,8 @@ def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFr
     text_cols = {c.name for c in profile.columns if c.kind == "text"}
     fid_cols = [c for c in modelled_columns(plan, table) if c not in text_cols]
     specs = build_suite(profile, list(masked.columns),
-                        unique=(table.primary_key,) if table.primary_key else ())
+                        unique=(table.primary_key,) if table.primary_key else (),
+                        keys=tuple(table.key_columns))
     keys = [k for k in table.key_columns if k in source.columns and k in synthetic.columns]
     # keys are fresh by construction: check they reuse no source key (same column only, since
     # small integers legitimately recur in other columns), and leave them out of the value scan

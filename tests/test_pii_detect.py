@@ -235,7 +235,7 @@ def test_overrides_and_keys(people):
         "email": ColumnOverride(action="pseudonymize"),
     })
     key = plan["customer_id"]
-    assert (key.entity, key.action, key.origin) == ("ID", "pseudonymize", "override")
+    assert (key.entity, key.action, key.origin) == (None, "pseudonymize", "override")
     assert key.score == 1.0
     assert key.evidence == {"catalog": "key"}
     assert (plan["name"].entity, plan["name"].action, plan["name"].origin) == (None, "keep",

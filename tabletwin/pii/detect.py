@@ -472,7 +472,7 @@ def detect_pii(df: pd.DataFrame, *, table: str = "table",
     """Classify every column of ``df`` as personal data or not and propose an action for it.
 
     ``overrides`` pin columns (``ColumnOverride(pii=False)``, ``entity=...``, ``action=...``);
-    ``key_columns`` are catalog keys (entity ``ID``, pseudonymized). The cost per column is bounded
+    ``key_columns`` are catalog keys (not PII: entity None, action pseudonymize). The cost per column is bounded
     by ``sample_size`` values, whatever the row count. Deterministic for a given ``seed``.
     Raises :class:`~tabletwin.errors.ConfigError` for overrides or keys naming unknown columns.
     """
@@ -493,7 +493,9 @@ def detect_pii(df: pd.DataFrame, *, table: str = "table",
     decisions = []
     for position, name in enumerate(columns):
         if name in key_columns:
-            decision = ColumnDecision(name, "ID", 1.0, "pseudonymize", "override",
+            # keys are identifiers, not personal data: pseudonymized when masked and replaced by
+            # fresh keys in synthetic tables, but never reported as PII
+            decision = ColumnDecision(name, None, 1.0, "pseudonymize", "override",
                                       evidence={"catalog": "key"})
         else:
             rng = np.random.default_rng(stable_seed(seed, table, name))
