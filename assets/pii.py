@@ -7,19 +7,32 @@ from dagster import AssetIn, AssetsDefinition, MetadataValue, Output, asset
 from assets.common import TableContext
 from resources.privacy import PrivacyResource
 from tabletwin.pii import PiiPlan, detect_pii, mask_table
+from tabletwin.pii.plan import fingerprint, plan_changes
 
 
 def build(tc: TableContext) -> list[AssetsDefinition]:
     @asset(**tc.common("pii_plan"), kinds={"presidio"},
            ins={"source": AssetIn(tc.key("source_table"))},
            description="Per column: detected PII entity, score, evidence and the action masking "
-                       "will take (catalog pins marked 'override'). Holds no raw values.")
-    def pii_plan(source: pd.DataFrame) -> Output[PiiPlan]:
+                       "will take (catalog pins marked 'override'). Holds no raw values. Columns "
+                       "that are new or changed since the last run are listed for review.")
+    def pii_plan(context, source: pd.DataFrame) -> Output[PiiPlan]:
         plan = detect_pii(source, table=tc.name, overrides=tc.table.overrides(),
                           key_columns=tc.table.key_columns)
+        current = fingerprint(plan, {c: str(t) for c, t in source.dtypes.items()})
+        last = context.instance.get_latest_materialization_event(context.asset_key)
+        previous = None
+        if last is not None and last.asset_materialization is not None:
+            entry = last.asset_materialization.metadata.get("fingerprint")
+            previous = entry.value if entry is not None else None
+        changes = plan_changes(previous, current)
+        review = "\n".join(f"- `{c}`: {'; '.join(r)}" for c, r in changes.items())
         return Output(plan, metadata={
             "pii_columns": MetadataValue.json(plan.pii_columns),
             "plan": MetadataValue.md(plan.to_markdown()),
+            "fingerprint": MetadataValue.json(current),
+            "new_or_changed_columns": MetadataValue.json(sorted(changes)),
+            "review": MetadataValue.md(review or "no new or changed columns since the last run"),
         })
 
     @asset(**tc.common("masked_table"), kinds={"presidio", "pandas"},

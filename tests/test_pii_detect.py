@@ -311,17 +311,13 @@ def test_detection_is_deterministic_and_sampled(people):
     assert all(c["evidence"].get("sampled", 0) <= 30 for c in a["columns"])
 
 
-def test_cost_does_not_grow_with_rows():
-    import time
-
+def test_large_tables_are_classified_from_a_bounded_sample():
     names = np.array(faker_column("en_US", "name", n=500), dtype=object)
     big = pd.DataFrame({"name": np.resize(names, 300_000),
                         "amount": np.arange(300_000, dtype=float)})
-    detect_pii(big.head(10))
-    start = time.perf_counter()
-    plan = detect_pii(big)
-    assert time.perf_counter() - start < 5
+    plan = detect_pii(big, sample_size=500)
     assert plan["name"].entity == "PERSON" and not plan["amount"].is_pii
+    assert all(d.evidence.get("sampled", 0) <= 500 for d in plan.columns)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -21,9 +21,12 @@ DAY = "2026-03-01"
 TABLES = ["customers", "accounts", "transactions", "support_tickets"]
 
 
-def run_day(project, day=DAY):
+def run_day(project, day=DAY, instance=None):
     catalog = load_catalog(project / "tabletwin.yaml")
     assets, checks = build_all_assets(catalog)
+    if instance is not None:
+        return materialize([*assets, *checks], resources=build_resources(catalog),
+                           partition_key=day, instance=instance, raise_on_error=False)
     with DagsterInstance.ephemeral() as instance:
         return materialize([*assets, *checks], resources=build_resources(catalog),
                            partition_key=day, instance=instance, raise_on_error=False)
@@ -133,3 +136,24 @@ def test_core_never_imports_dagster():
     for path in (ROOT / "tabletwin").rglob("*.py"):
         text = path.read_text()
         assert "import dagster" not in text and "from dagster" not in text, path
+
+
+def test_new_or_changed_columns_are_flagged_for_review(project):
+    with DagsterInstance.ephemeral() as instance:
+        assert run_day(project, instance=instance).success
+        con = duckdb.connect(str(project / "data" / "demo_warehouse.duckdb"))
+        con.execute("ALTER TABLE main.support_tickets ADD COLUMN agent_email VARCHAR")
+        con.execute("UPDATE main.support_tickets SET agent_email = 'agent' || ticket_id || "
+                    "'@bank.example.com'")
+        con.execute("ALTER TABLE main.support_tickets ALTER category TYPE VARCHAR(40)")
+        con.close()
+        result = run_day(project, day="2026-03-02", instance=instance)
+        assert result.success
+        meta = {tuple(e.asset_key.path): e.materialization.metadata
+                for e in result.get_asset_materialization_events()}
+        changed = meta[("support_tickets", "pii_plan")]["new_or_changed_columns"].value
+        assert changed == ["agent_email"]
+        assert meta[("customers", "pii_plan")]["new_or_changed_columns"].value == []
+        assert "agent_email" in meta[("support_tickets", "pii_plan")]["review"].value
+        fp = meta[("support_tickets", "pii_plan")]["fingerprint"].value
+        assert fp["agent_email"]["entity"] == "EMAIL_ADDRESS"

@@ -7,7 +7,7 @@ is made of hints, shares and validator names only.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Mapping
 
 Action = Literal["keep", "fake", "pseudonymize", "generalize", "redact", "drop"]
 ACTIONS: tuple[str, ...] = ("keep", "fake", "pseudonymize", "generalize", "redact", "drop")
@@ -114,3 +114,33 @@ class PiiPlan:
                 f"| {d.action} | {d.origin} | {ev} |"
             )
         return "\n".join(rows)
+
+
+def fingerprint(plan: PiiPlan, dtypes: Mapping[str, str]) -> dict[str, dict[str, str | None]]:
+    """What a reviewer signed off on, per column: entity, action and source dtype (no values)."""
+    return {d.column: {"entity": d.entity, "action": d.action, "dtype": dtypes.get(d.column)}
+            for d in plan.columns}
+
+
+def plan_changes(previous: Mapping[str, Mapping[str, Any]] | None,
+                 current: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Columns that are new or changed since the previous fingerprint, with what changed.
+
+    Returns ``{column: [reasons]}``; empty when nothing changed or there is no previous run.
+    """
+    if not previous:
+        return {}
+    changes: dict[str, list[str]] = {}
+    for col, now in current.items():
+        before = previous.get(col)
+        if before is None:
+            changes[col] = ["new column"]
+            continue
+        reasons = [f"{field}: {before.get(field)} -> {now.get(field)}"
+                   for field in ("entity", "action", "dtype") if before.get(field) != now.get(field)]
+        if reasons:
+            changes[col] = reasons
+    for col in previous:
+        if col not in current:
+            changes[col] = ["column removed"]
+    return changes

@@ -1,0 +1,370 @@
+"""Sequential tree generator: each column drawn from a decision-tree leaf given the columns before it.
+
+The table is factorised as p(x1) p(x2 | x1) ... p(xd | x1..xd-1) in an order chosen from the data (greedy
+by mutual information of the discretised columns, so strongly linked columns come early and condition
+the rest). Every factor is a ``DecisionTreeClassifier`` over a *discretised* target; at sample time a
+synthetic row is routed to a leaf and its value drawn from that leaf's class distribution.
+
+Privacy is part of the model, not a filter afterwards:
+
+* leaves are large (``min_samples_leaf``, growing with the table size), and each leaf's distribution is
+  shrunk toward its parent node's (``smoothing``), so no leaf describes a single person;
+* numeric and datetime targets are coarse quantile bins of the column's *protected* grid
+  (:mod:`tabletwin.generators.marginals`); a drawn bin becomes a value by interpolating the grid at a
+  uniform position inside the bin, then rounding to the column's precision: values are never copied from
+  a training row and never lie beyond the k-th smallest/largest value;
+* categories seen fewer than ``rare_k`` times are never emitted: they share an "other" class with the
+  infrequent tail, and "other" is drawn from the frequent categories outside the modelled top levels;
+* missing values are a step of their own (a null indicator per nullable column, modelled in sequence
+  just before the column's value), so null rates and null patterns follow the data.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from sklearn.tree import DecisionTreeClassifier
+
+from tabletwin.errors import GeneratorError, InputError
+from tabletwin.generators.base import Generator, TableMeta, register
+from tabletwin.generators.marginals import (Codec, ContinuousCodec, LevelsCodec, _as_float,
+                                            fit_codec, restore)
+
+#: Rows used to measure the dependence between columns when choosing the order.
+_ORDER_ROWS = 20_000
+
+
+class _ColumnModel:
+    """How one column maps to tree classes (discretisation) and back (drawing values)."""
+
+    def __init__(self, column: str, codec: Codec, null_rate: float):
+        self.column = column
+        self.codec = codec
+        self.null_rate = null_rate
+        # continuous: class c covers the uniform interval [u_lo[c], u_hi[c])
+        self.u_lo: np.ndarray | None = None
+        self.u_hi: np.ndarray | None = None
+        # levels: class c < len(kept) is level kept[c]; the last class (if other_) is "other"
+        self.kept: np.ndarray | None = None  # indices into codec.levels
+        self.other = False
+        self.pool_levels: np.ndarray | None = None  # indices drawn for "other"
+        self.pool_cum: np.ndarray | None = None
+
+    # ---- fitting -------------------------------------------------------------------------------
+    def fit_classes(self, s: pd.Series, rng: np.random.Generator, *, n_bins: int, max_levels: int,
+                    rare_k: int) -> np.ndarray:
+        """Fit the discretisation on the non-null values ``s``; return their class codes."""
+        codec = self.codec
+        if isinstance(codec, ContinuousCodec):
+            x = _as_float(s, codec)
+            u = _jittered_uniform(x, rng)
+            edges = np.linspace(0.0, 1.0, n_bins + 1)
+            vals = codec.from_uniform(edges)
+            # a run of bins that all decode to one value (heavy ties, e.g. zeros) is one class
+            keep = [0]
+            for j in range(1, n_bins):
+                point_prev = vals[j - 1] == vals[j]
+                point_next = vals[j] == vals[j + 1]
+                if not (point_prev and point_next):
+                    keep.append(j)
+            lo = edges[keep]
+            self.u_lo = lo
+            self.u_hi = np.append(lo[1:], 1.0)
+            return np.clip(np.searchsorted(self.u_lo, u, side="right") - 1, 0, len(lo) - 1)
+        assert isinstance(codec, LevelsCodec)
+        counts = pd.Series(s.to_numpy(dtype=object)).value_counts()
+        lookup = pd.Index(codec.levels)
+        level_counts = np.zeros(len(codec.levels))
+        level_counts[lookup.get_indexer(counts.index)] = counts.to_numpy(dtype=float)
+        frequent = np.flatnonzero(level_counts >= rare_k)
+        if len(frequent) == 0:  # nothing is frequent (a one-row table, an id-like column):
+            frequent = np.flatnonzero(level_counts > 0)  # fall back to the observed levels
+        by_count = frequent[np.argsort(-level_counts[frequent], kind="stable")]
+        top = by_count[:max_levels]
+        self.kept = np.sort(top)  # codec order: ascending value for ordinal levels
+        rest = np.setdiff1d(np.arange(len(codec.levels)), self.kept)
+        self.other = len(rest) > 0 and level_counts[rest].sum() > 0
+        pool = np.setdiff1d(frequent, self.kept)
+        if len(pool) == 0:
+            pool = self.kept
+        p = level_counts[pool] / level_counts[pool].sum()
+        self.pool_levels = pool
+        self.pool_cum = np.cumsum(p)
+        self.pool_cum[-1] = 1.0
+        cls = np.full(len(codec.levels), len(self.kept), dtype=np.int64)
+        cls[self.kept] = np.arange(len(self.kept))
+        return cls[lookup.get_indexer(s)]
+
+    def features(self, s: pd.Series, classes: np.ndarray) -> np.ndarray:
+        """Feature values of the non-null training values (what later trees condition on)."""
+        if isinstance(self.codec, ContinuousCodec):
+            return _as_float(s, self.codec)
+        return classes.astype(float)
+
+    # ---- sampling ------------------------------------------------------------------------------
+    def decode(self, cls: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Values for drawn classes, and the feature values later trees see."""
+        codec = self.codec
+        if isinstance(codec, ContinuousCodec):
+            u = self.u_lo[cls] + rng.random(len(cls)) * (self.u_hi[cls] - self.u_lo[cls])
+            x = codec.from_uniform(u)
+            return x, x.astype(float)
+        assert isinstance(codec, LevelsCodec)
+        idx = np.empty(len(cls), dtype=np.int64)
+        known = cls < len(self.kept)
+        idx[known] = self.kept[cls[known]]
+        if (~known).any():
+            pick = np.searchsorted(self.pool_cum, rng.random(int((~known).sum())), side="right")
+            idx[~known] = self.pool_levels[np.minimum(pick, len(self.pool_levels) - 1)]
+        return codec.levels[idx], cls.astype(float)
+
+
+class _Step:
+    """One factor of the sequence: a tree predicting a column's class (or null flag)."""
+
+    def __init__(self, col: int, kind: str, parents: list[int]):
+        self.col = col
+        self.kind = kind  # "null" or "value"
+        self.parents = parents  # feature columns (indices into the feature matrix)
+        self.tree: DecisionTreeClassifier | None = None
+        self.classes: np.ndarray | None = None
+        self.leaf_cum: np.ndarray | None = None  # node id -> cumulative class distribution
+
+    def fit(self, X: np.ndarray, y: np.ndarray, *, min_leaf: int, smoothing: float,
+            seed: int) -> None:
+        self.classes = np.unique(y)
+        if len(self.classes) == 1 or X.shape[1] == 0:
+            p = np.bincount(np.searchsorted(self.classes, y), minlength=len(self.classes))
+            self.tree = None
+            self.leaf_cum = _cumulative(p[None, :].astype(float))
+            return
+        tree = DecisionTreeClassifier(min_samples_leaf=min_leaf, random_state=seed)
+        tree.fit(X, y)
+        t = tree.tree_
+        counts = t.value[:, 0, :] * t.weighted_n_node_samples[:, None]  # fractions -> counts
+        dist = counts / counts.sum(axis=1, keepdims=True)
+        if smoothing > 0:  # shrink each node toward its (already shrunk) parent, top down
+            parent = np.full(t.node_count, -1)
+            for side in (t.children_left, t.children_right):
+                has = side >= 0
+                parent[side[has]] = np.flatnonzero(has)
+            for node in range(1, t.node_count):  # sklearn numbers parents before children
+                n_node = t.weighted_n_node_samples[node]
+                dist[node] = (counts[node] + smoothing * dist[parent[node]]) / (n_node + smoothing)
+        self.tree = tree
+        self.leaf_cum = _cumulative(dist)
+
+    def draw(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if self.tree is None:
+            cum = np.broadcast_to(self.leaf_cum[0], (len(X), self.leaf_cum.shape[1]))
+        else:
+            cum = self.leaf_cum[self.tree.apply(X)]
+        r = rng.random(len(X))[:, None]
+        pick = np.minimum((cum <= r).sum(axis=1), len(self.classes) - 1)
+        return self.classes[pick]
+
+
+def _cumulative(p: np.ndarray) -> np.ndarray:
+    cum = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
+    cum[:, -1] = 1.0
+    return cum
+
+
+def _jittered_uniform(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Rank-based uniform scores; tied values spread uniformly over their tie interval."""
+    s = pd.Series(x)
+    lo = s.rank(method="min").to_numpy() - 1
+    hi = s.rank(method="max").to_numpy()
+    return (lo + rng.random(len(x)) * (hi - lo)) / len(x)
+
+
+def _mutual_information(codes: list[np.ndarray]) -> np.ndarray:
+    d = len(codes)
+    mi = np.zeros((d, d))
+    n = len(codes[0]) if d else 0
+    if n == 0:
+        return mi
+    sizes = [int(c.max()) + 1 for c in codes]
+    for a in range(d):
+        for b in range(a + 1, d):
+            joint = np.bincount(codes[a] * sizes[b] + codes[b], minlength=sizes[a] * sizes[b])
+            pj = joint.reshape(sizes[a], sizes[b]) / n
+            pa, pb = pj.sum(axis=1, keepdims=True), pj.sum(axis=0, keepdims=True)
+            nz = pj > 0
+            mi[a, b] = mi[b, a] = float((pj[nz] * np.log(pj[nz] / (pa @ pb)[nz])).sum())
+    return mi
+
+
+def _greedy_order(mi: np.ndarray) -> list[int]:
+    """Start with the column most tied to the others; then always add the one most tied to the chosen."""
+    d = len(mi)
+    if d == 0:
+        return []
+    order = [int(np.argmax(mi.sum(axis=1)))]
+    left = set(range(d)) - set(order)
+    while left:
+        cand = sorted(left)
+        score = mi[np.ix_(cand, order)].sum(axis=1)
+        nxt = cand[int(np.argmax(score))]
+        order.append(nxt)
+        left.remove(nxt)
+    return order
+
+
+@register
+class SequentialTree(Generator):
+    """Sequential decision trees with privacy built in (large leaves, binned draws, rare-level pooling).
+
+    Parameters
+    ----------
+    min_samples_leaf: smallest leaf of any tree (no leaf describes fewer people than this).
+    leaf_fraction: the leaf size also grows with the table: ``max(min_samples_leaf, leaf_fraction*n)``.
+    smoothing: pseudo-count pulling each leaf's distribution toward its parent node's.
+    n_bins: quantile bins a numeric/datetime column is discretised into as a tree target.
+    max_levels: most categories modelled individually per column; the rest share an "other" class.
+    rare_k: categories seen fewer than ``rare_k`` times are never emitted.
+    max_parents: most earlier columns a tree conditions on (the most informative, by mutual information).
+    chunk_rows: rows sampled per chunk (bounds memory).
+    """
+
+    name = "sequential_tree"
+
+    def __init__(self, min_samples_leaf: int = 20, leaf_fraction: float = 0.001,
+                 smoothing: float = 5.0, n_bins: int = 32, max_levels: int = 50, rare_k: int = 5,
+                 max_parents: int = 20, chunk_rows: int = 100_000):
+        self.min_samples_leaf = min_samples_leaf
+        self.leaf_fraction = leaf_fraction
+        self.smoothing = smoothing
+        self.n_bins = n_bins
+        self.max_levels = max_levels
+        self.rare_k = rare_k
+        self.max_parents = max_parents
+        self.chunk_rows = chunk_rows
+
+    def _validate(self, table: str) -> None:
+        checks = [
+            (self.min_samples_leaf >= 1, "min_samples_leaf must be >= 1"),
+            (0 <= self.leaf_fraction < 0.5, "leaf_fraction must be in [0, 0.5)"),
+            (self.smoothing >= 0, "smoothing must be >= 0"),
+            (self.n_bins >= 2, "n_bins must be >= 2"),
+            (self.max_levels >= 1, "max_levels must be >= 1"),
+            (self.rare_k >= 1, "rare_k must be >= 1"),
+            (self.max_parents >= 0, "max_parents must be >= 0"),
+            (self.chunk_rows >= 1, "chunk_rows must be >= 1"),
+        ]
+        for ok, msg in checks:
+            if not ok:
+                raise GeneratorError(msg, table=table)
+
+    def fit(self, table: pd.DataFrame, meta: TableMeta | None = None, *,
+            seed: int = 0) -> "SequentialTree":
+        meta = meta or TableMeta()
+        self._validate(meta.table)
+        if len(table) == 0:
+            raise InputError("cannot fit a generator on an empty table", table=meta.table)
+        rng = np.random.default_rng(seed)
+        n = len(table)
+        models: list[_ColumnModel] = []
+        feats: list[np.ndarray] = []  # per column: feature values (NaN where null)
+        targets: list[np.ndarray] = []  # per column: class codes (-1 where null)
+        nulls: list[np.ndarray] = []
+        for col in table.columns:
+            s = table[col]
+            mask = s.isna().to_numpy()
+            try:
+                codec = fit_codec(s[~mask], col)
+            except GeneratorError as exc:
+                raise GeneratorError(str(exc).split(": ", 1)[-1], table=meta.table,
+                                     column=col) from None
+            model = _ColumnModel(col, codec, float(mask.mean()))
+            f = np.full(n, np.nan)
+            y = np.full(n, -1, dtype=np.int64)
+            if codec.kind != "null":
+                vals = s[~mask]
+                cls = model.fit_classes(vals, rng, n_bins=self.n_bins,
+                                        max_levels=self.max_levels, rare_k=self.rare_k)
+                y[~mask] = cls
+                f[~mask] = model.features(vals, cls)
+            models.append(model)
+            feats.append(f)
+            targets.append(y)
+            nulls.append(mask)
+
+        # dependence between the discretised columns (null as a class of its own) -> the order
+        active = [i for i, m in enumerate(models) if m.codec.kind != "null"]
+        sub = (np.sort(rng.choice(n, _ORDER_ROWS, replace=False)) if n > _ORDER_ROWS
+               else np.arange(n))
+        codes = [targets[i][sub] + 1 for i in active]
+        mi = _mutual_information(codes)
+        order = [active[j] for j in _greedy_order(mi)]
+        pos = {c: j for j, c in enumerate(active)}
+
+        min_leaf = max(self.min_samples_leaf, int(math.ceil(self.leaf_fraction * n)))
+        X_all = np.column_stack(feats) if feats else np.zeros((n, 0))
+        steps: list[_Step] = []
+        for k, col in enumerate(order):
+            earlier = order[:k]
+            if len(earlier) > self.max_parents:
+                ranked = sorted(earlier, key=lambda e: -mi[pos[col], pos[e]])
+                earlier = sorted(ranked[: self.max_parents], key=order.index)
+            model = models[col]
+            X = X_all[:, earlier]
+            if 0.0 < model.null_rate < 1.0:
+                step = _Step(col, "null", earlier)
+                step.fit(X, nulls[col].astype(np.int64), min_leaf=min_leaf,
+                         smoothing=self.smoothing, seed=seed + 2 * k)
+                steps.append(step)
+            present = ~nulls[col]
+            step = _Step(col, "value", earlier)
+            step.fit(X[present], targets[col][present], min_leaf=min_leaf,
+                     smoothing=self.smoothing, seed=seed + 2 * k + 1)
+            steps.append(step)
+
+        self.columns_ = list(table.columns)
+        self.models_ = models
+        self.order_ = [self.columns_[c] for c in order]
+        self.steps_ = steps
+        self.min_leaf_ = min_leaf
+        return self
+
+    def _sample_chunk(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
+        d = len(self.models_)
+        X = np.full((n, d), np.nan)
+        values: list[np.ndarray | None] = [None] * d
+        null_masks = [np.full(n, m.null_rate >= 1.0 or m.codec.kind == "null")
+                      for m in self.models_]
+        for step in self.steps_:
+            model = self.models_[step.col]
+            rows = np.arange(n) if step.kind == "null" else np.flatnonzero(~null_masks[step.col])
+            Xs = X[np.ix_(rows, step.parents)] if n else np.zeros((0, len(step.parents)))
+            drawn = step.draw(Xs, rng) if len(rows) else np.zeros(0, dtype=np.int64)
+            if step.kind == "null":
+                null_masks[step.col] = drawn.astype(bool)
+                continue
+            vals, f = model.decode(drawn.astype(np.int64), rng)
+            full = np.empty(n, dtype=vals.dtype if vals.dtype != object else object)
+            if len(rows):
+                full[rows] = vals
+            values[step.col] = full
+            X[rows, step.col] = f
+        out: dict[str, pd.Series] = {}
+        for col, model, vals, mask in zip(self.columns_, self.models_, values, null_masks):
+            if vals is None:
+                vals = np.empty(n, dtype=object)
+            if isinstance(model.codec, ContinuousCodec) and mask.any():
+                vals = np.where(mask, 0.0, vals.astype(float))  # placeholder under the null mask
+            out[col] = restore(vals, mask, model.codec)
+        return pd.DataFrame(out, columns=self.columns_)
+
+    def sample(self, n: int, seed: int = 0) -> pd.DataFrame:
+        self._check_fitted()
+        if n < 0:
+            raise GeneratorError("cannot sample a negative number of rows")
+        rng = np.random.default_rng(seed)
+        if n == 0:
+            return self._sample_chunk(0, rng)
+        chunks = [self._sample_chunk(min(self.chunk_rows, n - start), rng)
+                  for start in range(0, n, self.chunk_rows)]
+        return pd.concat(chunks, ignore_index=True)
