@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from dagster import AssetKey, DailyPartitionsDefinition
 
 from tabletwin.catalog import Catalog, TableConfig
-from tabletwin.synthesis import stable_seed
+from tabletwin.seeds import stable_seed
 
 STAGES = ("source_table", "pii_plan", "masked_table", "table_profile", "fitted_generator",
           "synthetic_table", "quality_report", "published_table")

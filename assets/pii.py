@@ -17,6 +17,7 @@ def build(tc: TableContext) -> list[AssetsDefinition]:
                        "will take (catalog pins marked 'override'). Holds no raw values. Columns "
                        "that are new or changed since the last run are listed for review.")
     def pii_plan(context, source: pd.DataFrame) -> Output[PiiPlan]:
+        tc.catalog.load_recognizers()
         plan = detect_pii(source, table=tc.name, overrides=tc.table.overrides(),
                           key_columns=tc.table.key_columns)
         current = fingerprint(plan, {c: str(t) for c, t in source.dtypes.items()})

@@ -126,6 +126,7 @@ class Catalog(_Strict):
     reports_dir: str = "data/reports"
     partitions_start: str = "2026-01-01"
     schedule_hour: int = Field(3, ge=0, le=23)  # local hour of the daily refresh
+    recognizers: list[str] = Field(default_factory=list)  # YAML files of custom PII recognizers
     tables: dict[str, TableConfig]
     path: str = ""  # the file it came from (set by load_catalog)
 
@@ -143,6 +144,13 @@ class Catalog(_Strict):
         except KeyError:
             raise ConfigError(f"no such table in the catalog (known: {', '.join(self.tables)})",
                               path=self.path, table=name) from None
+
+    def load_recognizers(self) -> None:
+        """Register the catalog's custom PII recognizers (idempotent)."""
+        from tabletwin.pii.detect import load_recognizers
+
+        for p in self.recognizers:
+            load_recognizers(self.resolve(p))
 
     def ordered_tables(self) -> list[str]:
         """Table names, parents before children."""
@@ -205,6 +213,9 @@ def parse_catalog(data: Any, path: str = "<catalog>") -> Catalog:
             if catalog.tables[parent].primary_key != pcol:
                 raise ConfigError(f"foreign key must reference the primary key of {parent!r}",
                                   path=path, table=name, field=f"foreign_keys.{col}")
+    for p in catalog.recognizers:
+        if not catalog.resolve(p).is_file():
+            raise ConfigError(f"recognizers file not found: {p}", path=path, field="recognizers")
     catalog.ordered_tables()
     return catalog
 

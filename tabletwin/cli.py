@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from tabletwin.errors import TabletwinError
+from tabletwin.errors import InputError, TabletwinError
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -38,6 +38,12 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     from tabletwin.pii import detect_pii
     from tabletwin.pipeline import read_file
 
+    from tabletwin.pii.detect import load_recognizers
+
+    for path in args.recognizers or []:
+        if not Path(path).is_file():
+            raise InputError(f"recognizers file not found: {path}")
+        load_recognizers(path)
     df = read_file(args.file)
     plan = detect_pii(df, table=Path(args.file).stem)
     if args.json:
@@ -115,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("scan", help="print the PII plan of a Parquet or CSV file")
     s.add_argument("file")
     s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.add_argument("--recognizers", action="append", metavar="YAML",
+                   help="custom recognizers file (repeatable); see tabletwin.pii.recognizers")
     s.set_defaults(func=_cmd_scan)
 
     y = sub.add_parser("synth", help="synthesize a Parquet or CSV file")

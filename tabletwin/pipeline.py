@@ -17,7 +17,8 @@ from tabletwin.generators import Generator
 from tabletwin.pii import PiiPlan, detect_pii, mask_table
 from tabletwin.profile import TableProfile, profile_table
 from tabletwin.quality import QualityReport, evaluate
-from tabletwin.synthesis import fit_generator, stable_seed, synthesize
+from tabletwin.seeds import stable_seed
+from tabletwin.synthesis import fit_generator, synthesize
 from tabletwin.warehouse import RunRecord, Warehouse
 
 

@@ -7,8 +7,6 @@ source value of them can reach the synthetic table.
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pandas as pd
 from pandas.api import types as pdt
@@ -19,14 +17,9 @@ from tabletwin.generators import Generator, TableMeta, make_generator
 from tabletwin.pii.fakes import normalize_value
 from tabletwin.pii.mask import fill_pii_columns
 from tabletwin.pii.plan import PiiPlan
+from tabletwin.seeds import stable_seed
 
 REGENERATED = ("fake", "pseudonymize")
-
-
-def stable_seed(*parts: object) -> int:
-    """A 63-bit seed derived from the parts (e.g. table and partition), stable across runs."""
-    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()
-    return int.from_bytes(digest[:8], "big") >> 1
 
 
 def modelled_columns(plan: PiiPlan, table: TableConfig) -> list[str]:

@@ -76,3 +76,14 @@ def test_unknown_column_named():
     assert "'nme'" in str(exc.value) and "columns.nme" in str(exc.value)
     with pytest.raises(ConfigError, match="no such table"):
         cat.table("zzz")
+
+
+def test_recognizer_files_must_exist(tmp_path):
+    (tmp_path / "rules.yaml").write_text("recognizers: []\n")
+    ok = {"recognizers": ["rules.yaml"], "tables": {"a": {}}}
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(ok))
+    assert load_catalog(path).recognizers == ["rules.yaml"]
+    path.write_text(yaml.safe_dump({**ok, "recognizers": ["missing.yaml"]}))
+    with pytest.raises(ConfigError, match="recognizers"):
+        load_catalog(path)

@@ -98,3 +98,22 @@ def test_console_script_help():
     out = subprocess.run([sys.executable, "-m", "tabletwin.cli", "--help"], capture_output=True,
                          text=True, cwd=ROOT)
     assert out.returncode == 0 and "demo-warehouse" in out.stdout
+
+
+def test_scan_with_custom_recognizers(tmp_path, capsys):
+    from tabletwin.pii.detect import reset_recognizers
+
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("recognizers:\n  - entity: EMPLOYEE_ID\n    patterns:\n"
+                     "      - regex: '\\bEMP-\\d{6}\\b'\n        score: 0.9\n")
+    f = tmp_path / "staff.csv"
+    df = people(200)
+    df["badge"] = [f"EMP-{100000 + i}" for i in range(len(df))]
+    df.to_csv(f, index=False)
+    try:
+        assert main(["scan", str(f), "--json", "--recognizers", str(rules)]) == 0
+        cols = {c["name"]: c for c in json.loads(capsys.readouterr().out)["columns"]}
+        assert cols["badge"]["entity"] == "EMPLOYEE_ID" and cols["badge"]["pii"]
+    finally:
+        reset_recognizers()
+    assert main(["scan", str(f), "--recognizers", str(tmp_path / "none.yaml")]) == 2

@@ -60,15 +60,18 @@ class _ColumnModel:
         if isinstance(codec, ContinuousCodec):
             x = _as_float(s, codec)
             u = _jittered_uniform(x, rng)
-            edges = np.linspace(0.0, 1.0, n_bins + 1)
-            vals = codec.from_uniform(edges)
-            # a run of bins that all decode to one value (heavy ties, e.g. zeros) is one class
-            keep = [0]
-            for j in range(1, n_bins):
-                point_prev = vals[j - 1] == vals[j]
-                point_next = vals[j] == vals[j + 1]
-                if not (point_prev and point_next):
-                    keep.append(j)
+            # equal-mass bins; a run of bins that all decode to one value (heavy ties, e.g. zeros)
+            # is one class, and the freed classes refine the rest of the range
+            bins = n_bins
+            while True:
+                edges = np.linspace(0.0, 1.0, bins + 1)
+                vals = codec.from_uniform(edges)
+                point = vals[:-1] == vals[1:]
+                keep = [0] + [j for j in range(1, bins)
+                              if not (point[j - 1] and point[j] and vals[j] == vals[j - 1])]
+                if len(keep) >= n_bins or bins >= 8 * n_bins:
+                    break
+                bins *= 2
             lo = edges[keep]
             self.u_lo = lo
             self.u_hi = np.append(lo[1:], 1.0)

@@ -41,7 +41,6 @@ patterns count only with a name hint. A malformed file raises
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from collections import Counter
 from collections.abc import Collection, Mapping
@@ -52,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from tabletwin.errors import ConfigError
+from tabletwin.seeds import stable_seed
 from tabletwin.pii import lexicon as lx
 from tabletwin.pii import scanners
 from tabletwin.pii.plan import (
@@ -96,12 +96,6 @@ def reset_recognizers() -> None:
 # --------------------------------------------------------------------------------------------------
 # sampling and value preparation
 # --------------------------------------------------------------------------------------------------
-
-
-def stable_seed(*parts: object) -> int:
-    """A seed derived from strings (stable across processes, unlike ``hash``)."""
-    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big")
 
 
 def _sample(series: pd.Series, size: int, rng: np.random.Generator) -> list[Any]:

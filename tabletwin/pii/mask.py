@@ -39,7 +39,7 @@ import pandas as pd
 import phonenumbers
 
 from tabletwin.errors import ConfigError
-from tabletwin.pii.detect import stable_seed
+from tabletwin.seeds import stable_seed
 from tabletwin.pii.fakes import (
     FAKEABLE,
     canonical,

@@ -346,6 +346,8 @@ def load_recognizers(yaml_path: str | os.PathLike[str]) -> list[str]:
     """
     path = Path(yaml_path)
     built = [_build(item, i, path) for i, item in enumerate(_parse_yaml(path))]
+    if str(path.resolve()) in _STATE.yaml_paths:  # loading the same file again is a no-op
+        return [r.name for r, _, _ in built]
     eng = engine()
     with _LOCK:
         assert _STATE.hints is not None and _STATE.actions is not None
