@@ -32,7 +32,9 @@ def run_pipeline(*, catalog_path: str | Path, date: str | None = None, table: st
     catalog = load_catalog(catalog_path)
     if table is not None:
         catalog.table(table)
-    partition = date or dt.date.today().isoformat()
+    # daily partitions are UTC days (Dagster's default), so "today" is today in UTC
+    today = dt.datetime.now(dt.timezone.utc).date()
+    partition = date or today.isoformat()
     try:
         day = dt.date.fromisoformat(partition)
     except ValueError:
@@ -40,6 +42,8 @@ def run_pipeline(*, catalog_path: str | Path, date: str | None = None, table: st
     if day < dt.date.fromisoformat(catalog.partitions_start):
         raise ConfigError(f"--date {partition} is before partitions_start",
                           path=catalog.path, field="partitions_start")
+    if day > today:
+        raise ConfigError(f"--date {partition} is in the future (today is {today} UTC)")
     prepare_dagster_home(catalog.root)
     ensure_local_key(catalog.root / "data")
 

@@ -90,6 +90,8 @@ def test_run_exit_codes(project, capsys):
     pd.testing.assert_frame_equal(before, con.execute("SELECT * FROM synthetic.accounts").df())
     con.close()
     assert main(["run", "--catalog", cat, "--date", "03/04/2026"]) == 2
+    assert main(["run", "--catalog", cat, "--date", "2999-01-01"]) == 2
+    assert main(["run", "--catalog", cat, "--date", "2020-01-01"]) == 2
     assert main(["run", "--catalog", cat, "--table", "nope"]) == 2
     assert "no such table" in capsys.readouterr().err
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import subprocess
 import sys
@@ -22,12 +23,12 @@ TABLES = ["customers", "accounts", "transactions", "support_tickets"]
 
 
 def run_day(project, day=DAY, instance=None):
+    """Materialize every asset and check for ``day`` (in ``instance``, else a fresh one)."""
     catalog = load_catalog(project / "tabletwin.yaml")
     assets, checks = build_all_assets(catalog)
-    if instance is not None:
-        return materialize([*assets, *checks], resources=build_resources(catalog),
-                           partition_key=day, instance=instance, raise_on_error=False)
-    with DagsterInstance.ephemeral() as instance:
+    with contextlib.ExitStack() as stack:
+        if instance is None:
+            instance = stack.enter_context(DagsterInstance.ephemeral())
         return materialize([*assets, *checks], resources=build_resources(catalog),
                            partition_key=day, instance=instance, raise_on_error=False)
 
