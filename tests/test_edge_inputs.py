@@ -1,0 +1,55 @@
+"""Bad or unusual input gives correct output or a clear error naming the table and column."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tabletwin.catalog import TableConfig
+from tabletwin.errors import InputError
+from tabletwin.pipeline import synth_frame
+
+KEY = b"edge-test-key"
+
+
+def base(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"x": rng.normal(size=n), "c": rng.choice(["a", "b"], n)})
+
+
+CASES = {
+    "all_null": lambda df: df.assign(z=pd.Series([None] * len(df), dtype=object)),
+    "constant": lambda df: df.assign(z=7),
+    "mixed_types": lambda df: df.assign(z=[1 if i % 2 else "one" for i in range(len(df))]),
+    "unicode": lambda df: df.assign(z=np.resize(["Zoë", "Łódź", "東京", "naïve ☃"], len(df))),
+    "many_levels": lambda df: df.assign(z=[f"lvl{i % 5000}" for i in range(len(df))]),
+    "one_row": lambda df: df.head(1),
+    "dates_tz": lambda df: df.assign(z=pd.date_range("2024-01-01", periods=len(df), freq="h",
+                                                       tz="America/New_York")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_unusual_columns_give_correct_output(case):
+    df = CASES[case](base(6000 if case == "many_levels" else 300))
+    res = synth_frame(df, TableConfig(name=f"edge_{case}"), rows=200, seed=1, key=KEY)
+    syn = res.synthetic
+    assert list(syn.columns) == list(df.columns) and len(syn) == 200
+    if "z" in df:
+        if df["z"].isna().all():
+            assert syn["z"].isna().all()
+        else:
+            assert syn["z"].dropna().isin(set(df["z"])).all() or case == "dates_tz"
+            assert str(syn["z"].dtype) == str(df["z"].dtype)
+    assert res.report.pii_leaks == {} or sum(res.report.pii_leaks.values()) == 0
+
+
+def test_empty_table_names_the_table():
+    with pytest.raises(InputError, match="'edge_empty'"):
+        synth_frame(base().head(0), TableConfig(name="edge_empty"), key=KEY)
+
+
+def test_infinite_values_name_the_column():
+    df = base().assign(bad=np.r_[np.inf, np.arange(299.0)])
+    with pytest.raises(Exception) as exc:
+        synth_frame(df, TableConfig(name="edge_inf"), key=KEY)
+    assert "'edge_inf'" in str(exc.value) and "'bad'" in str(exc.value)
