@@ -52,6 +52,10 @@ class _ColumnModel:
         self.pool_levels: np.ndarray | None = None  # indices drawn for "other"
         self.pool_cum: np.ndarray | None = None
 
+    @property
+    def is_nominal(self) -> bool:
+        return isinstance(self.codec, LevelsCodec) and not self.codec.ordinal
+
     # ---- fitting -------------------------------------------------------------------------------
     def fit_classes(self, s: pd.Series, rng: np.random.Generator, *, n_bins: int, max_levels: int,
                     rare_k: int) -> np.ndarray:
@@ -134,10 +138,35 @@ class _Step:
         self.tree: DecisionTreeClassifier | None = None
         self.classes: np.ndarray | None = None
         self.leaf_cum: np.ndarray | None = None  # node id -> cumulative class distribution
+        self.remaps: dict[int, np.ndarray] = {}  # nominal parent -> code order for this target
 
-    def fit(self, X: np.ndarray, y: np.ndarray, *, min_leaf: int, smoothing: float,
-            seed: int) -> None:
+    def _remap(self, X: np.ndarray) -> np.ndarray:
+        if not self.remaps:
+            return X
+        X = X.copy()
+        for j, rank in self.remaps.items():
+            ok = ~np.isnan(X[:, j])
+            X[ok, j] = rank[X[ok, j].astype(np.int64)]
+        return X
+
+    def fit(self, X: np.ndarray, y: np.ndarray, *, nominal: list[int], score: np.ndarray,
+            min_leaf: int, smoothing: float, seed: int) -> None:
+        """``nominal``: parents holding unordered codes; they are re-ordered by the mean ``score``
+        (a number per row that follows the target) so a split on them can group like levels."""
         self.classes = np.unique(y)
+        if len(self.classes) > 1 and len(y):
+            prior, mean = 10.0, float(score.mean())
+            for j in nominal:
+                ok = ~np.isnan(X[:, j])
+                codes = X[ok, j].astype(np.int64)
+                size = int(codes.max(initial=0)) + 1
+                cnt = np.bincount(codes, minlength=size)
+                tot = np.bincount(codes, weights=score[ok], minlength=size)
+                smooth = (tot + prior * mean) / (cnt + prior)
+                rank = np.empty(size)
+                rank[np.argsort(smooth, kind="stable")] = np.arange(size)
+                self.remaps[j] = rank
+            X = self._remap(X)
         if len(self.classes) == 1 or X.shape[1] == 0:
             p = np.bincount(np.searchsorted(self.classes, y), minlength=len(self.classes))
             self.tree = None
@@ -163,7 +192,7 @@ class _Step:
         if self.tree is None:
             cum = np.broadcast_to(self.leaf_cum[0], (len(X), self.leaf_cum.shape[1]))
         else:
-            cum = self.leaf_cum[self.tree.apply(X)]
+            cum = self.leaf_cum[self.tree.apply(self._remap(X))]
         r = rng.random(len(X))[:, None]
         pick = np.minimum((cum <= r).sum(axis=1), len(self.classes) - 1)
         return self.classes[pick]
@@ -223,7 +252,9 @@ class SequentialTree(Generator):
     Parameters
     ----------
     min_samples_leaf: smallest leaf of any tree (no leaf describes fewer people than this).
-    leaf_fraction: the leaf size also grows with the table: ``max(min_samples_leaf, leaf_fraction*n)``.
+    leaf_scale: leaves also grow with the table: ``max(min_samples_leaf, leaf_scale * sqrt(n))`` rows
+        (about 100 on 40,000 rows), so leaves stay few hundredths of a percent of a large table but
+        never a handful of people.
     smoothing: pseudo-count pulling each leaf's distribution toward its parent node's.
     n_bins: quantile bins a numeric/datetime column is discretised into as a tree target.
     max_levels: most categories modelled individually per column; the rest share an "other" class.
@@ -234,11 +265,11 @@ class SequentialTree(Generator):
 
     name = "sequential_tree"
 
-    def __init__(self, min_samples_leaf: int = 20, leaf_fraction: float = 0.001,
-                 smoothing: float = 5.0, n_bins: int = 32, max_levels: int = 50, rare_k: int = 5,
+    def __init__(self, min_samples_leaf: int = 20, leaf_scale: float = 0.5,
+                 smoothing: float = 10.0, n_bins: int = 64, max_levels: int = 50, rare_k: int = 5,
                  max_parents: int = 20, chunk_rows: int = 100_000):
         self.min_samples_leaf = min_samples_leaf
-        self.leaf_fraction = leaf_fraction
+        self.leaf_scale = leaf_scale
         self.smoothing = smoothing
         self.n_bins = n_bins
         self.max_levels = max_levels
@@ -249,7 +280,7 @@ class SequentialTree(Generator):
     def _validate(self, table: str) -> None:
         checks = [
             (self.min_samples_leaf >= 1, "min_samples_leaf must be >= 1"),
-            (0 <= self.leaf_fraction < 0.5, "leaf_fraction must be in [0, 0.5)"),
+            (self.leaf_scale >= 0, "leaf_scale must be >= 0"),
             (self.smoothing >= 0, "smoothing must be >= 0"),
             (self.n_bins >= 2, "n_bins must be >= 2"),
             (self.max_levels >= 1, "max_levels must be >= 1"),
@@ -304,7 +335,7 @@ class SequentialTree(Generator):
         order = [active[j] for j in _greedy_order(mi)]
         pos = {c: j for j, c in enumerate(active)}
 
-        min_leaf = max(self.min_samples_leaf, int(math.ceil(self.leaf_fraction * n)))
+        min_leaf = max(self.min_samples_leaf, int(math.ceil(self.leaf_scale * math.sqrt(n))))
         X_all = np.column_stack(feats) if feats else np.zeros((n, 0))
         steps: list[_Step] = []
         for k, col in enumerate(order):
@@ -314,15 +345,22 @@ class SequentialTree(Generator):
                 earlier = sorted(ranked[: self.max_parents], key=order.index)
             model = models[col]
             X = X_all[:, earlier]
+            nominal = [j for j, e in enumerate(earlier) if models[e].is_nominal]
             if 0.0 < model.null_rate < 1.0:
                 step = _Step(col, "null", earlier)
-                step.fit(X, nulls[col].astype(np.int64), min_leaf=min_leaf,
-                         smoothing=self.smoothing, seed=seed + 2 * k)
+                y = nulls[col].astype(np.int64)
+                step.fit(X, y, nominal=nominal, score=y.astype(float), min_leaf=min_leaf,
+                         smoothing=self.smoothing, seed=int(rng.integers(2**31 - 1)))
                 steps.append(step)
             present = ~nulls[col]
             step = _Step(col, "value", earlier)
-            step.fit(X[present], targets[col][present], min_leaf=min_leaf,
-                     smoothing=self.smoothing, seed=seed + 2 * k + 1)
+            y = targets[col][present]
+            if model.is_nominal:  # unordered classes: follow the share of the commonest class
+                score = (y == np.bincount(y).argmax()).astype(float) if len(y) else y.astype(float)
+            else:  # ordered classes (bins, ordinal levels): follow the class index
+                score = y.astype(float)
+            step.fit(X[present], y, nominal=nominal, score=score, min_leaf=min_leaf,
+                     smoothing=self.smoothing, seed=int(rng.integers(2**31 - 1)))
             steps.append(step)
 
         self.columns_ = list(table.columns)
