@@ -18,7 +18,9 @@ def build(tc: TableContext) -> AssetsDefinition:
     def fitted_generator(context, masked: pd.DataFrame, plan: PiiPlan) -> Output[Generator]:
         gen = fit_generator(masked, plan, tc.table, seed=tc.seed(context.partition_key))
         return Output(gen, metadata={
-            "generator": tc.table.generator.name,
+            "generator": gen.describe(),
+            "choice": MetadataValue.json({"reason": getattr(gen, "reason_", "configured"),
+                                          "trial_scores": getattr(gen, "trial_scores_", {})}),
             "params": MetadataValue.json(gen.get_params()),
             "modelled_columns": MetadataValue.json(modelled_columns(plan, tc.table)),
         })

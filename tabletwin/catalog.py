@@ -70,7 +70,7 @@ class CheckThresholds(_Strict):
 
 
 class GeneratorConfig(_Strict):
-    name: str = "gaussian_copula"
+    name: str = "auto"
     params: dict[str, Any] = Field(default_factory=dict)
     max_fit_rows: int = Field(200_000, gt=0)
 

@@ -67,12 +67,13 @@ def _pseudonym_key(root: Path) -> bytes:
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
-    from tabletwin.catalog import TableConfig
+    from tabletwin.catalog import GeneratorConfig, TableConfig
     from tabletwin.pipeline import read_file, synth_frame
 
     t0 = time.perf_counter()
     df = read_file(args.file)
-    table = TableConfig(name=Path(args.file).stem.replace("-", "_"))
+    table = TableConfig(name=Path(args.file).stem.replace("-", "_"),
+                        generator=GeneratorConfig(name=args.generator))
     res = synth_frame(df, table, rows=args.rows, seed=args.seed, key=_pseudonym_key(Path.cwd()))
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -80,7 +81,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     secs = time.perf_counter() - t0
     pii = ", ".join(f"{d.column}:{d.entity}" for d in res.plan.columns if d.is_pii) or "none"
     print(f"wrote {out}: {len(res.synthetic):,} rows x {res.synthetic.shape[1]} columns in "
-          f"{secs:.1f} s; PII columns: {pii}")
+          f"{secs:.1f} s; generator {res.generator.describe()}; PII columns: {pii}")
     for o in res.report.outcomes():
         print(f"  {'pass' if o.passed else 'FAIL'}  {o.name}: {o.value} (threshold {o.threshold})")
     return 0
@@ -130,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     y.add_argument("-o", "--output", required=True, help="output Parquet file")
     y.add_argument("--rows", type=int, default=None, help="rows to generate (default: as input)")
     y.add_argument("--seed", type=int, default=0)
+    y.add_argument("--generator", default="auto",
+                   help="registered generator name (default: auto, which picks per table)")
     y.set_defaults(func=_cmd_synth)
 
     r = sub.add_parser("run", help="run the pipeline for one day through Dagster")

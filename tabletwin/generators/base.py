@@ -42,6 +42,10 @@ class Generator:
     def sample(self, n: int, seed: int = 0) -> pd.DataFrame:
         raise NotImplementedError
 
+    def describe(self) -> str:
+        """The generator's name as shown to people (``auto`` adds what it chose)."""
+        return self.name
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "columns_"):
             raise GeneratorError(f"{type(self).__name__} is not fitted; call fit() first")

@@ -22,6 +22,7 @@ Privacy is part of the model, not a filter afterwards:
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -173,7 +174,10 @@ class _Step:
             self.leaf_cum = _cumulative(p[None, :].astype(float))
             return
         tree = DecisionTreeClassifier(min_samples_leaf=min_leaf, random_state=seed)
-        tree.fit(X, y)
+        with warnings.catch_warnings():  # many classes on few rows is expected here, not a bug
+            warnings.filterwarnings("ignore", message="The number of unique classes",
+                                    category=UserWarning)
+            tree.fit(X, y)
         t = tree.tree_
         counts = t.value[:, 0, :] * t.weighted_n_node_samples[:, None]  # fractions -> counts
         dist = counts / counts.sum(axis=1, keepdims=True)
