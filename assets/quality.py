@@ -24,6 +24,7 @@ CHECKS = {
     "no_pii_in_synthetic": "Not one source PII value appears in any synthetic cell.",
     "expectations_pass": "The Great Expectations suite derived from the source profile passes.",
     "fidelity_above_threshold": "In-project accuracy is at least the catalog's fidelity_min.",
+    "constraints_hold": "Every constraint declared in the catalog holds on every synthetic row.",
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -69,6 +69,94 @@ class CheckThresholds(_Strict):
     row_count_tolerance: float = Field(0.0, ge=0.0, le=1.0)
 
 
+class InequalityConstraint(_Strict):
+    """``high >= low`` on every row (``high > low`` when ``strict``); numbers or datetimes."""
+
+    kind: Literal["inequality"]
+    low: str
+    high: str
+    strict: bool = False
+
+    @property
+    def columns(self) -> list[str]:
+        return [self.low, self.high]
+
+    @property
+    def label(self) -> str:
+        return f"{self.high} {'>' if self.strict else '>='} {self.low}"
+
+
+class RangeConstraint(_Strict):
+    """``min <= column <= max`` on every non-null row; a bound may be omitted. Numbers, or ISO dates
+    for datetime columns."""
+
+    kind: Literal["range"]
+    column: str
+    min: float | str | None = None
+    max: float | str | None = None
+
+    @property
+    def columns(self) -> list[str]:
+        return [self.column]
+
+    @property
+    def label(self) -> str:
+        return f"{self.column} in [{self.min if self.min is not None else '-inf'}, " \
+               f"{self.max if self.max is not None else 'inf'}]"
+
+    @model_validator(mode="after")
+    def _bounds(self) -> "RangeConstraint":
+        if self.min is None and self.max is None:
+            raise ValueError("a range needs min, max or both")
+        if isinstance(self.min, str) or isinstance(self.max, str):
+            import pandas as pd
+            try:
+                lo = pd.Timestamp(self.min) if self.min is not None else None
+                hi = pd.Timestamp(self.max) if self.max is not None else None
+            except (ValueError, TypeError):
+                raise ValueError("range bounds must be numbers or ISO dates") from None
+            if lo is not None and hi is not None and lo > hi:
+                raise ValueError("range min is above max")
+        elif self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("range min is above max")
+        return self
+
+
+class FormulaConstraint(_Strict):
+    """``column`` is derived: always equal to ``expression`` over other columns (+ - * / ** %,
+    parentheses, numbers), e.g. ``total = price * quantity``. It is not modelled but computed."""
+
+    kind: Literal["formula"]
+    column: str
+    expression: str
+
+    @property
+    def inputs(self) -> list[str]:
+        from tabletwin.constraints import expression_names
+
+        return expression_names(self.expression)
+
+    @property
+    def columns(self) -> list[str]:
+        return [self.column, *self.inputs]
+
+    @property
+    def label(self) -> str:
+        return f"{self.column} = {self.expression}"
+
+    @field_validator("expression")
+    @classmethod
+    def _expr(cls, v: str) -> str:
+        from tabletwin.constraints import expression_names
+
+        expression_names(v)  # raises ValueError on anything but arithmetic over names
+        return v
+
+
+Constraint = Annotated[Union[InequalityConstraint, RangeConstraint, FormulaConstraint],
+                       Field(discriminator="kind")]
+
+
 class GeneratorConfig(_Strict):
     name: str = "auto"
     params: dict[str, Any] = Field(default_factory=dict)
@@ -86,6 +174,7 @@ class TableConfig(_Strict):
     generator: GeneratorConfig = Field(default_factory=GeneratorConfig)
     rows: int | None = Field(None, gt=0)
     checks: CheckThresholds = Field(default_factory=CheckThresholds)
+    constraints: list[Constraint] = Field(default_factory=list)
     locale: str = "en_US"
 
     @property
@@ -102,6 +191,43 @@ class TableConfig(_Strict):
 
     def overrides(self) -> dict[str, ColumnOverride]:
         return {c: cfg.to_override() for c, cfg in self.columns.items()}
+
+    @model_validator(mode="after")
+    def _constraints(self) -> "TableConfig":
+        keys = set(self.key_columns)
+        derived = [c.column for c in self.constraints if isinstance(c, FormulaConstraint)]
+        highs = [c.high for c in self.constraints if isinstance(c, InequalityConstraint)]
+        for i, c in enumerate(self.constraints):
+            where = f"constraints[{i}] ({c.label})"
+            if keys & set(c.columns):
+                raise ValueError(f"{where}: keys are generated fresh and cannot be constrained")
+            if isinstance(c, FormulaConstraint):
+                if c.column in c.inputs:
+                    raise ValueError(f"{where}: a formula cannot use its own column")
+                if derived.count(c.column) > 1:
+                    raise ValueError(f"{where}: {c.column!r} has two formulas")
+                if set(c.inputs) & set(derived):
+                    raise ValueError(f"{where}: a formula cannot use another derived column")
+            else:
+                if set(c.columns) & set(derived):
+                    raise ValueError(f"{where}: derived (formula) columns cannot carry other "
+                                     "constraints; constrain their inputs")
+            if isinstance(c, InequalityConstraint):
+                if c.low == c.high:
+                    raise ValueError(f"{where}: low and high are the same column")
+                if highs.count(c.high) > 1:
+                    raise ValueError(f"{where}: {c.high!r} is the upper side of two inequalities; "
+                                     "chain them instead (a <= b, b <= c)")
+        # inequalities must chain without a cycle
+        up = {c.high: c.low for c in self.constraints if isinstance(c, InequalityConstraint)}
+        for start in up:
+            seen, col = {start}, up[start]
+            while col in up:
+                if col in seen:
+                    raise ValueError(f"constraints: inequalities form a cycle through {col!r}")
+                seen.add(col)
+                col = up[col]
+        return self
 
     @field_validator("foreign_keys")
     @classmethod
@@ -239,6 +365,7 @@ def check_columns(catalog: Catalog, table: str, columns: list[str]) -> None:
     named = [("primary_key", t.primary_key)] if t.primary_key else []
     named += [(f"foreign_keys.{c}", c) for c in t.foreign_keys]
     named += [(f"columns.{c}", c) for c in t.columns]
+    named += [(f"constraints[{i}]", c) for i, k in enumerate(t.constraints) for c in k.columns]
     for field, col in named:
         if col not in have:
             raise ConfigError(f"column {col!r} is not in source table {t.source_table!r}",

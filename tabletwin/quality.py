@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from tabletwin.catalog import CheckThresholds, TableConfig
+from tabletwin.constraints import violations
 from tabletwin.expectations import ExpectationResults, build_suite, run_suite
 from tabletwin.metrics import FidelityScore, fidelity
 from tabletwin.pii.leakage import pii_leaks
@@ -44,6 +45,7 @@ class QualityReport:
     expectations: ExpectationResults
     fidelity: FidelityScore
     thresholds: CheckThresholds
+    constraint_violations: dict[str, int] = field(default_factory=dict)
 
     @property
     def schema_problems(self) -> list[str]:
@@ -84,6 +86,11 @@ class QualityReport:
                          details={"univariate": round(self.fidelity.univariate, 4),
                                   "bivariate": round(self.fidelity.bivariate, 4),
                                   "trivariate": round(self.fidelity.trivariate, 4)}),
+            CheckOutcome("constraints_hold", sum(self.constraint_violations.values()) == 0,
+                         "Every constraint declared in the catalog holds on every row"
+                         + ("." if self.constraint_violations else " (none declared)."),
+                         value=sum(self.constraint_violations.values()), threshold=0,
+                         details={"violations": dict(self.constraint_violations)}),
         ]
 
     @property
@@ -122,4 +129,5 @@ def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFr
         expectations=run_suite(synthetic, specs, suite_name=f"{table.name}_synthetic"),
         fidelity=fidelity(masked, synthetic, fid_cols, seed=seed),
         thresholds=table.checks,
+        constraint_violations=violations(synthetic, table.constraints),
     )

@@ -41,6 +41,10 @@ def fit_generator(masked: pd.DataFrame, plan: PiiPlan, table: TableConfig, *,
         rng = np.random.default_rng(seed)
         data = data.iloc[np.sort(rng.choice(len(data), cap, replace=False))]
     gen = make_generator(table.generator.name, table.generator.params, table=table.name)
+    if table.constraints:
+        from tabletwin.constraints import ConstrainedGenerator
+
+        gen = ConstrainedGenerator(gen, table.constraints)
     meta = TableMeta(table=table.name,
                      free_text=tuple(d.column for d in plan.columns if d.free_text and d.column in cols))
     return gen.fit(data.reset_index(drop=True), meta, seed=seed)

@@ -13,6 +13,7 @@ import pytest
 from dagster import DagsterInstance, Definitions, materialize
 
 from assets import build_all_assets
+from assets.quality import CHECKS
 from pipelines.build import DAILY_JOB, build_definitions, build_resources
 from tabletwin.catalog import load_catalog
 from tabletwin.pii import pii_leaks
@@ -58,7 +59,7 @@ def test_materialize_publishes_every_table_without_pii(project):
     result = run_day(project)
     assert result.success
     checks = result.get_asset_check_evaluations()
-    assert len(checks) == 5 * len(TABLES) and all(c.passed for c in checks)
+    assert len(checks) == len(CHECKS) * len(TABLES) and all(c.passed for c in checks)
     catalog = load_catalog(project / "tabletwin.yaml")
     for t in TABLES:
         src, pub = source(project, t), published(project, t)
@@ -123,7 +124,7 @@ def test_definitions_load(project, monkeypatch):
     assert isinstance(defs, Definitions)
     graph = defs.get_repository_def().asset_graph
     assert len(graph.get_all_asset_keys()) == 8 * len(TABLES)
-    assert len(graph.asset_check_keys) == 5 * len(TABLES)
+    assert len(graph.asset_check_keys) == len(CHECKS) * len(TABLES) == 6 * len(TABLES)
     assert defs.resolve_job_def(DAILY_JOB).partitions_def is not None
 
 
