@@ -17,16 +17,22 @@ def build(tc: TableContext) -> AssetsDefinition:
            ins={"synthetic": AssetIn(tc.key("synthetic_table")),
                 "report": AssetIn(tc.key("quality_report"))},
            deps=[key(p, "published_table") for p in parents],
-           description=f"`synthetic.{tc.name}` in the warehouse, swapped in atomically with a row "
-                       "in `synthetic.tabletwin_runs`. Runs only when every blocking check passed "
-                       "and its parent tables were published, so foreign keys always resolve.")
+           description=f"`synthetic.{tc.name}` in the warehouse: a view of the latest good version "
+                       f"(`synthetic_versions.{tc.name}__YYYYMMDD`, last "
+                       f"{tc.catalog.versions_kept} kept), swapped atomically with the run marked "
+                       "published in `synthetic.tabletwin_runs`. Runs only when every blocking "
+                       "check passed and its parent tables were published, so foreign keys "
+                       "always resolve.")
     def published_table(context, synthetic: pd.DataFrame, report: QualityReport,
                         warehouse: WarehouseResource) -> Output[None]:
         where = publish_table(
             warehouse.get(), tc.table, synthetic, report, source_schema=warehouse.source_schema,
             target_schema=warehouse.target_schema, partition=context.partition_key,
-            run_id=context.run_id, seed=tc.seed(context.partition_key))
+            run_id=context.run_id, seed=tc.seed(context.partition_key),
+            versions_kept=tc.catalog.versions_kept)
         return Output(None, metadata={"table": where, "dagster/row_count": len(synthetic),
+                                      "version": f"{warehouse.target_schema}_versions."
+                                                 f"{tc.name}__{context.partition_key.replace('-', '')}",
                                       "scores": MetadataValue.json(report.scores())})
 
     return published_table

@@ -8,6 +8,9 @@ from dagster import (AssetCheckResult, PreviewWarning, AssetCheckSeverity, Asset
                      AssetsDefinition, MetadataValue, Output, asset, asset_check)
 
 from assets.common import TableContext
+from resources.warehouse import WarehouseResource
+from tabletwin.generators import Generator
+from tabletwin.pipeline import record_checked_run
 from tabletwin.pii import PiiPlan
 from tabletwin.profile import TableProfile
 from tabletwin.quality import QualityReport, evaluate
@@ -25,6 +28,12 @@ CHECKS = {
     "expectations_pass": "The Great Expectations suite derived from the source profile passes.",
     "fidelity_above_threshold": "In-project accuracy is at least the catalog's fidelity_min.",
     "constraints_hold": "Every constraint declared in the catalog holds on every synthetic row.",
+    "not_closer_to_training": "Synthetic rows are not closer to training rows than to holdout "
+                              "rows (DCR share at most dcr_share_max).",
+    "no_copied_rows": "No more synthetic rows identical to a training row than real data shows.",
+    "correlations_preserved": "Pairwise associations differ by at most correlation_diff_max "
+                              "(warns by default).",
+    "useful_for_ml": "TSTR close to TRTR on the catalog's target (warns by default).",
 }
 
 
@@ -34,22 +43,32 @@ def build(tc: TableContext) -> list[AssetsDefinition]:
                 "source": AssetIn(tc.key("source_table")),
                 "masked": AssetIn(tc.key("masked_table")),
                 "plan": AssetIn(tc.key("pii_plan")),
-                "profile": AssetIn(tc.key("table_profile"))},
+                "profile": AssetIn(tc.key("table_profile")),
+                "generator": AssetIn(tc.key("fitted_generator"))},
            description="Every score the synthetic table must earn (schema, rows, PII leakage, "
-                       "Great Expectations, fidelity) and the HTML report for people to read.")
+                       "Great Expectations, fidelity, constraints, distance to closest record "
+                       "against a holdout, copied rows, associations, TSTR), the run's row in "
+                       "`synthetic.tabletwin_runs` (failed runs too) and the HTML report.")
     def quality_report(context, synthetic: pd.DataFrame, source: pd.DataFrame,
-                       masked: pd.DataFrame, plan: PiiPlan,
-                       profile: TableProfile) -> Output[QualityReport]:
+                       masked: pd.DataFrame, plan: PiiPlan, profile: TableProfile,
+                       generator: Generator, warehouse: WarehouseResource) -> Output[QualityReport]:
         partition = context.partition_key
+        seed = tc.seed(partition)
         report = evaluate(source=source, masked=masked, synthetic=synthetic, plan=plan,
                           profile=profile, table=tc.table,
-                          rows_expected=tc.table.rows or len(source), seed=tc.seed(partition))
+                          rows_expected=tc.table.rows or len(source), seed=seed,
+                          generator=generator.describe())
+        record_checked_run(warehouse.get(), tc.table, report,
+                           target_schema=warehouse.target_schema, partition=partition,
+                           run_id=context.run_id, seed=seed)
         page = write_report(tc.catalog.resolve(tc.catalog.reports_dir), report, plan, profile,
                             partition=partition, run_id=context.run_id,
-                            generator=tc.table.generator.name)
+                            generator=report.generator)
         return Output(report, metadata={
-            "verdict": "pass" if report.passed else "FAIL",
+            "verdict": "pass" if report.passed else "FAIL: " + ", ".join(report.failed_checks),
+            "warnings": ", ".join(report.warnings) or "none",
             "accuracy": report.fidelity.accuracy,
+            "generator": report.generator,
             "scores": MetadataValue.json(report.scores()),
             "report": MetadataValue.path(str(page)),
         })
@@ -70,7 +89,9 @@ def _check(tc: TableContext, name: str, description: str) -> AssetChecksDefiniti
     def check(report: QualityReport) -> AssetCheckResult:
         outcome = next(o for o in report.outcomes() if o.name == name)
         return AssetCheckResult(
-            passed=outcome.passed, severity=AssetCheckSeverity.ERROR,
+            passed=outcome.passed,
+            severity=AssetCheckSeverity.ERROR if outcome.severity == "error"
+            else AssetCheckSeverity.WARN,
             metadata={"value": outcome.value, "threshold": outcome.threshold,
                       "details": MetadataValue.json(outcome.details)})
 

@@ -2,6 +2,7 @@
 in-project scores, timings and (with --judge) the independent judge's figures.
 
     .venv/bin/python benchmarks/census_synth.py [--judge] [--generators gaussian_copula ...] [--keep DIR]
+    .venv/bin/python benchmarks/census_synth.py --table FILE [--drop ID ...] [--target COL --positive V] --judge
 
 With --judge the judge's figures are printed side by side, one column per generator.
 
@@ -40,14 +41,33 @@ def main() -> int:
     p.add_argument("--generators", nargs="*", default=sorted(REGISTRY))
     p.add_argument("--judge", action="store_true", help="also run ../shared/bench/judge.py")
     p.add_argument("--keep", help="folder to keep each synthetic table and judge JSON in")
+    p.add_argument("--table", help="any Parquet/CSV table instead of census: split 80/20 (seed 42) "
+                                   "into train and holdout; keys named by --drop are left out")
+    p.add_argument("--drop", nargs="*", default=[], help="columns to leave out (ids, keys)")
+    p.add_argument("--target", default="income", help="TSTR target column (census: income)")
+    p.add_argument("--positive", default=">50K", help="TSTR positive class")
     args = p.parse_args()
-    data = Path(args.data)
-    if not (data / "train.parquet").exists():
-        print(f"no census data at {data}: this benchmark needs ../shared/datasets", file=sys.stderr)
-        return 2
-    train = pd.read_parquet(data / "train.parquet")
-    holdout = pd.read_parquet(data / "holdout.parquet")
-    print(f"census: train {train.shape}, holdout {holdout.shape}")
+    if args.table:
+        from tabletwin.pipeline import read_file
+        from tabletwin.privacy import split_holdout
+
+        full = read_file(args.table).drop(columns=args.drop)
+        train, holdout = split_holdout(full, 0.2, seed=42)
+        data = Path(tempfile.mkdtemp(prefix="tt-bench-"))
+        train.to_parquet(data / "train.parquet", index=False)
+        holdout.to_parquet(data / "holdout.parquet", index=False)
+        label = Path(args.table).stem
+    else:
+        data = Path(args.data)
+        if not (data / "train.parquet").exists():
+            print(f"no census data at {data}: this benchmark needs ../shared/datasets",
+                  file=sys.stderr)
+            return 2
+        train = pd.read_parquet(data / "train.parquet")
+        holdout = pd.read_parquet(data / "holdout.parquet")
+        label = "census"
+    target = args.target if args.target in train.columns else None
+    print(f"{label}: train {train.shape}, holdout {holdout.shape}")
     print(f"{'generator':<18} {'fit s':>6} {'sample s':>8} {'pipeline s':>10} {'acc(train)':>10} "
           f"{'acc(holdout)':>12}")
     judged: dict[str, dict] = {}
@@ -59,7 +79,7 @@ def main() -> int:
         gen.sample(len(train), seed=1)
         t2 = time.perf_counter()
         # the whole chain (PII detection, masking, fit, sample, scoring): what gets judged
-        table = TableConfig(name="census", generator=GeneratorConfig(name=name))
+        table = TableConfig(name=label, generator=GeneratorConfig(name=name))
         t3 = time.perf_counter()
         res = synth_frame(train, table, seed=0, key=b"benchmark-key")
         secs = time.perf_counter() - t3
@@ -69,7 +89,7 @@ def main() -> int:
         print(f"{name:<18} {t1 - t0:6.1f} {t2 - t1:8.1f} {secs:10.1f} {acc_tr:10.4f} {acc_ho:12.4f}",
               flush=True)
         if args.judge:
-            judged[name] = run_judge(data, syn, name, args.keep)
+            judged[name] = run_judge(data, syn, name, args.keep, target, args.positive)
     if judged:
         names = list(judged)
         print()
@@ -81,7 +101,8 @@ def main() -> int:
     return 0
 
 
-def run_judge(data: Path, syn: pd.DataFrame, name: str, keep: str | None) -> dict:
+def run_judge(data: Path, syn: pd.DataFrame, name: str, keep: str | None, target: str | None,
+              positive: str) -> dict:
     py = subprocess.run([str(SHARED / "bench" / "setup.sh")], capture_output=True, text=True,
                         check=True).stdout.strip()
     with tempfile.TemporaryDirectory() as tmp:
@@ -91,8 +112,9 @@ def run_judge(data: Path, syn: pd.DataFrame, name: str, keep: str | None) -> dic
         syn.to_parquet(syn_path, index=False)
         subprocess.run([py, str(SHARED / "bench" / "judge.py"), "--train",
                         str(data / "train.parquet"), "--holdout", str(data / "holdout.parquet"),
-                        "--synthetic", str(syn_path), "--target", "income", "--positive", ">50K",
-                        "--json", str(out)], check=True, capture_output=True)
+                        "--synthetic", str(syn_path), "--json", str(out)]
+                       + (["--target", target, "--positive", positive] if target else []),
+                       check=True, capture_output=True)
         return json.loads(out.read_text())
 
 

@@ -59,10 +59,14 @@ def run_pipeline(*, catalog_path: str | Path, date: str | None = None, table: st
         result = job.execute_in_process(
             partition_key=partition, instance=instance, raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": level}}}})
+    from dagster import AssetCheckSeverity
+
     failed_checks: dict[str, list[str]] = {}
+    warned: dict[str, list[str]] = {}
     for ev in result.get_asset_check_evaluations():
         if not ev.passed:
-            failed_checks.setdefault(ev.asset_key.path[0], []).append(ev.check_name)
+            into = warned if ev.severity == AssetCheckSeverity.WARN else failed_checks
+            into.setdefault(ev.asset_key.path[0], []).append(ev.check_name)
     published = {e.asset_key.path[0] for e in result.get_asset_materialization_events()
                  if e.asset_key.path[-1] == "published_table"}
     errors = []
@@ -79,7 +83,8 @@ def run_pipeline(*, catalog_path: str | Path, date: str | None = None, table: st
     for t in tables:
         report = reports / t / f"{partition}.html"
         if t in published:
-            print(f"published {target}.{t}   report {report}")
+            note = f"   warnings: {', '.join(warned[t])}" if t in warned else ""
+            print(f"published {target}.{t}   report {report}{note}")
         elif t in failed_checks:
             print(f"NOT published {t}: blocking checks failed: {', '.join(failed_checks[t])}; "
                   f"report {report}", file=sys.stderr)

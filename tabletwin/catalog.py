@@ -55,18 +55,57 @@ class ColumnConfig(_Strict):
         return ColumnOverride(entity=self.entity, pii=self.pii, action=self.action)
 
 
+#: Every check of the quality gate, in report order (predicates, as named in Dagster).
+CHECK_NAMES = ("schema_matches_source", "row_count_matches", "no_pii_in_synthetic",
+               "expectations_pass", "fidelity_above_threshold", "constraints_hold",
+               "not_closer_to_training", "no_copied_rows", "correlations_preserved",
+               "useful_for_ml")
+#: Checks that only warn unless the catalog makes them errors.
+WARN_BY_DEFAULT = ("correlations_preserved", "useful_for_ml")
+
+
 class CheckThresholds(_Strict):
-    """Gate thresholds, each in [0, 1].
+    """Gate thresholds, each in [0, 1] (``holdout_share`` in [0, 0.5]).
 
     fidelity_min: minimum in-project accuracy (1 - total variation distance, averaged over
-    univariate and bivariate binned distributions) of synthetic vs. masked source.
+        uni-, bi- and trivariate binned distributions) of synthetic vs. masked source.
     expectations_min: minimum share of Great Expectations expectations that must pass.
     row_count_tolerance: allowed relative deviation from the configured row count.
+    holdout_share: share of the source rows the generator never sees; privacy is measured
+        against them (0 turns the holdout checks off).
+    dcr_share_max: most synthetic rows that may be closer to a training row than to a holdout
+        row (about 0.5 when nothing is copied).
+    identical_rows_max: most excess share of synthetic rows identical to a training row over
+        the share identical to a holdout row (duplicates that real data shows anyway are fine).
+    correlation_diff_max: largest mean absolute difference between the real and synthetic
+        association matrices (Cramér's V over binned columns).
+    tstr_gap_max: when the table names a ``target``, the most a model trained on synthetic rows
+        may lose (ROC AUC, or R² for a numeric target) against one trained on real rows, both
+        scored on the holdout.
+    severity: per check name, ``error`` (blocks publication) or ``warn`` (reported only).
+        Defaults: ``warn`` for correlations_preserved and useful_for_ml, ``error`` otherwise.
     """
 
     fidelity_min: float = Field(0.80, ge=0.0, le=1.0)
     expectations_min: float = Field(1.0, ge=0.0, le=1.0)
     row_count_tolerance: float = Field(0.0, ge=0.0, le=1.0)
+    holdout_share: float = Field(0.2, ge=0.0, le=0.5)
+    dcr_share_max: float = Field(0.6, ge=0.0, le=1.0)
+    identical_rows_max: float = Field(0.01, ge=0.0, le=1.0)
+    correlation_diff_max: float = Field(0.1, ge=0.0, le=1.0)
+    tstr_gap_max: float = Field(0.05, ge=0.0, le=1.0)
+    severity: dict[str, Literal["error", "warn"]] = Field(default_factory=dict)
+
+    @field_validator("severity")
+    @classmethod
+    def _severity(cls, v: dict[str, str]) -> dict[str, str]:
+        for name in v:
+            if name not in CHECK_NAMES:
+                raise ValueError(f"unknown check {name!r}; expected one of {', '.join(CHECK_NAMES)}")
+        return v
+
+    def severity_of(self, check: str) -> str:
+        return self.severity.get(check, "warn" if check in WARN_BY_DEFAULT else "error")
 
 
 class InequalityConstraint(_Strict):
@@ -175,6 +214,7 @@ class TableConfig(_Strict):
     rows: int | None = Field(None, gt=0)
     checks: CheckThresholds = Field(default_factory=CheckThresholds)
     constraints: list[Constraint] = Field(default_factory=list)
+    target: str | None = None  # a column a model should predict as well from synthetic rows (TSTR)
     locale: str = "en_US"
 
     @property
@@ -195,6 +235,8 @@ class TableConfig(_Strict):
     @model_validator(mode="after")
     def _constraints(self) -> "TableConfig":
         keys = set(self.key_columns)
+        if self.target is not None and self.target in keys:
+            raise ValueError(f"target {self.target!r} is a key; name a modelled column")
         derived = [c.column for c in self.constraints if isinstance(c, FormulaConstraint)]
         highs = [c.high for c in self.constraints if isinstance(c, InequalityConstraint)]
         for i, c in enumerate(self.constraints):
@@ -253,6 +295,7 @@ class Catalog(_Strict):
     partitions_start: str = "2026-01-01"
     schedule_hour: int = Field(3, ge=0, le=23)  # local hour of the daily refresh
     recognizers: list[str] = Field(default_factory=list)  # YAML files of custom PII recognizers
+    versions_kept: int = Field(3, ge=1, le=365)  # published versions kept per table
     tables: dict[str, TableConfig]
     path: str = ""  # the file it came from (set by load_catalog)
 
@@ -366,6 +409,7 @@ def check_columns(catalog: Catalog, table: str, columns: list[str]) -> None:
     named += [(f"foreign_keys.{c}", c) for c in t.foreign_keys]
     named += [(f"columns.{c}", c) for c in t.columns]
     named += [(f"constraints[{i}]", c) for i, k in enumerate(t.constraints) for c in k.columns]
+    named += [("target", t.target)] if t.target else []
     for field, col in named:
         if col not in have:
             raise ConfigError(f"column {col!r} is not in source table {t.source_table!r}",

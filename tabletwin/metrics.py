@@ -109,3 +109,146 @@ def fidelity(reference: pd.DataFrame, synthetic: pd.DataFrame, columns: list[str
     tri = float(np.mean(tri_scores)) if tri_scores else bi
     return FidelityScore(accuracy=(uni + bi + tri) / 3, univariate=uni, bivariate=bi,
                          trivariate=tri, per_column=per_col, columns=tuple(cols))
+
+
+@dataclass(frozen=True)
+class AssociationScore:
+    """Pairwise association (Cramér's V over the binned columns, 0..1) in the real and the synthetic
+    table; ``diff`` is the mean absolute difference over column pairs (0 = same structure)."""
+
+    columns: tuple[str, ...]
+    real: tuple[tuple[float, ...], ...]
+    synthetic: tuple[tuple[float, ...], ...]
+    diff: float
+
+
+def _cramers_v(a: np.ndarray, b: np.ndarray) -> float:
+    _, ai = np.unique(a, return_inverse=True)
+    _, bi = np.unique(b, return_inverse=True)
+    ka, kb = int(ai.max(initial=0)) + 1, int(bi.max(initial=0)) + 1
+    if ka < 2 or kb < 2 or len(a) < 2:
+        return 0.0
+    table = np.bincount(ai * kb + bi, minlength=ka * kb).reshape(ka, kb).astype(float)
+    n = table.sum()
+    expected = table.sum(1, keepdims=True) * table.sum(0, keepdims=True) / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        chi2 = np.nansum((table - expected) ** 2 / np.where(expected > 0, expected, np.nan))
+    return float(np.sqrt(min(1.0, chi2 / (n * (min(ka, kb) - 1)))))
+
+
+def associations(reference: pd.DataFrame, synthetic: pd.DataFrame,
+                 columns: list[str] | None = None, *, seed: int = 0,
+                 max_columns: int = 40) -> AssociationScore:
+    """Association matrices of both tables over ``columns`` (binned as for :func:`fidelity`)."""
+    cols = [c for c in (columns if columns is not None else list(reference.columns))
+            if c in synthetic.columns][:max_columns]
+    rng = np.random.default_rng(seed)
+    ref = reference if len(reference) <= MAX_ROWS else reference.iloc[
+        np.sort(rng.choice(len(reference), MAX_ROWS, replace=False))]
+    syn = synthetic if len(synthetic) <= MAX_ROWS else synthetic.iloc[
+        np.sort(rng.choice(len(synthetic), MAX_ROWS, replace=False))]
+    codes_r, codes_s = {}, {}
+    for c in cols:
+        f = _binner(ref[c])
+        codes_r[c], codes_s[c] = f(ref[c]), f(syn[c])
+    k = len(cols)
+    real, synth = np.eye(k), np.eye(k)
+    diffs = []
+    for i, j in combinations(range(k), 2):
+        real[i, j] = real[j, i] = _cramers_v(codes_r[cols[i]], codes_r[cols[j]])
+        synth[i, j] = synth[j, i] = _cramers_v(codes_s[cols[i]], codes_s[cols[j]])
+        diffs.append(abs(real[i, j] - synth[i, j]))
+    return AssociationScore(columns=tuple(cols),
+                            real=tuple(tuple(round(float(x), 4) for x in row) for row in real),
+                            synthetic=tuple(tuple(round(float(x), 4) for x in row) for row in synth),
+                            diff=float(np.mean(diffs)) if diffs else 0.0)
+
+
+@dataclass(frozen=True)
+class UtilityScore:
+    """Train-synthetic-test-real: ``task`` is ``classification`` (ROC AUC, one-vs-rest macro for
+    several classes) or ``regression`` (R², may be negative); ``real`` is the same model trained on
+    the real fit rows. Both scored on the holdout. ``gap = real - synthetic``."""
+
+    target: str
+    task: str
+    real: float
+    synthetic: float
+
+    @property
+    def gap(self) -> float:
+        return self.real - self.synthetic
+
+
+def _features(df: pd.DataFrame, target: str, cats: dict[str, list[str]]) -> pd.DataFrame:
+    X = df.drop(columns=[target]).copy()
+    for c in X.columns:
+        s = X[c]
+        if c in cats:
+            X[c] = pd.Categorical(s.astype(str).where(s.notna(), None),
+                                  categories=cats[c]).codes.astype(float)
+            X.loc[s.isna().to_numpy(), c] = np.nan
+        elif pdt.is_datetime64_any_dtype(s.dtype):
+            if getattr(s.dt, "tz", None) is not None:
+                s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+            X[c] = s.astype("datetime64[ns]").astype("int64").astype(float).where(s.notna())
+        else:
+            X[c] = pd.to_numeric(s, errors="coerce").astype(float)
+    return X
+
+
+def utility(fit_part: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.DataFrame, target: str,
+            *, seed: int = 0, max_rows: int = MAX_ROWS) -> UtilityScore | None:
+    """TSTR vs TRTR with a gradient-boosting model; None when the holdout cannot score it (a
+    constant target, too few rows)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.metrics import r2_score, roc_auc_score
+
+    cols = [c for c in fit_part.columns if c in synthetic.columns and c in holdout.columns]
+    if target not in cols or len(holdout) < 10:
+        return None
+    rng = np.random.default_rng(seed)
+
+    def cap(df: pd.DataFrame) -> pd.DataFrame:
+        df = df[cols]
+        df = df[df[target].notna()]
+        return df if len(df) <= max_rows else df.iloc[np.sort(rng.choice(len(df), max_rows,
+                                                                          replace=False))]
+
+    real, hold, syn = cap(fit_part), cap(holdout), cap(synthetic)
+    y = real[target]
+    numeric = (pdt.is_numeric_dtype(y.dtype) and not pdt.is_bool_dtype(y.dtype)
+               and y.nunique() > 20)
+    cats = {c: sorted(set(real[c].dropna().astype(str)) | set(syn[c].dropna().astype(str))
+                      | set(hold[c].dropna().astype(str)))
+            for c in cols if c != target and not (
+                (pdt.is_numeric_dtype(real[c].dtype) and not pdt.is_bool_dtype(real[c].dtype))
+                or pdt.is_datetime64_any_dtype(real[c].dtype))}
+    Xr, Xh, Xs = (_features(d, target, cats) for d in (real, hold, syn))
+    if numeric:
+        def fit_score(X: pd.DataFrame, yy: pd.Series) -> float:
+            m = HistGradientBoostingRegressor(random_state=seed).fit(X, yy.astype(float))
+            return float(r2_score(hold[target].astype(float), m.predict(Xh)))
+        return UtilityScore(target, "regression", fit_score(Xr, y), fit_score(Xs, syn[target]))
+    labels = sorted(set(y.astype(str)))
+    yh = hold[target].astype(str)
+    if len(labels) < 2 or yh.nunique() < 2:
+        return None
+
+    def fit_score_cls(X: pd.DataFrame, yy: pd.Series) -> float:
+        yy = yy.astype(str)
+        if yy.nunique() < 2:
+            return 0.5
+        m = HistGradientBoostingClassifier(random_state=seed).fit(X, yy)
+        proba = m.predict_proba(Xh)
+        classes = list(m.classes_)
+        if len(labels) == 2:
+            pos = labels[1] if labels[1] in classes else None
+            if pos is None:
+                return 0.5
+            return float(roc_auc_score(yh == pos, proba[:, classes.index(pos)]))
+        present = [c for c in classes if (yh == c).any() and (yh != c).any()]
+        return float(np.mean([roc_auc_score(yh == c, proba[:, classes.index(c)]) for c in present]))
+
+    return UtilityScore(target, "classification", fit_score_cls(Xr, y),
+                        fit_score_cls(Xs, syn[target]))

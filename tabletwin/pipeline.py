@@ -44,19 +44,38 @@ def read_source(warehouse: Warehouse, catalog: Catalog, table: str,
     return df, types
 
 
+def run_record(table: TableConfig, report: QualityReport, *, partition: str, run_id: str,
+               seed: int, generator: str | None = None) -> RunRecord:
+    """The history row of one run of one table: every score, whether the checks passed."""
+    return RunRecord(table_name=table.name, partition_key=partition, run_id=run_id,
+                     generator=generator or report.generator or table.generator.name,
+                     seed=seed,
+                     rows=report.rows_actual, passed=report.passed, scores=report.scores(),
+                     code_version=code_version())
+
+
+def record_checked_run(warehouse: Warehouse, table: TableConfig, report: QualityReport, *,
+                       target_schema: str, partition: str, run_id: str, seed: int,
+                       generator: str | None = None) -> None:
+    """Write the run's history row as soon as it is scored, failed runs included."""
+    warehouse.record_run(target_schema, run_record(table, report, partition=partition,
+                                                   run_id=run_id, seed=seed, generator=generator))
+
+
 def publish_table(warehouse: Warehouse, table: TableConfig, synthetic: pd.DataFrame,
                   report: QualityReport, *, source_schema: str, target_schema: str, partition: str,
-                  run_id: str, seed: int) -> str:
-    """Publish a gated synthetic table atomically with its run record; returns ``schema.table``."""
+                  run_id: str, seed: int, generator: str | None = None,
+                  versions_kept: int = 3) -> str:
+    """Publish a gated synthetic table atomically as the partition's version, with its run
+    record; returns ``schema.table``."""
     if not report.passed:  # the blocking checks stop this earlier; never publish a failed table
-        failed = [o.name for o in report.outcomes() if not o.passed]
-        raise CheckFailed(table.name, failed)
+        raise CheckFailed(table.name, report.failed_checks)
     source_types = warehouse.columns(source_schema, table.source_table) or {}
-    record = RunRecord(table_name=table.name, partition_key=partition, run_id=run_id,
-                       generator=table.generator.name, seed=seed, rows=len(synthetic), passed=True,
-                       scores=report.scores(), code_version=code_version())
+    record = run_record(table, report, partition=partition, run_id=run_id, seed=seed,
+                        generator=generator)
     warehouse.publish(target_schema, table.name, synthetic,
-                      column_types=warehouse.publish_types(synthetic, source_types), record=record)
+                      column_types=warehouse.publish_types(synthetic, source_types), record=record,
+                      versions_kept=versions_kept)
     return f"{target_schema}.{table.name}"
 
 
@@ -105,5 +124,5 @@ def synth_frame(df: pd.DataFrame, table: TableConfig, *, rows: int | None = None
     n = rows or table.rows or len(df)
     syn = synthesize(gen, plan, table, n=n, seed=s, source=df, masked=masked)
     report = evaluate(source=df, masked=masked, synthetic=syn, plan=plan, profile=profile,
-                      table=table, rows_expected=n, seed=s)
+                      table=table, rows_expected=n, seed=s, generator=gen.describe())
     return SynthResult(plan, profile, gen, syn, report)

@@ -15,16 +15,19 @@ import pandas as pd
 from tabletwin.catalog import CheckThresholds, TableConfig
 from tabletwin.constraints import violations
 from tabletwin.expectations import ExpectationResults, build_suite, run_suite
-from tabletwin.metrics import FidelityScore, fidelity
+from tabletwin.metrics import (AssociationScore, FidelityScore, UtilityScore, associations,
+                               fidelity, utility)
 from tabletwin.pii.leakage import pii_leaks
 from tabletwin.pii.plan import PiiPlan
 from tabletwin.profile import TableProfile
-from tabletwin.synthesis import modelled_columns
+from tabletwin.privacy import DistanceScore, distance_scores
+from tabletwin.synthesis import modelled_columns, split_source
 
 
 @dataclass(frozen=True)
 class CheckOutcome:
-    """name: a predicate (e.g. ``no_pii_in_synthetic``); value/threshold for display."""
+    """name: a predicate (e.g. ``no_pii_in_synthetic``); value/threshold for display; severity
+    ``error`` blocks publication when the check fails, ``warn`` only reports it."""
 
     name: str
     passed: bool
@@ -32,6 +35,11 @@ class CheckOutcome:
     value: float | int | None = None
     threshold: float | int | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    severity: str = "error"
+
+    @property
+    def blocking_failure(self) -> bool:
+        return not self.passed and self.severity == "error"
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,11 @@ class QualityReport:
     fidelity: FidelityScore
     thresholds: CheckThresholds
     constraint_violations: dict[str, int] = field(default_factory=dict)
+    distances: DistanceScore | None = None  # None: no holdout (holdout_share 0 or tiny table)
+    associations: AssociationScore | None = None
+    utility: UtilityScore | None = None  # None: the catalog names no target
+    holdout_rows: int = 0
+    generator: str = ""  # the fitted generator as shown to people (e.g. "auto: sequential_tree")
 
     @property
     def schema_problems(self) -> list[str]:
@@ -63,7 +76,9 @@ class QualityReport:
         leaks = sum(self.pii_leaks.values())
         tol = t.row_count_tolerance
         dev = abs(self.rows_actual - self.rows_expected) / max(self.rows_expected, 1)
-        return [
+        d, a, u = self.distances, self.associations, self.utility
+        no_holdout = "no holdout rows (holdout_share 0 or a tiny table): not measured"
+        out = [
             CheckOutcome("schema_matches_source", not self.schema_problems,
                          "Same column names, order and types as the masked source.",
                          value=len(self.schema_problems), threshold=0,
@@ -81,7 +96,7 @@ class QualityReport:
                          details={"evaluated": self.expectations.evaluated,
                                   "failures": [asdict(f) for f in self.expectations.failures]}),
             CheckOutcome("fidelity_above_threshold", self.fidelity.accuracy >= t.fidelity_min,
-                         "Accuracy (1 - TVD of binned uni- and bivariate distributions).",
+                         "Accuracy (1 - TVD of binned uni-, bi- and trivariate distributions).",
                          value=round(self.fidelity.accuracy, 4), threshold=t.fidelity_min,
                          details={"univariate": round(self.fidelity.univariate, 4),
                                   "bivariate": round(self.fidelity.bivariate, 4),
@@ -91,11 +106,54 @@ class QualityReport:
                          + ("." if self.constraint_violations else " (none declared)."),
                          value=sum(self.constraint_violations.values()), threshold=0,
                          details={"violations": dict(self.constraint_violations)}),
+            CheckOutcome("not_closer_to_training", d is None or d.dcr_share <= t.dcr_share_max,
+                         "Share of synthetic rows closer to a training row than to a holdout row "
+                         "(distance to closest record; about 0.5 when nothing is copied).",
+                         value=None if d is None else round(d.dcr_share, 4),
+                         threshold=t.dcr_share_max,
+                         details={"note": no_holdout} if d is None else
+                         {"rows": d.rows, "nndr_training": round(d.nndr_training, 4),
+                          "nndr_holdout": round(d.nndr_holdout, 4)}),
+            CheckOutcome("no_copied_rows",
+                         d is None or d.ims_training - d.ims_holdout <= t.identical_rows_max,
+                         "Synthetic rows identical to a training row, beyond the share identical "
+                         "to a holdout row (duplicates real data shows anyway).",
+                         value=None if d is None else round(d.ims_training - d.ims_holdout, 4),
+                         threshold=t.identical_rows_max,
+                         details={"note": no_holdout} if d is None else
+                         {"identical_to_training": round(d.ims_training, 4),
+                          "identical_to_holdout": round(d.ims_holdout, 4)}),
+            CheckOutcome("correlations_preserved", a is None or a.diff <= t.correlation_diff_max,
+                         "Mean absolute difference of pairwise associations (Cramér's V) between "
+                         "the real and the synthetic table.",
+                         value=None if a is None else round(a.diff, 4),
+                         threshold=t.correlation_diff_max,
+                         details={} if a is None else {"columns": len(a.columns)}),
+            CheckOutcome("useful_for_ml", u is None or u.gap <= t.tstr_gap_max,
+                         "A model trained on synthetic rows predicts the catalog's target on the "
+                         "holdout about as well as one trained on real rows (TSTR vs TRTR).",
+                         value=None if u is None else round(u.gap, 4), threshold=t.tstr_gap_max,
+                         details={"note": "no target in the catalog or no holdout"} if u is None
+                         else {"target": u.target, "task": u.task,
+                               "metric": "roc_auc" if u.task == "classification" else "r2",
+                               "trained_on_real": round(u.real, 4),
+                               "trained_on_synthetic": round(u.synthetic, 4)}),
         ]
+        return [CheckOutcome(o.name, o.passed, o.description, o.value, o.threshold, o.details,
+                             t.severity_of(o.name)) for o in out]
 
     @property
     def passed(self) -> bool:
-        return all(o.passed for o in self.outcomes())
+        """True when no blocking (error-severity) check failed."""
+        return not any(o.blocking_failure for o in self.outcomes())
+
+    @property
+    def failed_checks(self) -> list[str]:
+        return [o.name for o in self.outcomes() if o.blocking_failure]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [o.name for o in self.outcomes() if not o.passed and o.severity == "warn"]
 
     def scores(self) -> dict[str, Any]:
         return {o.name: o.value for o in self.outcomes()}
@@ -107,9 +165,10 @@ def _schema(df: pd.DataFrame) -> dict[str, str]:
 
 def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFrame, plan: PiiPlan,
              profile: TableProfile, table: TableConfig, rows_expected: int,
-             seed: int = 0) -> QualityReport:
-    """Score ``synthetic`` against the masked source (fidelity, expectations, schema, row count)
-    and the raw source (PII leakage)."""
+             seed: int = 0, generator: str = "") -> QualityReport:
+    """Score ``synthetic`` against the masked source (fidelity, expectations, schema, row count,
+    constraints), against the holdout part the generator never saw (distance to closest record,
+    copied rows, TSTR) and against the raw source (PII leakage)."""
     text_cols = {c.name for c in profile.columns if c.kind == "text"}
     fid_cols = [c for c in modelled_columns(plan, table) if c not in text_cols]
     specs = build_suite(profile, list(masked.columns),
@@ -122,6 +181,13 @@ def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFr
                       PiiPlan(plan.table, [d for d in plan.columns if d.column not in keys]))
     for k in keys:
         leaks[k] = int(synthetic[k].isin(set(source[k].dropna().tolist())).sum())
+    fit_part, holdout = split_source(masked, table, seed)
+    distances = utility_score = None
+    if len(holdout) >= 2 and fid_cols:
+        distances = distance_scores(fit_part, holdout, synthetic, columns=fid_cols, seed=seed)
+        if table.target and table.target in fid_cols:
+            utility_score = utility(fit_part[fid_cols], holdout[fid_cols], synthetic[fid_cols],
+                                    table.target, seed=seed)
     return QualityReport(
         table=table.name, rows_expected=rows_expected, rows_actual=len(synthetic),
         schema_expected=_schema(masked), schema_actual=_schema(synthetic),
@@ -130,4 +196,9 @@ def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFr
         fidelity=fidelity(masked, synthetic, fid_cols, seed=seed),
         thresholds=table.checks,
         constraint_violations=violations(synthetic, table.constraints),
+        distances=distances,
+        associations=associations(masked, synthetic, fid_cols, seed=seed) if fid_cols else None,
+        utility=utility_score,
+        holdout_rows=len(holdout),
+        generator=generator or table.generator.name,
     )

@@ -17,6 +17,7 @@ from tabletwin.generators import Generator, TableMeta, make_generator
 from tabletwin.pii.fakes import normalize_value
 from tabletwin.pii.mask import fill_pii_columns
 from tabletwin.pii.plan import PiiPlan
+from tabletwin.privacy import split_holdout
 from tabletwin.seeds import stable_seed
 
 REGENERATED = ("fake", "pseudonymize")
@@ -29,13 +30,23 @@ def modelled_columns(plan: PiiPlan, table: TableConfig) -> list[str]:
             if d.column not in keys and not (d.is_pii and d.action in REGENERATED + ("drop",))]
 
 
+def split_source(masked: pd.DataFrame, table: TableConfig,
+                 seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows the generator learns from and the holdout rows it never sees (``holdout_share`` of
+    the table, drawn by ``seed``: the quality gate measures privacy against them). Tables under 20
+    rows keep every row for fitting."""
+    share = table.checks.holdout_share if len(masked) >= 20 else 0.0
+    return split_holdout(masked, share, seed)
+
+
 def fit_generator(masked: pd.DataFrame, plan: PiiPlan, table: TableConfig, *,
                   seed: int) -> Generator:
-    """Fit the table's configured generator on the modelled columns of the masked table."""
+    """Fit the table's configured generator on the modelled columns of the masked table's fit part
+    (the holdout part is left out, see :func:`split_source`)."""
     if len(masked) == 0:
         raise InputError("source table has no rows; nothing to learn from", table=table.name)
     cols = modelled_columns(plan, table)
-    data = masked[cols]
+    data = split_source(masked, table, seed)[0][cols]
     cap = table.generator.max_fit_rows
     if len(data) > cap:
         rng = np.random.default_rng(seed)

@@ -1,8 +1,18 @@
 """Warehouse access: read source tables, publish synthetic tables atomically, keep run history.
 
-``Warehouse`` is the interface; :class:`DuckDBWarehouse` is the embedded default. Publication builds
-the new table and records the run in one transaction: readers see the old version or the new one,
-and a failure at any point leaves the last good version (and the history) as it was.
+``Warehouse`` is the interface; :class:`DuckDBWarehouse` is the embedded default.
+
+Layout in the warehouse (target schema ``synthetic`` by default):
+
+* ``synthetic.<table>``: a view of the latest good version: what consumers query.
+* ``synthetic_versions.<table>__<YYYYMMDD>``: one table per published partition; the last
+  ``versions_kept`` partitions are kept. Re-running a partition replaces only its own version.
+* ``synthetic.tabletwin_runs``: one row per (table, partition, run): generator, seed, rows, every
+  score, checks passed or not, published or not, code version, timestamps. Failed runs included.
+
+Publication builds the version table, repoints the view, prunes old versions and marks the run
+published in one transaction: readers see the old version or the new one, and a failure at any
+point leaves the last good version (and the history) as it was.
 """
 
 from __future__ import annotations
@@ -22,6 +32,21 @@ from pandas.api import types as pdt
 from tabletwin.errors import InputError, PublishError
 
 HISTORY_TABLE = "tabletwin_runs"
+VERSIONS_SUFFIX = "_versions"
+_HISTORY_COLUMNS = (("table_name", "VARCHAR"), ("partition_key", "VARCHAR"), ("run_id", "VARCHAR"),
+                    ("generator", "VARCHAR"), ("seed", "UBIGINT"), ("rows", "BIGINT"),
+                    ("passed", "BOOLEAN"), ("scores", "JSON"), ("code_version", "VARCHAR"),
+                    ("published", "BOOLEAN"), ("checked_at", "TIMESTAMPTZ"),
+                    ("published_at", "TIMESTAMPTZ"))
+
+
+def versions_schema(schema: str) -> str:
+    return schema + VERSIONS_SUFFIX
+
+
+def version_table(table: str, partition: str) -> str:
+    """``orders`` + ``2026-11-26`` -> ``orders__20261126``."""
+    return f"{table}__{partition.replace('-', '')}"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -88,8 +113,13 @@ class Warehouse(ABC):
 
     @abstractmethod
     def publish(self, schema: str, table: str, df: pd.DataFrame, *, column_types: dict[str, str],
-                record: RunRecord) -> None:
-        """Replace ``schema.table`` with ``df`` and append ``record`` to the history, atomically."""
+                record: RunRecord, versions_kept: int = 3) -> None:
+        """Store ``df`` as the version of ``record.partition_key``, point ``schema.table`` at the
+        latest kept version, prune older ones and mark the run published, atomically."""
+
+    @abstractmethod
+    def record_run(self, schema: str, record: RunRecord) -> None:
+        """Add (or replace) the history row of ``record``'s run, not published (yet)."""
 
     @abstractmethod
     def query(self, sql: str) -> pd.DataFrame:
@@ -145,27 +175,84 @@ class DuckDBWarehouse(Warehouse):
         with self.connect() as con:
             return con.execute(sql).df()
 
+    def _ensure_history(self, con: Any, schema: str) -> str:
+        hist = f"{quote(schema)}.{HISTORY_TABLE}"
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
+        cols = ", ".join(f"{c} {t}" for c, t in _HISTORY_COLUMNS)
+        con.execute(f"CREATE TABLE IF NOT EXISTS {hist} ({cols})")
+        for c, t in _HISTORY_COLUMNS:  # histories written by an earlier version lack new columns
+            con.execute(f"ALTER TABLE {hist} ADD COLUMN IF NOT EXISTS {c} {t}")
+        return hist
+
+    def _upsert_run(self, con: Any, hist: str, record: RunRecord, *, published: bool) -> None:
+        row = record.row()
+        key = [row["table_name"], row["partition_key"], row["run_id"]]
+        con.execute(f"DELETE FROM {hist} WHERE table_name = ? AND partition_key = ? AND run_id = ?",
+                    key)
+        names = [c for c, _ in _HISTORY_COLUMNS if c not in ("published", "checked_at",
+                                                            "published_at")]
+        con.execute(
+            f"INSERT INTO {hist} ({', '.join(names)}, published, checked_at, published_at) "
+            f"VALUES ({', '.join('?' for _ in names)}, ?, now(), "
+            f"{'now()' if published else 'NULL'})",
+            [row[k] for k in names] + [published])
+
+    def record_run(self, schema: str, record: RunRecord) -> None:
+        with self.connect() as con:
+            try:
+                con.execute("BEGIN TRANSACTION")
+                self._upsert_run(con, self._ensure_history(con, schema), record, published=False)
+                con.execute("COMMIT")
+            except Exception as exc:
+                con.execute("ROLLBACK")
+                raise PublishError(f"recording the run of {schema}.{record.table_name} failed: "
+                                   f"{type(exc).__name__}") from None
+
+    def versions(self, schema: str, table: str) -> list[str]:
+        """Partitions (YYYY-MM-DD) with a kept version of ``table``, oldest first."""
+        with self.connect() as con:
+            return self._versions(con, schema, table)
+
+    def _versions(self, con: Any, schema: str, table: str) -> list[str]:
+        rows = con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
+            "AND table_name LIKE ? ESCAPE '\\'",
+            [versions_schema(schema), table.replace("_", "\\_") + "\\_\\_%"]).fetchall()
+        out = []
+        for (name,) in rows:
+            tail = name[len(table) + 2:]
+            if len(tail) == 8 and tail.isdigit():
+                out.append(f"{tail[:4]}-{tail[4:6]}-{tail[6:]}")
+        return sorted(out)
+
     def publish(self, schema: str, table: str, df: pd.DataFrame, *, column_types: dict[str, str],
-                record: RunRecord) -> None:
+                record: RunRecord, versions_kept: int = 3) -> None:
         select = ", ".join(
             f"CAST({quote(c)} AS {column_types[c]}) AS {quote(c)}" if c in column_types else quote(c)
             for c in df.columns)
-        hist = f"{quote(schema)}.{HISTORY_TABLE}"
-        row = record.row()
+        vschema = versions_schema(schema)
+        version = version_table(table, record.partition_key)
         with self.connect() as con:
             con.register("tabletwin_staged", df)
             try:
                 con.execute("BEGIN TRANSACTION")
-                con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
-                con.execute(f"CREATE OR REPLACE TABLE {quote(schema)}.{quote(table)} AS "
+                hist = self._ensure_history(con, schema)
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(vschema)}")
+                con.execute(f"CREATE OR REPLACE TABLE {quote(vschema)}.{quote(version)} AS "
                             f"SELECT {select} FROM tabletwin_staged")
-                con.execute(
-                    f"CREATE TABLE IF NOT EXISTS {hist} (table_name VARCHAR, partition_key VARCHAR, "
-                    "run_id VARCHAR, generator VARCHAR, seed UBIGINT, rows BIGINT, passed BOOLEAN, "
-                    "scores JSON, code_version VARCHAR, published_at TIMESTAMPTZ)")
-                con.execute(f"INSERT INTO {hist} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
-                            [row[k] for k in ("table_name", "partition_key", "run_id", "generator",
-                                              "seed", "rows", "passed", "scores", "code_version")])
+                kept = self._versions(con, schema, table)
+                for old in kept[:-versions_kept]:
+                    con.execute(f"DROP TABLE {quote(vschema)}."
+                                f"{quote(version_table(table, old))}")
+                latest = kept[-versions_kept:][-1]
+                kind = con.execute(
+                    "SELECT table_type FROM information_schema.tables WHERE table_schema = ? "
+                    "AND table_name = ?", [schema, table]).fetchone()
+                if kind and kind[0] != "VIEW":  # a table published by an earlier tabletwin
+                    con.execute(f"DROP TABLE {quote(schema)}.{quote(table)}")
+                con.execute(f"CREATE OR REPLACE VIEW {quote(schema)}.{quote(table)} AS SELECT * "
+                            f"FROM {quote(vschema)}.{quote(version_table(table, latest))}")
+                self._upsert_run(con, hist, record, published=True)
                 con.execute("COMMIT")
             except Exception as exc:
                 con.execute("ROLLBACK")

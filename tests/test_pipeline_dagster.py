@@ -105,10 +105,14 @@ def test_failing_blocking_check_keeps_previous_version(project):
     assert ("customers", "fidelity_above_threshold") in failed
     pd.testing.assert_frame_equal(before, published(project, "customers"))
     con = duckdb.connect(str(project / "data" / "demo_warehouse.duckdb"), read_only=True)
-    days = con.execute("SELECT partition_key FROM synthetic.tabletwin_runs "
-                       "WHERE table_name = 'customers'").df()
+    runs = con.execute("SELECT partition_key, passed, published FROM synthetic.tabletwin_runs "
+                       "WHERE table_name = 'customers' ORDER BY partition_key").df()
+    versions = con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema "
+                           "= 'synthetic_versions' AND table_name LIKE 'customers%'").df()
     con.close()
-    assert list(days["partition_key"]) == [DAY]
+    # the failed run is in the history (checked, not published); no version was made for it
+    assert runs.values.tolist() == [[DAY, True, True], ["2026-03-02", False, False]]
+    assert list(versions["table_name"]) == [f"customers__{DAY.replace('-', '')}"]
 
 
 def test_definitions_load(project, monkeypatch):
@@ -124,7 +128,7 @@ def test_definitions_load(project, monkeypatch):
     assert isinstance(defs, Definitions)
     graph = defs.get_repository_def().asset_graph
     assert len(graph.get_all_asset_keys()) == 8 * len(TABLES)
-    assert len(graph.asset_check_keys) == len(CHECKS) * len(TABLES) == 6 * len(TABLES)
+    assert len(graph.asset_check_keys) == len(CHECKS) * len(TABLES) == 10 * len(TABLES)
     assert defs.resolve_job_def(DAILY_JOB).partitions_def is not None
 
 

@@ -63,3 +63,63 @@ def test_error_message_carries_no_value(wh):
 def test_missing_file(tmp_path):
     with pytest.raises(InputError, match="not found"):
         DuckDBWarehouse(tmp_path / "none.duckdb").columns("main", "t")
+
+
+def rec(partition: str, run: str, rows: int = 1, passed: bool = True) -> RunRecord:
+    return RunRecord(table_name="t", partition_key=partition, run_id=run, generator="g", seed=1,
+                     rows=rows, passed=passed, scores={"fidelity_above_threshold": 0.9},
+                     code_version="test")
+
+
+def frame(n: int, tag: str) -> pd.DataFrame:
+    return pd.DataFrame({"id": range(n), "s": [tag] * n})
+
+
+def test_versions_are_kept_per_partition_and_the_view_shows_the_latest(wh):
+    for i, day in enumerate(["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"]):
+        wh.publish("synthetic", "t", frame(i + 1, day), column_types={}, record=rec(day, f"r{i}"),
+                   versions_kept=3)
+    assert wh.versions("synthetic", "t") == ["2026-01-02", "2026-01-03", "2026-01-04"]
+    latest = wh.query("SELECT * FROM synthetic.t")
+    assert set(latest["s"]) == {"2026-01-04"} and len(latest) == 4
+    # an older partition re-run replaces its own version only; the view keeps the latest day
+    wh.publish("synthetic", "t", frame(9, "again"), column_types={},
+               record=rec("2026-01-02", "r9"), versions_kept=3)
+    assert wh.versions("synthetic", "t") == ["2026-01-02", "2026-01-03", "2026-01-04"]
+    assert len(wh.query("SELECT * FROM synthetic_versions.t__20260102")) == 9
+    assert len(wh.query("SELECT * FROM synthetic_versions.t__20260103")) == 3
+    assert set(wh.query("SELECT * FROM synthetic.t")["s"]) == {"2026-01-04"}
+    hist = wh.query("SELECT partition_key, run_id, published FROM synthetic.tabletwin_runs "
+                    "ORDER BY run_id")
+    assert list(hist["run_id"]) == ["r0", "r1", "r2", "r3", "r9"] and hist["published"].all()
+
+
+def test_failed_runs_are_in_the_history_and_change_nothing_else(wh):
+    wh.publish("synthetic", "t", frame(2, "good"), column_types={}, record=rec("2026-01-01", "a"))
+    wh.record_run("synthetic", rec("2026-01-02", "b", passed=False))
+    hist = wh.query("SELECT run_id, passed, published, checked_at, published_at "
+                    "FROM synthetic.tabletwin_runs ORDER BY run_id")
+    assert list(hist["passed"]) == [True, False] and list(hist["published"]) == [True, False]
+    assert hist["checked_at"].notna().all() and hist["published_at"].isna().tolist() == [False, True]
+    assert set(wh.query("SELECT s FROM synthetic.t")["s"]) == {"good"}
+    # recording the same run again replaces its row; publishing it marks it published
+    wh.record_run("synthetic", rec("2026-01-02", "b", passed=True))
+    wh.publish("synthetic", "t", frame(3, "new"), column_types={}, record=rec("2026-01-02", "b"))
+    hist = wh.query("SELECT run_id, published FROM synthetic.tabletwin_runs ORDER BY run_id")
+    assert list(hist["run_id"]) == ["a", "b"] and hist["published"].all()
+
+
+def test_a_table_published_by_an_earlier_version_becomes_a_view(wh):
+    con = duckdb.connect(str(wh.path))
+    con.execute("CREATE SCHEMA synthetic")
+    con.execute("CREATE TABLE synthetic.t AS SELECT 1 AS id, 'old' AS s")
+    con.execute("CREATE TABLE synthetic.tabletwin_runs (table_name VARCHAR, partition_key VARCHAR, "
+                "run_id VARCHAR, generator VARCHAR, seed UBIGINT, rows BIGINT, passed BOOLEAN, "
+                "scores JSON, code_version VARCHAR, published_at TIMESTAMPTZ)")
+    con.close()
+    wh.publish("synthetic", "t", frame(2, "new"), column_types={}, record=rec("2026-01-05", "z"))
+    assert set(wh.query("SELECT s FROM synthetic.t")["s"]) == {"new"}
+    kind = wh.query("SELECT table_type FROM information_schema.tables "
+                    "WHERE table_schema = 'synthetic' AND table_name = 't'")["table_type"][0]
+    assert kind == "VIEW"
+    assert wh.query("SELECT published FROM synthetic.tabletwin_runs")["published"].all()
