@@ -58,12 +58,14 @@ def build(tc: TableContext) -> list[AssetsDefinition]:
                           profile=profile, table=tc.table,
                           rows_expected=tc.table.rows or len(source), seed=seed,
                           generator=generator.describe())
-        record_checked_run(warehouse.get(), tc.table, report,
-                           target_schema=warehouse.target_schema, partition=partition,
-                           run_id=context.run_id, seed=seed)
+        wh = warehouse.get()
+        record_checked_run(wh, tc.table, report, target_schema=warehouse.target_schema,
+                           partition=partition, run_id=context.run_id, seed=seed)
         page = write_report(tc.catalog.resolve(tc.catalog.reports_dir), report, plan, profile,
                             partition=partition, run_id=context.run_id,
-                            generator=report.generator)
+                            generator=report.generator, real=masked, synthetic=synthetic,
+                            keys=tuple(tc.table.key_columns),
+                            history=wh.history(warehouse.target_schema, tc.name))
         return Output(report, metadata={
             "verdict": "pass" if report.passed else "FAIL: " + ", ".join(report.failed_checks),
             "warnings": ", ".join(report.warnings) or "none",

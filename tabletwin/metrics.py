@@ -227,7 +227,7 @@ def utility(fit_part: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.DataFra
     Xr, Xh, Xs = (_features(d, target, cats) for d in (real, hold, syn))
     if numeric:
         def fit_score(X: pd.DataFrame, yy: pd.Series) -> float:
-            m = HistGradientBoostingRegressor(random_state=seed).fit(X, yy.astype(float))
+            m = HistGradientBoostingRegressor(random_state=seed % 2**32).fit(X, yy.astype(float))
             return float(r2_score(hold[target].astype(float), m.predict(Xh)))
         return UtilityScore(target, "regression", fit_score(Xr, y), fit_score(Xs, syn[target]))
     labels = sorted(set(y.astype(str)))
@@ -239,7 +239,7 @@ def utility(fit_part: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.DataFra
         yy = yy.astype(str)
         if yy.nunique() < 2:
             return 0.5
-        m = HistGradientBoostingClassifier(random_state=seed).fit(X, yy)
+        m = HistGradientBoostingClassifier(random_state=seed % 2**32).fit(X, yy)
         proba = m.predict_proba(Xh)
         classes = list(m.classes_)
         if len(labels) == 2:

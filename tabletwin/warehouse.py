@@ -121,6 +121,25 @@ class Warehouse(ABC):
     def record_run(self, schema: str, record: RunRecord) -> None:
         """Add (or replace) the history row of ``record``'s run, not published (yet)."""
 
+    def history(self, schema: str, table: str, limit: int = 30) -> list[dict[str, Any]]:
+        """The table's latest runs, newest first: partition, run id, generator, passed, published,
+        accuracy (from the scores), checked_at. Empty when nothing was recorded yet."""
+        if self.columns(schema, HISTORY_TABLE) is None:
+            return []
+        df = self.query(
+            f"SELECT partition_key, run_id, generator, passed, published, scores, checked_at "
+            f"FROM {quote(schema)}.{HISTORY_TABLE} WHERE table_name = '{table.replace(chr(39), '')}' "
+            f"ORDER BY checked_at DESC NULLS LAST, partition_key DESC LIMIT {int(limit)}")
+        out = []
+        for r in df.to_dict("records"):
+            scores = json.loads(r.pop("scores") or "{}")
+            out.append({"partition": r["partition_key"], "run_id": r["run_id"],
+                        "generator": r["generator"], "passed": bool(r["passed"]),
+                        "published": bool(r["published"]) if r["published"] is not None else False,
+                        "accuracy": scores.get("fidelity_above_threshold"),
+                        "checked_at": str(r["checked_at"])})
+        return out
+
     @abstractmethod
     def query(self, sql: str) -> pd.DataFrame:
         """Run a read query (tests, reports, CLI)."""

@@ -19,8 +19,11 @@ from tabletwin.errors import GeneratorError
 
 #: Numeric columns with at most this many distinct values are modelled as discrete (exact levels).
 DISCRETE_MAX_LEVELS = 30
-#: Size of the stored quantile grid of a continuous column.
+#: Largest size of the stored quantile grid of a continuous column.
 GRID_SIZE = 1001
+#: Smallest grid, and the rows each grid step should span at least.
+MIN_GRID_SIZE = 51
+ROWS_PER_GRID_STEP = 25
 #: A continuous column's range is clipped to its k-th smallest and k-th largest value.
 PROTECT_K = 5
 
@@ -163,7 +166,10 @@ def _grid(x: np.ndarray) -> np.ndarray:
     n = len(xs)
     k = min(PROTECT_K, max(0, (n - 1) // 2))
     lo, hi = xs[k], xs[n - 1 - k]
-    probs = np.linspace(0.0, 1.0, GRID_SIZE)
+    # every grid interval spans about ROWS_PER_GRID_STEP rows, so drawn values follow the shape of
+    # the distribution, not the positions of individual rows (small tables get a coarser grid)
+    size = int(np.clip(n // ROWS_PER_GRID_STEP, MIN_GRID_SIZE, GRID_SIZE))
+    probs = np.linspace(0.0, 1.0, size)
     grid = np.quantile(xs, probs)
     return np.clip(grid, lo, hi)
 
