@@ -60,6 +60,15 @@ CHECK_NAMES = ("schema_matches_source", "row_count_matches", "no_pii_in_syntheti
                "expectations_pass", "fidelity_above_threshold", "constraints_hold",
                "not_closer_to_training", "no_copied_rows", "correlations_preserved",
                "useful_for_ml")
+#: Which check each threshold field sets (so a bad threshold's error names its check).
+_THRESHOLD_CHECKS = {"fidelity_min": "fidelity_above_threshold",
+                     "expectations_min": "expectations_pass",
+                     "row_count_tolerance": "row_count_matches",
+                     "holdout_share": "not_closer_to_training",
+                     "dcr_share_max": "not_closer_to_training",
+                     "identical_rows_max": "no_copied_rows",
+                     "correlation_diff_max": "correlations_preserved",
+                     "tstr_gap_max": "useful_for_ml"}
 #: Checks that only warn unless the catalog makes them errors.
 WARN_BY_DEFAULT = ("correlations_preserved", "useful_for_ml")
 
@@ -372,6 +381,9 @@ def parse_catalog(data: Any, path: str = "<catalog>") -> Catalog:
         catalog = Catalog(**data, path=path)
     except ValidationError as exc:
         table, field, msg = _first_error(exc)
+        check = _THRESHOLD_CHECKS.get(field.removeprefix("checks.")) if field else None
+        if check:
+            msg = f"{msg} (threshold of check {check})"
         raise ConfigError(msg, path=path, table=table, field=field) from None
     for name, t in catalog.tables.items():
         for col in t.foreign_keys:

@@ -116,3 +116,11 @@ def test_bad_thresholds_fail_at_load_naming_table_and_field(checks, field):
 def test_target_must_not_be_a_key():
     with pytest.raises(ConfigError, match="target"):
         table_cfg(primary_key="age", target="age")
+
+
+def test_a_threshold_above_one_names_table_field_and_check():
+    with pytest.raises(ConfigError) as err:
+        parse_catalog({"tables": {"customers": {"checks": {"fidelity_min": 1.5}}}}, "tabletwin.yaml")
+    msg = str(err.value)
+    assert "customers" in msg and "checks.fidelity_min" in msg
+    assert "fidelity_above_threshold" in msg and "tabletwin.yaml" in msg
