@@ -79,8 +79,10 @@ def test_run_exit_codes(project, capsys):
     assert main(["run", "--catalog", cat, "--date", "2026-04-01"]) == 0
     out = capsys.readouterr().out
     assert "published synthetic.customers" in out
+    history_sql = "SELECT * FROM synthetic.tabletwin_runs ORDER BY table_name, checked_at"
     con = duckdb.connect(str(project / "data" / "demo_warehouse.duckdb"), read_only=True)
     before = con.execute("SELECT * FROM synthetic.accounts").df()
+    history = con.execute(history_sql).df()
     con.close()
     write_catalog(project, accounts={"checks": {"fidelity_min": 1.0}})
     assert main(["run", "--catalog", cat, "--date", "2026-04-02", "--table", "accounts"]) == 1
@@ -88,7 +90,20 @@ def test_run_exit_codes(project, capsys):
     assert "accounts" in err and "fidelity_above_threshold" in err
     con = duckdb.connect(str(project / "data" / "demo_warehouse.duckdb"), read_only=True)
     pd.testing.assert_frame_equal(before, con.execute("SELECT * FROM synthetic.accounts").df())
+    after = con.execute(history_sql).df()
     con.close()
+    # earlier history rows are exactly as they were; the failed run is recorded, not published
+    old = after[after["run_id"].isin(history["run_id"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(history.reset_index(drop=True), old)
+    new = after[~after["run_id"].isin(history["run_id"])]
+    failed = new[new["table_name"] == "accounts"]
+    assert len(failed) == 1 and not failed["passed"].iloc[0] and not failed["published"].iloc[0]
+    # a threshold above 1.0 is refused before anything runs, naming the table and the check
+    write_catalog(project, accounts={"checks": {"fidelity_min": 1.5}})
+    assert main(["run", "--catalog", cat, "--date", "2026-04-03", "--table", "accounts"]) == 2
+    err = capsys.readouterr().err
+    assert "accounts" in err and "fidelity_above_threshold" in err
+    write_catalog(project)
     assert main(["run", "--catalog", cat, "--date", "03/04/2026"]) == 2
     assert main(["run", "--catalog", cat, "--date", "2999-01-01"]) == 2
     assert main(["run", "--catalog", cat, "--date", "2020-01-01"]) == 2
