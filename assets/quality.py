@@ -7,7 +7,7 @@ import pandas as pd
 from dagster import (AssetCheckResult, PreviewWarning, AssetCheckSeverity, AssetChecksDefinition, AssetIn,
                      AssetsDefinition, MetadataValue, Output, asset, asset_check)
 
-from assets.common import TableContext
+from assets.common import TableContext, key
 from resources.warehouse import WarehouseResource
 from tabletwin.generators import Generator
 from tabletwin.pipeline import record_checked_run
@@ -38,30 +38,38 @@ CHECKS = {
 
 
 def build(tc: TableContext) -> list[AssetsDefinition]:
+    parents = {f"parent_{col}": AssetIn(key(tc.table.parent_of(col)[0], "synthetic_table"))
+               for col in tc.table.foreign_keys}
+
     @asset(**tc.common("quality_report"), kinds={"great_expectations", "html"},
            ins={"synthetic": AssetIn(tc.key("synthetic_table")),
                 "source": AssetIn(tc.key("source_table")),
                 "masked": AssetIn(tc.key("masked_table")),
                 "plan": AssetIn(tc.key("pii_plan")),
                 "profile": AssetIn(tc.key("table_profile")),
-                "generator": AssetIn(tc.key("fitted_generator"))},
+                "generator": AssetIn(tc.key("fitted_generator")), **parents},
            description="Every score the synthetic table must earn (schema, rows, PII leakage, "
                        "Great Expectations, fidelity, constraints, distance to closest record "
                        "against a holdout, copied rows, associations, TSTR), the run's row in "
                        "`synthetic.tabletwin_runs` (failed runs too) and the HTML report.")
     def quality_report(context, synthetic: pd.DataFrame, source: pd.DataFrame,
                        masked: pd.DataFrame, plan: PiiPlan, profile: TableProfile,
-                       generator: Generator, warehouse: WarehouseResource) -> Output[QualityReport]:
+                       generator: Generator, warehouse: WarehouseResource,
+                       **parent_tables: pd.DataFrame) -> Output[QualityReport]:
         partition = context.partition_key
         seed = tc.seed(partition)
+        parent_keys = {col: parent_tables[f"parent_{col}"][tc.table.parent_of(col)[1]]
+                       for col in tc.table.foreign_keys}
+        reports = tc.catalog.resolve(tc.catalog.reports_dir)
         report = evaluate(source=source, masked=masked, synthetic=synthetic, plan=plan,
                           profile=profile, table=tc.table,
                           rows_expected=tc.table.rows or len(source), seed=seed,
-                          generator=generator.describe())
+                          generator=generator.describe(), parent_keys=parent_keys,
+                          docs_dir=reports / "data_docs", run_name=partition)
         wh = warehouse.get()
         record_checked_run(wh, tc.table, report, target_schema=warehouse.target_schema,
                            partition=partition, run_id=context.run_id, seed=seed)
-        page = write_report(tc.catalog.resolve(tc.catalog.reports_dir), report, plan, profile,
+        page = write_report(reports, report, plan, profile,
                             partition=partition, run_id=context.run_id,
                             generator=report.generator, real=masked, synthetic=synthetic,
                             keys=tuple(tc.table.key_columns),
@@ -73,6 +81,7 @@ def build(tc: TableContext) -> list[AssetsDefinition]:
             "generator": report.generator,
             "scores": MetadataValue.json(report.scores()),
             "report": MetadataValue.path(str(page)),
+            "data_docs": MetadataValue.path(report.expectations.docs_index or ""),
         })
 
     return [quality_report]

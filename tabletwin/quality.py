@@ -8,13 +8,14 @@ column names only.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from tabletwin.catalog import CheckThresholds, TableConfig
 from tabletwin.constraints import violations
-from tabletwin.expectations import ExpectationResults, build_suite, run_suite
+from tabletwin.expectations import ExpectationResults, run_suite, suite_for_table
 from tabletwin.metrics import (AssociationScore, FidelityScore, UtilityScore, associations,
                                fidelity, utility)
 from tabletwin.pii.leakage import pii_leaks
@@ -94,7 +95,8 @@ class QualityReport:
                          "Great Expectations suite derived from the source profile.",
                          value=round(self.expectations.share, 4), threshold=t.expectations_min,
                          details={"evaluated": self.expectations.evaluated,
-                                  "failures": [asdict(f) for f in self.expectations.failures]}),
+                                  "failures": [asdict(f) for f in self.expectations.failures],
+                                  "data_docs": self.expectations.docs_index}),
             CheckOutcome("fidelity_above_threshold", self.fidelity.accuracy >= t.fidelity_min,
                          "Accuracy (1 - TVD of binned uni-, bi- and trivariate distributions).",
                          value=round(self.fidelity.accuracy, 4), threshold=t.fidelity_min,
@@ -165,15 +167,18 @@ def _schema(df: pd.DataFrame) -> dict[str, str]:
 
 def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFrame, plan: PiiPlan,
              profile: TableProfile, table: TableConfig, rows_expected: int,
-             seed: int = 0, generator: str = "") -> QualityReport:
+             seed: int = 0, generator: str = "",
+             parent_keys: dict[str, pd.Series] | None = None,
+             docs_dir: str | Path | None = None, run_name: str | None = None) -> QualityReport:
     """Score ``synthetic`` against the masked source (fidelity, expectations, schema, row count,
     constraints), against the holdout part the generator never saw (distance to closest record,
     copied rows, TSTR) and against the raw source (PII leakage)."""
     text_cols = {c.name for c in profile.columns if c.kind == "text"}
     fid_cols = [c for c in modelled_columns(plan, table) if c not in text_cols]
-    specs = build_suite(profile, list(masked.columns),
-                        unique=(table.primary_key,) if table.primary_key else (),
-                        keys=tuple(table.key_columns))
+    fit_part, holdout = split_source(masked, table, seed)
+    specs = suite_for_table(profile, list(masked.columns), table, source=fit_part,
+                            parent_keys={c: v.dropna().unique().tolist()
+                                         for c, v in (parent_keys or {}).items()})
     keys = [k for k in table.key_columns if k in source.columns and k in synthetic.columns]
     # keys are fresh by construction: check they reuse no source key (same column only, since
     # small integers legitimately recur in other columns), and leave them out of the value scan
@@ -181,7 +186,6 @@ def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFr
                       PiiPlan(plan.table, [d for d in plan.columns if d.column not in keys]))
     for k in keys:
         leaks[k] = int(synthetic[k].isin(set(source[k].dropna().tolist())).sum())
-    fit_part, holdout = split_source(masked, table, seed)
     distances = utility_score = None
     if len(holdout) >= 2 and fid_cols:
         distances = distance_scores(fit_part, holdout, synthetic, columns=fid_cols, seed=seed)
@@ -192,7 +196,8 @@ def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFr
         table=table.name, rows_expected=rows_expected, rows_actual=len(synthetic),
         schema_expected=_schema(masked), schema_actual=_schema(synthetic),
         pii_leaks=leaks,
-        expectations=run_suite(synthetic, specs, suite_name=f"{table.name}_synthetic"),
+        expectations=run_suite(synthetic, specs, suite_name=f"{table.name}_synthetic",
+                               docs_dir=docs_dir, run_name=run_name),
         fidelity=fidelity(masked, synthetic, fid_cols, seed=seed),
         thresholds=table.checks,
         constraint_violations=violations(synthetic, table.constraints),
