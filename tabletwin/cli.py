@@ -2,7 +2,8 @@
 
     tabletwin demo-warehouse PATH            build the seeded demo bank warehouse (DuckDB)
     tabletwin scan FILE [--json]             PII plan of a Parquet/CSV file
-    tabletwin synth FILE -o OUT.parquet      detect + mask PII, fit, sample, score
+    tabletwin synth FILE -o OUT.parquet      detect + mask PII, fit, sample, score (large
+                                             Parquet files are streamed in bounded memory)
     tabletwin run [--date D] [--table T]     materialize the Dagster pipeline for one day
     tabletwin ui                             serve the Dagster UI (dagster dev)
 
@@ -68,22 +69,29 @@ def _pseudonym_key(root: Path) -> bytes:
 
 def _cmd_synth(args: argparse.Namespace) -> int:
     from tabletwin.catalog import GeneratorConfig, TableConfig
-    from tabletwin.pipeline import read_file, synth_frame
+    from tabletwin.streaming import StreamOptions, synth_file
 
     t0 = time.perf_counter()
-    df = read_file(args.file)
+    options = StreamOptions(threshold=args.stream_above, sample_rows=args.sample_rows,
+                            workers=args.workers)
     table = TableConfig(name=Path(args.file).stem.replace("-", "_"),
                         generator=GeneratorConfig(name=args.generator))
-    res = synth_frame(df, table, rows=args.rows, seed=args.seed, key=_pseudonym_key(Path.cwd()))
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    res.synthetic.to_parquet(out, index=False)
+    res = synth_file(args.file, args.output, table, rows=args.rows, seed=args.seed,
+                     key=_pseudonym_key(Path.cwd()), options=options)
     secs = time.perf_counter() - t0
     pii = ", ".join(f"{d.column}:{d.entity}" for d in res.plan.columns if d.is_pii) or "none"
-    print(f"wrote {out}: {len(res.synthetic):,} rows x {res.synthetic.shape[1]} columns in "
+    print(f"wrote {res.output}: {res.rows:,} rows x {len(res.columns)} columns in "
           f"{secs:.1f} s; generator {res.generator.describe()}; PII columns: {pii}")
+    if res.streamed:
+        print(f"  streamed: detection, masking and fit on a sample of {res.sample_rows:,} of "
+              f"{res.source_rows:,} source rows; {res.workers or 1} sampling process(es); "
+              + ", ".join(f"{stage} {secs:.1f} s" for stage, secs in res.timings.items()))
     for o in res.report.outcomes():
         print(f"  {'pass' if o.passed else 'FAIL'}  {o.name}: {o.value} (threshold {o.threshold})")
+    if res.streamed:
+        print(f"  (checks on a sample: expectations, fidelity and the holdout checks used the "
+              f"first {res.checked_rows:,} synthetic rows; row count, PII leaks and constraints "
+              f"covered all {res.rows:,} rows)")
     return 0
 
 
@@ -92,6 +100,38 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     return run_pipeline(catalog_path=args.catalog, date=args.date, table=args.table,
                         verbose=args.verbose)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from tabletwin.catalog import load_catalog
+    from tabletwin.report import find_report
+
+    catalog = load_catalog(args.catalog)
+    catalog.table(args.table)  # unknown table: a ConfigError naming it
+    if args.date is not None:
+        _check_date(args.date)
+    found = find_report(catalog.resolve(catalog.reports_dir), args.table, args.date)
+    verdict = "published" if found.passed else "NOT published"
+    print(f"{found.table} {found.partition}: {verdict}")
+    if found.failed_checks:
+        print(f"  failed: {', '.join(found.failed_checks)}")
+    if found.warnings:
+        print(f"  warnings: {', '.join(found.warnings)}")
+    print(f"  report: {found.html}")
+    if found.data_docs:
+        print(f"  data docs: {found.data_docs}")
+    return 0 if found.passed else 1
+
+
+def _check_date(value: str) -> None:
+    import datetime as dt
+
+    from tabletwin.errors import ConfigError
+
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"--date {value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _cmd_ui(args: argparse.Namespace) -> int:
@@ -133,6 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
     y.add_argument("--seed", type=int, default=0)
     y.add_argument("--generator", default="auto",
                    help="registered generator name (default: auto, which picks per table)")
+    y.add_argument("--stream-above", type=int, default=500_000, metavar="ROWS",
+                   help="stream Parquet inputs with more rows than this: fit on a sample, write "
+                        "in chunks, bounded memory (default: 500,000)")
+    y.add_argument("--sample-rows", type=int, default=None, metavar="ROWS",
+                   help="rows of a streamed input read for detection, masking and the fit "
+                        "(default: the generator's max_fit_rows, 200,000)")
+    y.add_argument("--workers", type=int, default=None,
+                   help="processes sampling chunks of a streamed input (default: one per core)")
     y.set_defaults(func=_cmd_synth)
 
     r = sub.add_parser("run", help="run the pipeline for one day through Dagster")
@@ -141,6 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--catalog", default=os.environ.get("TABLETWIN_CATALOG", "tabletwin.yaml"))
     r.add_argument("--verbose", action="store_true", help="print Dagster's event log too")
     r.set_defaults(func=_cmd_run)
+
+    q = sub.add_parser("report", help="print a table's verdict and report path for a day")
+    q.add_argument("table")
+    q.add_argument("--date", default=None, help="partition YYYY-MM-DD (default: the latest)")
+    q.add_argument("--catalog", default=os.environ.get("TABLETWIN_CATALOG", "tabletwin.yaml"))
+    q.set_defaults(func=_cmd_report)
 
     u = sub.add_parser("ui", help="serve the Dagster UI (dagster dev) for this catalog")
     u.add_argument("--host", default="127.0.0.1")

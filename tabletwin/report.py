@@ -32,7 +32,7 @@ import base64
 import html
 import io
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from itertools import combinations
 from pathlib import Path
 from typing import Any, Sequence
@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as pdt
 
+from tabletwin.errors import InputError
 from tabletwin.metrics import _binner
 from tabletwin.pii.plan import PiiPlan
 from tabletwin.privacy import DistanceScore
@@ -648,3 +649,43 @@ def write_report(directory: str | Path, report: QualityReport, plan: PiiPlan,
     (folder / f"{partition}.json").write_text(json.dumps(summary, indent=2, default=str),
                                               encoding="utf-8")
     return page
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    """What ``tabletwin report`` prints: the verdict of one table's report for one day."""
+
+    table: str
+    partition: str
+    passed: bool
+    failed_checks: tuple[str, ...]
+    warnings: tuple[str, ...]
+    html: Path
+    json: Path
+    data_docs: str | None = None
+
+
+def find_report(directory: str | Path, table: str, partition: str | None = None) -> ReportSummary:
+    """The report of ``table`` for ``partition`` (default: the latest day that has one).
+
+    Raises :class:`InputError` naming the table (and day) when there is none."""
+    folder = Path(directory) / table
+    days = sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+    if not days:
+        raise InputError(f"no report yet in {folder}; run `tabletwin run` first", table=table)
+    day = partition or days[-1]
+    page, summary = folder / f"{day}.html", folder / f"{day}.json"
+    if not summary.exists():
+        raise InputError(f"no report for {day} (reports exist for {', '.join(days[-5:])})",
+                         table=table)
+    data = json.loads(summary.read_text(encoding="utf-8"))
+    checks = data.get("checks", [])
+    failed = tuple(c["name"] for c in checks
+                   if not c.get("passed") and c.get("severity", "error") == "error")
+    warned = tuple(c["name"] for c in checks
+                   if not c.get("passed") and c.get("severity") == "warn")
+    docs = next((c.get("details", {}).get("data_docs") for c in checks
+                 if c.get("name") == "expectations_pass"), None)
+    return ReportSummary(table=table, partition=day, passed=bool(data.get("passed")),
+                         failed_checks=failed, warnings=warned, html=page, json=summary,
+                         data_docs=docs)

@@ -98,6 +98,16 @@ def test_run_exit_codes(project, capsys):
     new = after[~after["run_id"].isin(history["run_id"])]
     failed = new[new["table_name"] == "accounts"]
     assert len(failed) == 1 and not failed["passed"].iloc[0] and not failed["published"].iloc[0]
+    # tabletwin report: the verdict and the page, for the latest day or a given one
+    assert main(["report", "accounts", "--catalog", cat]) == 1
+    out = capsys.readouterr().out
+    assert "accounts 2026-04-02: NOT published" in out and "fidelity_above_threshold" in out
+    assert "2026-04-02.html" in out
+    assert main(["report", "accounts", "--catalog", cat, "--date", "2026-04-01"]) == 0
+    assert "accounts 2026-04-01: published" in capsys.readouterr().out
+    assert main(["report", "accounts", "--catalog", cat, "--date", "2026-05-09"]) == 2
+    assert main(["report", "nope", "--catalog", cat]) == 2
+    capsys.readouterr()
     # a threshold above 1.0 is refused before anything runs, naming the table and the check
     write_catalog(project, accounts={"checks": {"fidelity_min": 1.5}})
     assert main(["run", "--catalog", cat, "--date", "2026-04-03", "--table", "accounts"]) == 2

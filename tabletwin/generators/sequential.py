@@ -22,7 +22,9 @@ Privacy is part of the model, not a filter afterwards:
 from __future__ import annotations
 
 import math
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -174,10 +176,7 @@ class _Step:
             self.leaf_cum = _cumulative(p[None, :].astype(float))
             return
         tree = DecisionTreeClassifier(min_samples_leaf=min_leaf, random_state=seed)
-        with warnings.catch_warnings():  # many classes on few rows is expected here, not a bug
-            warnings.filterwarnings("ignore", message="The number of unique classes",
-                                    category=UserWarning)
-            tree.fit(X, y)
+        tree.fit(X, y)  # the caller silences "The number of unique classes" warnings
         t = tree.tree_
         counts = t.value[:, 0, :] * t.weighted_n_node_samples[:, None]  # fractions -> counts
         dist = counts / counts.sum(axis=1, keepdims=True)
@@ -255,7 +254,10 @@ class SequentialTree(Generator):
 
     Parameters
     ----------
-    min_samples_leaf: smallest leaf of any tree (no leaf describes fewer people than this).
+    min_samples_leaf: smallest leaf of any tree (no leaf describes fewer people than this). Above
+        ``n_bins``, so that a leaf's distribution over the bins of a numeric target is not a copy
+        of the positions of its few rows (on small tables that drew synthetic rows toward training
+        rows: DCR share 0.55 on a 5,000-row table with leaves of 36, 0.51 with 80).
     leaf_scale: leaves also grow with the table: ``max(min_samples_leaf, leaf_scale * sqrt(n))`` rows
         (about 100 on 40,000 rows), so leaves stay few hundredths of a percent of a large table but
         never a handful of people.
@@ -265,13 +267,14 @@ class SequentialTree(Generator):
     rare_k: categories seen fewer than ``rare_k`` times are never emitted.
     max_parents: most earlier columns a tree conditions on (the most informative, by mutual information).
     chunk_rows: rows sampled per chunk (bounds memory).
+    n_jobs: threads fitting the trees (None: one per core); the fitted model is the same for any.
     """
 
     name = "sequential_tree"
 
-    def __init__(self, min_samples_leaf: int = 20, leaf_scale: float = 0.5,
+    def __init__(self, min_samples_leaf: int = 80, leaf_scale: float = 0.5,
                  smoothing: float = 10.0, n_bins: int = 64, max_levels: int = 50, rare_k: int = 5,
-                 max_parents: int = 20, chunk_rows: int = 100_000):
+                 max_parents: int = 20, chunk_rows: int = 100_000, n_jobs: int | None = None):
         self.min_samples_leaf = min_samples_leaf
         self.leaf_scale = leaf_scale
         self.smoothing = smoothing
@@ -280,6 +283,7 @@ class SequentialTree(Generator):
         self.rare_k = rare_k
         self.max_parents = max_parents
         self.chunk_rows = chunk_rows
+        self.n_jobs = n_jobs
 
     def _validate(self, table: str) -> None:
         checks = [
@@ -291,6 +295,7 @@ class SequentialTree(Generator):
             (self.rare_k >= 1, "rare_k must be >= 1"),
             (self.max_parents >= 0, "max_parents must be >= 0"),
             (self.chunk_rows >= 1, "chunk_rows must be >= 1"),
+            (self.n_jobs is None or self.n_jobs >= 1, "n_jobs must be >= 1"),
         ]
         for ok, msg in checks:
             if not ok:
@@ -341,31 +346,49 @@ class SequentialTree(Generator):
 
         min_leaf = max(self.min_samples_leaf, int(math.ceil(self.leaf_scale * math.sqrt(n))))
         X_all = np.column_stack(feats) if feats else np.zeros((n, 0))
-        steps: list[_Step] = []
+        # every tree sees only the (already computed) features and targets, so the trees are
+        # independent: plan them in order (seeds drawn in sequence), fit them on threads
+        # (scikit-learn builds a tree without the GIL); the result does not depend on n_jobs
+        jobs: list[tuple[_Step, np.ndarray | None, np.ndarray, list[int], np.ndarray, int]] = []
         for k, col in enumerate(order):
             earlier = order[:k]
             if len(earlier) > self.max_parents:
                 ranked = sorted(earlier, key=lambda e: -mi[pos[col], pos[e]])
                 earlier = sorted(ranked[: self.max_parents], key=order.index)
             model = models[col]
-            X = X_all[:, earlier]
             nominal = [j for j, e in enumerate(earlier) if models[e].is_nominal]
             if 0.0 < model.null_rate < 1.0:
-                step = _Step(col, "null", earlier)
                 y = nulls[col].astype(np.int64)
-                step.fit(X, y, nominal=nominal, score=y.astype(float), min_leaf=min_leaf,
-                         smoothing=self.smoothing, seed=int(rng.integers(2**31 - 1)))
-                steps.append(step)
+                jobs.append((_Step(col, "null", earlier), None, y, nominal, y.astype(float),
+                             int(rng.integers(2**31 - 1))))
             present = ~nulls[col]
-            step = _Step(col, "value", earlier)
             y = targets[col][present]
             if model.is_nominal:  # unordered classes: follow the share of the commonest class
                 score = (y == np.bincount(y).argmax()).astype(float) if len(y) else y.astype(float)
             else:  # ordered classes (bins, ordinal levels): follow the class index
                 score = y.astype(float)
-            step.fit(X[present], y, nominal=nominal, score=score, min_leaf=min_leaf,
-                     smoothing=self.smoothing, seed=int(rng.integers(2**31 - 1)))
-            steps.append(step)
+            jobs.append((_Step(col, "value", earlier), present, y, nominal, score,
+                         int(rng.integers(2**31 - 1))))
+
+        def fit_step(job: tuple[_Step, np.ndarray | None, np.ndarray, list[int], np.ndarray,
+                                int]) -> _Step:
+            step, rows, y, nominal, score, step_seed = job
+            X = X_all[:, step.parents] if rows is None else X_all[np.ix_(rows, step.parents)]
+            step.fit(X, y, nominal=nominal, score=score, min_leaf=min_leaf,
+                     smoothing=self.smoothing, seed=step_seed)
+            return step
+
+        threads = max(1, min(self.n_jobs or os.cpu_count() or 1, len(jobs)))
+        with warnings.catch_warnings():  # many classes on few rows is expected here, not a bug
+            warnings.filterwarnings("ignore", message="The number of unique classes",
+                                    category=UserWarning)
+            if threads == 1:
+                steps = [fit_step(job) for job in jobs]
+            else:  # trees with the most parents (the slowest) first: the threads end together
+                with ThreadPoolExecutor(threads) as pool:
+                    by_cost = sorted(range(len(jobs)), key=lambda j: -len(jobs[j][0].parents))
+                    futures = {j: pool.submit(fit_step, jobs[j]) for j in by_cost}
+                    steps = [futures[j].result() for j in range(len(jobs))]
 
         self.columns_ = list(table.columns)
         self.models_ = models
