@@ -14,6 +14,8 @@ from tabletwin.pipeline import record_checked_run
 from tabletwin.pii import PiiPlan
 from tabletwin.profile import TableProfile
 from tabletwin.quality import QualityReport, evaluate
+from tabletwin.relations import ParentData
+from tabletwin.synthesis import modelled_columns
 from tabletwin.report import write_report
 
 # Per-partition checks (Dagster 1.13) are what a daily-partitioned gate needs; the preview warning
@@ -34,12 +36,21 @@ CHECKS = {
     "correlations_preserved": "Pairwise associations differ by at most correlation_diff_max "
                               "(warns by default).",
     "useful_for_ml": "TSTR close to TRTR on the catalog's target (warns by default).",
+    "no_orphan_keys": "Every foreign key points at a synthetic parent row.",
+    "children_per_parent_match": "Children per parent follow the source (at least "
+                                 "cardinality_min).",
+    "joins_like_source": "Parent vs child columns after the join match the source (warns by "
+                         "default).",
 }
 
 
 def build(tc: TableContext) -> list[AssetsDefinition]:
-    parents = {f"parent_{col}": AssetIn(key(tc.table.parent_of(col)[0], "synthetic_table"))
-               for col in tc.table.foreign_keys}
+    parents = {}
+    for col in tc.table.foreign_keys:
+        parent = tc.table.parent_of(col)[0]
+        parents[f"parent_{col}"] = AssetIn(key(parent, "synthetic_table"))
+        parents[f"parentmasked_{col}"] = AssetIn(key(parent, "masked_table"))
+        parents[f"parentplan_{col}"] = AssetIn(key(parent, "pii_plan"))
 
     @asset(**tc.common("quality_report"), kinds={"great_expectations", "html"},
            ins={"synthetic": AssetIn(tc.key("synthetic_table")),
@@ -55,16 +66,27 @@ def build(tc: TableContext) -> list[AssetsDefinition]:
     def quality_report(context, synthetic: pd.DataFrame, source: pd.DataFrame,
                        masked: pd.DataFrame, plan: PiiPlan, profile: TableProfile,
                        generator: Generator, warehouse: WarehouseResource,
-                       **parent_tables: pd.DataFrame) -> Output[QualityReport]:
+                       **parent_tables) -> Output[QualityReport]:
         partition = context.partition_key
         seed = tc.seed(partition)
         parent_keys = {col: parent_tables[f"parent_{col}"][tc.table.parent_of(col)[1]]
                        for col in tc.table.foreign_keys}
+        parent_data = {}
+        for col in tc.table.foreign_keys:
+            name, pk = tc.table.parent_of(col)
+            pplan: PiiPlan = parent_tables[f"parentplan_{col}"]
+            text = {d.column for d in pplan.columns if d.free_text}
+            parent_data[col] = ParentData(
+                name=name, key=pk, real=parent_tables[f"parentmasked_{col}"],
+                synthetic=parent_tables[f"parent_{col}"],
+                columns=tuple(c for c in modelled_columns(pplan, tc.catalog.table(name))
+                              if c not in text))
         reports = tc.catalog.resolve(tc.catalog.reports_dir)
         report = evaluate(source=source, masked=masked, synthetic=synthetic, plan=plan,
                           profile=profile, table=tc.table,
                           rows_expected=tc.table.rows or len(source), seed=seed,
                           generator=generator.describe(), parent_keys=parent_keys,
+                          parents=parent_data,
                           docs_dir=reports / "data_docs", run_name=partition)
         wh = warehouse.get()
         record_checked_run(wh, tc.table, report, target_schema=warehouse.target_schema,

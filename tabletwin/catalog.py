@@ -59,7 +59,8 @@ class ColumnConfig(_Strict):
 CHECK_NAMES = ("schema_matches_source", "row_count_matches", "no_pii_in_synthetic",
                "expectations_pass", "fidelity_above_threshold", "constraints_hold",
                "not_closer_to_training", "no_copied_rows", "correlations_preserved",
-               "useful_for_ml")
+               "useful_for_ml", "no_orphan_keys", "children_per_parent_match",
+               "joins_like_source")
 #: Which check each threshold field sets (so a bad threshold's error names its check).
 _THRESHOLD_CHECKS = {"fidelity_min": "fidelity_above_threshold",
                      "expectations_min": "expectations_pass",
@@ -68,9 +69,11 @@ _THRESHOLD_CHECKS = {"fidelity_min": "fidelity_above_threshold",
                      "dcr_share_max": "not_closer_to_training",
                      "identical_rows_max": "no_copied_rows",
                      "correlation_diff_max": "correlations_preserved",
-                     "tstr_gap_max": "useful_for_ml"}
+                     "tstr_gap_max": "useful_for_ml",
+                     "cardinality_min": "children_per_parent_match",
+                     "cross_table_min": "joins_like_source"}
 #: Checks that only warn unless the catalog makes them errors.
-WARN_BY_DEFAULT = ("correlations_preserved", "useful_for_ml")
+WARN_BY_DEFAULT = ("correlations_preserved", "useful_for_ml", "joins_like_source")
 
 
 class CheckThresholds(_Strict):
@@ -91,8 +94,13 @@ class CheckThresholds(_Strict):
     tstr_gap_max: when the table names a ``target``, the most a model trained on synthetic rows
         may lose (ROC AUC, or R² for a numeric target) against one trained on real rows, both
         scored on the holdout.
+    cardinality_min: for each foreign key, the least accuracy (1 - TVD) of the histogram of
+        children per parent (parents without children included), synthetic vs source.
+    cross_table_min: for each foreign key, the least mean bivariate accuracy of (parent column,
+        child column) pairs after joining children to their parents, synthetic vs source.
     severity: per check name, ``error`` (blocks publication) or ``warn`` (reported only).
-        Defaults: ``warn`` for correlations_preserved and useful_for_ml, ``error`` otherwise.
+        Defaults: ``warn`` for correlations_preserved, useful_for_ml and joins_like_source,
+        ``error`` otherwise. Foreign keys never dangle: ``no_orphan_keys`` is always checked.
     """
 
     fidelity_min: float = Field(0.80, ge=0.0, le=1.0)
@@ -103,6 +111,8 @@ class CheckThresholds(_Strict):
     identical_rows_max: float = Field(0.01, ge=0.0, le=1.0)
     correlation_diff_max: float = Field(0.1, ge=0.0, le=1.0)
     tstr_gap_max: float = Field(0.05, ge=0.0, le=1.0)
+    cardinality_min: float = Field(0.9, ge=0.0, le=1.0)
+    cross_table_min: float = Field(0.85, ge=0.0, le=1.0)
     severity: dict[str, Literal["error", "warn"]] = Field(default_factory=dict)
 
     @field_validator("severity")

@@ -22,6 +22,7 @@ from tabletwin.pii.leakage import pii_leaks
 from tabletwin.pii.plan import PiiPlan
 from tabletwin.profile import TableProfile
 from tabletwin.privacy import DistanceScore, distance_scores
+from tabletwin.relations import ParentData, RelationScore, relation_scores
 from tabletwin.synthesis import modelled_columns, split_source
 
 
@@ -60,6 +61,7 @@ class QualityReport:
     utility: UtilityScore | None = None  # None: the catalog names no target
     holdout_rows: int = 0
     generator: str = ""  # the fitted generator as shown to people (e.g. "auto: sequential_tree")
+    relations: tuple[RelationScore, ...] = ()  # one per foreign key
 
     @property
     def schema_problems(self) -> list[str]:
@@ -141,6 +143,32 @@ class QualityReport:
                                "trained_on_real": round(u.real, 4),
                                "trained_on_synthetic": round(u.synthetic, 4)}),
         ]
+        rel = self.relations
+        per_fk = {r.column: {"parent": r.parent, "orphans": r.orphans,
+                             "children_per_parent": round(r.cardinality, 4),
+                             "cross_table": None if r.cross_table is None
+                             else round(r.cross_table, 4), "pairs": r.pairs} for r in rel}
+        none = {"note": "no foreign keys"}
+        card = min((r.cardinality for r in rel), default=None)
+        cross = min((r.cross_table for r in rel if r.cross_table is not None), default=None)
+        out += [
+            CheckOutcome("no_orphan_keys", sum(r.orphans for r in rel) == 0,
+                         "Every foreign key points at a synthetic parent row.",
+                         value=sum(r.orphans for r in rel), threshold=0,
+                         details={"foreign_keys": per_fk} if rel else none),
+            CheckOutcome("children_per_parent_match", card is None or card >= t.cardinality_min,
+                         "Children per parent (parents without children included) follow the "
+                         "source: 1 - TVD of the count histograms, worst foreign key.",
+                         value=None if card is None else round(card, 4),
+                         threshold=t.cardinality_min,
+                         details={"foreign_keys": per_fk} if rel else none),
+            CheckOutcome("joins_like_source", cross is None or cross >= t.cross_table_min,
+                         "Parent columns vs child columns after the join: mean bivariate "
+                         "accuracy, worst foreign key.",
+                         value=None if cross is None else round(cross, 4),
+                         threshold=t.cross_table_min,
+                         details={"foreign_keys": per_fk} if rel else none),
+        ]
         return [CheckOutcome(o.name, o.passed, o.description, o.value, o.threshold, o.details,
                              t.severity_of(o.name)) for o in out]
 
@@ -169,6 +197,7 @@ def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFr
              profile: TableProfile, table: TableConfig, rows_expected: int,
              seed: int = 0, generator: str = "",
              parent_keys: dict[str, pd.Series] | None = None,
+             parents: dict[str, ParentData] | None = None,
              docs_dir: str | Path | None = None, run_name: str | None = None) -> QualityReport:
     """Score ``synthetic`` against the masked source (fidelity, expectations, schema, row count,
     constraints), against the holdout part the generator never saw (distance to closest record,
@@ -206,4 +235,6 @@ def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFr
         utility=utility_score,
         holdout_rows=len(holdout),
         generator=generator or table.generator.name,
+        relations=tuple(relation_scores(masked, synthetic, parents, fid_cols, seed=seed))
+        if parents else (),
     )

@@ -14,6 +14,7 @@ from dagster import DagsterInstance, Definitions, materialize
 
 from assets import build_all_assets
 from assets.quality import CHECKS
+from tabletwin.catalog import WARN_BY_DEFAULT
 from pipelines.build import DAILY_JOB, build_definitions, build_resources
 from tabletwin.catalog import load_catalog
 from tabletwin.pii import pii_leaks
@@ -59,7 +60,10 @@ def test_materialize_publishes_every_table_without_pii(project):
     result = run_day(project)
     assert result.success
     checks = result.get_asset_check_evaluations()
-    assert len(checks) == len(CHECKS) * len(TABLES) and all(c.passed for c in checks)
+    assert len(checks) == len(CHECKS) * len(TABLES)
+    # every blocking (ERROR) check passes; on this small warehouse only soft ones may warn
+    failed = {(c.asset_key.path[0], c.check_name) for c in checks if not c.passed}
+    assert all(name in WARN_BY_DEFAULT for _, name in failed), failed
     catalog = load_catalog(project / "tabletwin.yaml")
     for t in TABLES:
         src, pub = source(project, t), published(project, t)
@@ -128,7 +132,7 @@ def test_definitions_load(project, monkeypatch):
     assert isinstance(defs, Definitions)
     graph = defs.get_repository_def().asset_graph
     assert len(graph.get_all_asset_keys()) == 8 * len(TABLES)
-    assert len(graph.asset_check_keys) == len(CHECKS) * len(TABLES) == 10 * len(TABLES)
+    assert len(graph.asset_check_keys) == len(CHECKS) * len(TABLES) == 13 * len(TABLES)
     assert defs.resolve_job_def(DAILY_JOB).partitions_def is not None
 
 

@@ -1,0 +1,130 @@
+"""Scores of a child table against its parents: do the synthetic tables join like the real ones?
+
+* :func:`orphans`: child rows whose (non-null) foreign key matches no parent key. Must be 0.
+* :func:`cardinality_accuracy`: 1 - total variation distance between the histograms of "children per
+  parent" (parents with no children included) in the real and the synthetic pair of tables.
+* :func:`cross_table_accuracy`: bivariate accuracy (1 - TVD of binned joint distributions, as in
+  :func:`tabletwin.metrics.fidelity`) of every (parent column, child column) pair after joining each
+  child row to its parent, real vs synthetic.
+
+All scores are in [0, 1] (1 = same) and hold no data value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import product
+
+import numpy as np
+import pandas as pd
+
+from tabletwin.metrics import MAX_ROWS, _binner, _tvd
+
+#: Children-per-parent counts above this share one histogram bin.
+MAX_COUNT_BIN = 20
+#: Most (parent column, child column) pairs scored per foreign key.
+MAX_PAIRS = 200
+
+
+@dataclass(frozen=True)
+class RelationScore:
+    """One foreign key of a child table. ``cross_table`` is None when a side has no modelled
+    column to pair."""
+
+    column: str
+    parent: str
+    orphans: int
+    cardinality: float
+    cross_table: float | None
+    pairs: int = 0
+    details: dict[str, float] = field(default_factory=dict)
+
+
+def orphans(child_fk: pd.Series, parent_keys: pd.Series) -> int:
+    """Child rows whose non-null key is not a parent key."""
+    keys = set(parent_keys.dropna().tolist())
+    return int((~child_fk.dropna().isin(keys)).sum())
+
+
+def children_per_parent(child_fk: pd.Series, parent_keys: pd.Series) -> np.ndarray:
+    """For every parent key, how many child rows point at it (zeros included)."""
+    counts = child_fk.dropna().value_counts()
+    return counts.reindex(parent_keys.dropna().unique(), fill_value=0).to_numpy(dtype=np.int64)
+
+
+def cardinality_accuracy(real_fk: pd.Series, real_parents: pd.Series, syn_fk: pd.Series,
+                         syn_parents: pd.Series) -> float:
+    """1 - TVD of the children-per-parent histograms (counts >= MAX_COUNT_BIN share a bin)."""
+    a = np.minimum(children_per_parent(real_fk, real_parents), MAX_COUNT_BIN)
+    b = np.minimum(children_per_parent(syn_fk, syn_parents), MAX_COUNT_BIN)
+    if len(a) == 0 or len(b) == 0:
+        return 1.0 if len(a) == len(b) else 0.0
+    return 1.0 - _tvd(a, b, MAX_COUNT_BIN + 1)
+
+
+def _joined(child: pd.DataFrame, parent: pd.DataFrame, fk: str, pk: str,
+            child_cols: list[str], parent_cols: list[str], rng: np.random.Generator) -> pd.DataFrame:
+    c = child[[fk] + child_cols]
+    if len(c) > MAX_ROWS:
+        c = c.iloc[np.sort(rng.choice(len(c), MAX_ROWS, replace=False))]
+    p = parent[[pk] + parent_cols].drop_duplicates(pk)
+    p = p.rename(columns={col: f"parent.{col}" for col in parent_cols})
+    return c.merge(p, how="inner", left_on=fk, right_on=pk)
+
+
+def cross_table_accuracy(real_child: pd.DataFrame, real_parent: pd.DataFrame,
+                         syn_child: pd.DataFrame, syn_parent: pd.DataFrame, *, fk: str, pk: str,
+                         child_cols: list[str], parent_cols: list[str],
+                         seed: int = 0) -> tuple[float | None, int]:
+    """Mean bivariate accuracy over (parent column, child column) pairs after the join, and the
+    number of pairs scored."""
+    child_cols = [c for c in child_cols if c in real_child and c in syn_child and c != fk]
+    parent_cols = [c for c in parent_cols if c in real_parent and c in syn_parent and c != pk]
+    if not child_cols or not parent_cols:
+        return None, 0
+    rng = np.random.default_rng(seed)
+    real = _joined(real_child, real_parent, fk, pk, child_cols, parent_cols, rng)
+    syn = _joined(syn_child, syn_parent, fk, pk, child_cols, parent_cols, rng)
+    if len(real) == 0 or len(syn) == 0:
+        return None, 0
+    pairs = list(product(parent_cols, child_cols))
+    if len(pairs) > MAX_PAIRS:
+        pairs = [pairs[i] for i in np.sort(rng.choice(len(pairs), MAX_PAIRS, replace=False))]
+    scores = []
+    for pc, cc in pairs:
+        a, b = f"parent.{pc}", cc
+        fa, fb = _binner(real[a]), _binner(real[b])
+        ra, rb, sa, sb = fa(real[a]), fb(real[b]), fa(syn[a]), fb(syn[b])
+        sz_b = int(max(rb.max(initial=0), sb.max(initial=0))) + 1
+        size = (int(max(ra.max(initial=0), sa.max(initial=0))) + 1) * sz_b
+        scores.append(1.0 - _tvd(ra * sz_b + rb, sa * sz_b + sb, size))
+    return float(np.mean(scores)), len(pairs)
+
+
+@dataclass(frozen=True)
+class ParentData:
+    """What the gate needs of one parent table for one foreign key of the child."""
+
+    name: str
+    key: str
+    real: pd.DataFrame  # the parent's masked source
+    synthetic: pd.DataFrame
+    columns: tuple[str, ...]  # the parent's modelled (non-key, non-PII, non-text) columns
+
+
+def relation_scores(real_child: pd.DataFrame, syn_child: pd.DataFrame,
+                    parents: dict[str, ParentData], child_cols: list[str],
+                    seed: int = 0) -> list[RelationScore]:
+    """Scores of every foreign key of a child table (see module docstring)."""
+    out = []
+    for fk, p in parents.items():
+        cross, n = cross_table_accuracy(real_child, p.real, syn_child, p.synthetic, fk=fk,
+                                        pk=p.key, child_cols=child_cols,
+                                        parent_cols=list(p.columns), seed=seed)
+        out.append(RelationScore(
+            column=fk, parent=p.name,
+            orphans=orphans(syn_child[fk], p.synthetic[p.key]),
+            cardinality=cardinality_accuracy(real_child[fk], p.real[p.key], syn_child[fk],
+                                             p.synthetic[p.key]),
+            cross_table=cross, pairs=n))
+    return out
