@@ -33,7 +33,7 @@ from sklearn.tree import DecisionTreeClassifier
 from tabletwin.errors import GeneratorError, InputError
 from tabletwin.generators.base import Generator, TableMeta, register
 from tabletwin.generators.marginals import (Codec, ContinuousCodec, LevelsCodec, _as_float,
-                                            fit_codec, restore)
+                                            _cast, fit_codec, restore)
 
 #: Rows used to measure the dependence between columns when choosing the order.
 _ORDER_ROWS = 20_000
@@ -113,6 +113,37 @@ class _ColumnModel:
             return _as_float(s, self.codec)
         return classes.astype(float)
 
+    def fixed_features(self, s: pd.Series) -> np.ndarray:
+        """Feature values of given (fixed) values ``s`` for the trees after this column; NaN where null.
+
+        Numeric/datetime: the value itself; levels: the class index (a level outside the modelled
+        ones, even one never seen in fitting, is the "other" class; without an "other" class it is
+        missing, NaN, to the trees)."""
+        mask = s.isna().to_numpy()
+        f = np.full(len(s), np.nan)
+        if not (~mask).any() or self.codec.kind == "null":
+            return f
+        vals = s[~mask]
+        codec = self.codec
+        if isinstance(codec, ContinuousCodec):
+            if codec.datetime_unit and not pd.api.types.is_datetime64_any_dtype(vals.dtype):
+                vals = pd.to_datetime(vals)
+            if codec.datetime_unit and codec.tz and getattr(vals.dt, "tz", None) is None:
+                vals = vals.dt.tz_localize(codec.tz)
+            if not codec.datetime_unit:
+                vals = pd.to_numeric(vals)
+            f[~mask] = _as_float(vals, codec)
+            return f
+        assert isinstance(codec, LevelsCodec)
+        idx = pd.Index(codec.levels).get_indexer(pd.Index(vals.to_numpy(dtype=object)))
+        cls = np.full(len(codec.levels), len(self.kept), dtype=np.int64)
+        cls[self.kept] = np.arange(len(self.kept))
+        codes = np.where(idx >= 0, cls[np.maximum(idx, 0)], len(self.kept)).astype(float)
+        if not self.other:  # no "other" class was fitted: an unknown level is missing to the trees
+            codes[codes >= len(self.kept)] = np.nan
+        f[~mask] = codes
+        return f
+
     # ---- sampling ------------------------------------------------------------------------------
     def decode(self, cls: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Values for drawn classes, and the feature values later trees see."""
@@ -149,7 +180,9 @@ class _Step:
         X = X.copy()
         for j, rank in self.remaps.items():
             ok = ~np.isnan(X[:, j])
-            X[ok, j] = rank[X[ok, j].astype(np.int64)]
+            codes = X[ok, j].astype(np.int64)
+            seen = codes < len(rank)
+            X[ok, j] = np.where(seen, rank[np.minimum(codes, len(rank) - 1)], np.nan)
         return X
 
     def fit(self, X: np.ndarray, y: np.ndarray, *, nominal: list[int], score: np.ndarray,
@@ -232,12 +265,13 @@ def _mutual_information(codes: list[np.ndarray]) -> np.ndarray:
     return mi
 
 
-def _greedy_order(mi: np.ndarray) -> list[int]:
-    """Start with the column most tied to the others; then always add the one most tied to the chosen."""
+def _greedy_order(mi: np.ndarray, start: list[int] | None = None) -> list[int]:
+    """Start with ``start`` (if given) or else the column most tied to the others; then always add
+    the one most tied to the chosen."""
     d = len(mi)
     if d == 0:
         return []
-    order = [int(np.argmax(mi.sum(axis=1)))]
+    order = list(start) if start else [int(np.argmax(mi.sum(axis=1)))]
     left = set(range(d)) - set(order)
     while left:
         cand = sorted(left)
@@ -268,13 +302,17 @@ class SequentialTree(Generator):
     max_parents: most earlier columns a tree conditions on (the most informative, by mutual information).
     chunk_rows: rows sampled per chunk (bounds memory).
     n_jobs: threads fitting the trees (None: one per core); the fitted model is the same for any.
+    first: columns forced to the start of the column order, in this order (the rest follow in the
+        data-driven order). ``sample(conditions=...)`` can fix only a leading part of the order, so
+        fit with the columns to condition on here.
     """
 
     name = "sequential_tree"
 
     def __init__(self, min_samples_leaf: int = 80, leaf_scale: float = 0.5,
                  smoothing: float = 10.0, n_bins: int = 64, max_levels: int = 50, rare_k: int = 5,
-                 max_parents: int = 20, chunk_rows: int = 100_000, n_jobs: int | None = None):
+                 max_parents: int = 20, chunk_rows: int = 100_000, n_jobs: int | None = None,
+                 first: tuple[str, ...] = ()):
         self.min_samples_leaf = min_samples_leaf
         self.leaf_scale = leaf_scale
         self.smoothing = smoothing
@@ -284,6 +322,7 @@ class SequentialTree(Generator):
         self.max_parents = max_parents
         self.chunk_rows = chunk_rows
         self.n_jobs = n_jobs
+        self.first = first
 
     def _validate(self, table: str) -> None:
         checks = [
@@ -296,6 +335,7 @@ class SequentialTree(Generator):
             (self.max_parents >= 0, "max_parents must be >= 0"),
             (self.chunk_rows >= 1, "chunk_rows must be >= 1"),
             (self.n_jobs is None or self.n_jobs >= 1, "n_jobs must be >= 1"),
+            (not isinstance(self.first, str), "first must be a list of column names, not a string"),
         ]
         for ok, msg in checks:
             if not ok:
@@ -307,6 +347,13 @@ class SequentialTree(Generator):
         self._validate(meta.table)
         if len(table) == 0:
             raise InputError("cannot fit a generator on an empty table", table=meta.table)
+        first = list(self.first or ())
+        for col in first:
+            if col not in table.columns:
+                raise GeneratorError("column named in first= is not in the table", table=meta.table,
+                                     column=str(col))
+        if len(set(first)) != len(first):
+            raise GeneratorError("first= names a column twice", table=meta.table)
         rng = np.random.default_rng(seed)
         n = len(table)
         models: list[_ColumnModel] = []
@@ -341,8 +388,10 @@ class SequentialTree(Generator):
                else np.arange(n))
         codes = [targets[i][sub] + 1 for i in active]
         mi = _mutual_information(codes)
-        order = [active[j] for j in _greedy_order(mi)]
         pos = {c: j for j, c in enumerate(active)}
+        col_index = {c: i for i, c in enumerate(table.columns)}
+        start = [pos[col_index[c]] for c in first if col_index[c] in pos]  # all-null: no step
+        order = [active[j] for j in _greedy_order(mi, start)]
 
         min_leaf = max(self.min_samples_leaf, int(math.ceil(self.leaf_scale * math.sqrt(n))))
         X_all = np.column_stack(feats) if feats else np.zeros((n, 0))
@@ -397,13 +446,28 @@ class SequentialTree(Generator):
         self.min_leaf_ = min_leaf
         return self
 
-    def _sample_chunk(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
+    def _sample_chunk(self, n: int, rng: np.random.Generator,
+                      fixed: pd.DataFrame | None = None) -> pd.DataFrame:
         d = len(self.models_)
         X = np.full((n, d), np.nan)
         values: list[np.ndarray | None] = [None] * d
         null_masks = [np.full(n, m.null_rate >= 1.0 or m.codec.kind == "null")
                       for m in self.models_]
+        fixed_out: dict[int, pd.Series] = {}
+        if fixed is not None:  # given values: copied to the output, seen by the later trees
+            for c, (col, model) in enumerate(zip(self.columns_, self.models_)):
+                if col not in fixed.columns:
+                    continue
+                given = fixed[col].reset_index(drop=True)
+                mask = given.isna().to_numpy()
+                X[:, c] = model.fixed_features(given)
+                null_masks[c] = mask
+                out_vals = pd.Series(given.to_numpy(dtype=object), dtype=object)
+                out_vals[mask] = None
+                fixed_out[c] = _cast(out_vals, model.codec.dtype, bool(mask.any()))
         for step in self.steps_:
+            if step.col in fixed_out:
+                continue
             model = self.models_[step.col]
             rows = np.arange(n) if step.kind == "null" else np.flatnonzero(~null_masks[step.col])
             Xs = X[np.ix_(rows, step.parents)] if n else np.zeros((0, len(step.parents)))
@@ -418,7 +482,11 @@ class SequentialTree(Generator):
             values[step.col] = full
             X[rows, step.col] = f
         out: dict[str, pd.Series] = {}
-        for col, model, vals, mask in zip(self.columns_, self.models_, values, null_masks):
+        for c, (col, model, vals, mask) in enumerate(zip(self.columns_, self.models_, values,
+                                                         null_masks)):
+            if c in fixed_out:
+                out[col] = fixed_out[c]
+                continue
             if vals is None:
                 vals = np.empty(n, dtype=object)
             if isinstance(model.codec, ContinuousCodec) and mask.any():
@@ -426,13 +494,47 @@ class SequentialTree(Generator):
             out[col] = restore(vals, mask, model.codec)
         return pd.DataFrame(out, columns=self.columns_)
 
-    def sample(self, n: int, seed: int = 0) -> pd.DataFrame:
+    def sample(self, n: int | None = None, seed: int = 0,
+               conditions: pd.DataFrame | None = None) -> pd.DataFrame:
+        """``n`` synthetic rows. With ``conditions`` (one row per wanted row; ``n`` is then its length
+        or None), its columns are fixed: copied as given (nulls allowed) and the other columns are
+        drawn given them. The fixed columns must lead the fitted order (fit with ``first=``)."""
         self._check_fitted()
+        if conditions is not None:
+            conditions = self._check_conditions(conditions, n)
+            n = len(conditions)
+        if n is None:
+            raise GeneratorError("sample() needs n (or conditions)")
         if n < 0:
             raise GeneratorError("cannot sample a negative number of rows")
         rng = np.random.default_rng(seed)
         if n == 0:
-            return self._sample_chunk(0, rng)
-        chunks = [self._sample_chunk(min(self.chunk_rows, n - start), rng)
+            return self._sample_chunk(0, rng, conditions)
+        chunks = [self._sample_chunk(min(self.chunk_rows, n - start), rng,
+                                     None if conditions is None
+                                     else conditions.iloc[start:start + self.chunk_rows])
                   for start in range(0, n, self.chunk_rows)]
         return pd.concat(chunks, ignore_index=True)
+
+    def _check_conditions(self, conditions: pd.DataFrame, n: int | None) -> pd.DataFrame:
+        if not isinstance(conditions, pd.DataFrame):
+            raise GeneratorError("conditions must be a DataFrame (one row per wanted row)")
+        if n is not None and n != len(conditions):
+            raise GeneratorError(f"n={n} differs from the {len(conditions)} rows of conditions")
+        if len(set(conditions.columns)) != len(conditions.columns):
+            raise GeneratorError("conditions name a column twice")
+        for col in conditions.columns:
+            if col not in self.columns_:
+                raise GeneratorError("conditions name a column the generator was not fitted on",
+                                     column=str(col))
+        fixed = [c for c in self.order_ if c in conditions.columns]
+        k = len(fixed)
+        for j, col in enumerate(self.order_):
+            if col in conditions.columns and j >= k:
+                generated = next(c for c in self.order_[:j] if c not in conditions.columns)
+                wanted = tuple(str(c) for c in conditions.columns)
+                raise GeneratorError(
+                    f"cannot condition on this column: it is drawn after the generated column "
+                    f"{generated!r}; fit with first={wanted!r} to put the fixed columns first",
+                    column=str(col))
+        return conditions.reset_index(drop=True)
