@@ -72,10 +72,12 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     from tabletwin.streaming import StreamOptions, synth_file
 
     t0 = time.perf_counter()
-    options = StreamOptions(threshold=args.stream_above, sample_rows=args.sample_rows,
-                            workers=args.workers)
     table = TableConfig(name=Path(args.file).stem.replace("-", "_"),
                         generator=GeneratorConfig(name=args.generator))
+    if args.rebalance or args.seed_table:
+        return _synth_conditional(args, table, t0)
+    options = StreamOptions(threshold=args.stream_above, sample_rows=args.sample_rows,
+                            workers=args.workers)
     res = synth_file(args.file, args.output, table, rows=args.rows, seed=args.seed,
                      key=_pseudonym_key(Path.cwd()), options=options)
     secs = time.perf_counter() - t0
@@ -92,6 +94,36 @@ def _cmd_synth(args: argparse.Namespace) -> int:
         print(f"  (checks on a sample: expectations, fidelity and the holdout checks used the "
               f"first {res.checked_rows:,} synthetic rows; row count, PII leaks and constraints "
               f"covered all {res.rows:,} rows)")
+    return 0
+
+
+def _synth_conditional(args: argparse.Namespace, table, t0: float) -> int:
+    """``synth --rebalance`` / ``--seed-table``: in memory, sequential tree with fixed columns."""
+    from tabletwin.pipeline import read_file, synth_frame
+    from tabletwin.rebalance import parse_rebalance
+
+    df = read_file(args.file)
+    rebalance = parse_rebalance(args.rebalance) if args.rebalance else None
+    conditions = read_file(args.seed_table) if args.seed_table else None
+    res = synth_frame(df, table, rows=args.rows, seed=args.seed, key=_pseudonym_key(Path.cwd()),
+                      rebalance=rebalance, conditions=conditions)
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    res.synthetic.to_parquet(out, index=False)
+    what = (f"rebalanced {rebalance[0]}" if rebalance else
+            f"seeded {', '.join(map(str, conditions.columns))} from {args.seed_table}")
+    print(f"wrote {out}: {len(res.synthetic):,} rows x {res.synthetic.shape[1]} columns in "
+          f"{time.perf_counter() - t0:.1f} s; {what}; generator {res.generator.describe()}")
+    if rebalance:
+        col = res.synthetic[rebalance[0]].astype(str)
+        for value in rebalance[1]:
+            share = float((col.str.lower() == str(value).lower()).mean())
+            print(f"  {rebalance[0]}={value}: {share:.3f} of rows "
+                  f"(asked {rebalance[1][value]:.3f})")
+    for o in res.report.outcomes():
+        print(f"  {'pass' if o.passed else 'FAIL'}  {o.name}: {o.value} (threshold {o.threshold})")
+    print("  (fidelity is measured against the source's own mix, which this run changes on "
+          "purpose)")
     return 0
 
 
@@ -181,6 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: the generator's max_fit_rows, 200,000)")
     y.add_argument("--workers", type=int, default=None,
                    help="processes sampling chunks of a streamed input (default: one per core)")
+    y.add_argument("--rebalance", metavar="COLUMN=VALUE:SHARE[,VALUE:SHARE]",
+                   help="target shares for values of a categorical column, e.g. is_fraud=True:0.5 "
+                        "(the other columns keep their distribution given it)")
+    y.add_argument("--seed-table", metavar="FILE",
+                   help="Parquet/CSV of fixed values for some columns, one row per synthetic row; "
+                        "the other columns are generated consistently with them")
     y.set_defaults(func=_cmd_synth)
 
     r = sub.add_parser("run", help="run the pipeline for one day through Dagster")

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from tabletwin.catalog import Catalog, TableConfig, check_columns
-from tabletwin.errors import CheckFailed, InputError
+from tabletwin.catalog import Catalog, GeneratorConfig, TableConfig, check_columns
+from tabletwin.errors import CheckFailed, ConfigError, InputError
 from tabletwin.generators import Generator
 from tabletwin.pii import PiiPlan, detect_pii, mask_table
 from tabletwin.profile import TableProfile, profile_table
 from tabletwin.quality import QualityReport, evaluate
 from tabletwin.seeds import stable_seed
-from tabletwin.synthesis import fit_generator, synthesize
+from tabletwin.synthesis import fit_generator, modelled_columns, synthesize
 from tabletwin.warehouse import RunRecord, Warehouse
 
 
@@ -113,16 +113,53 @@ class SynthResult:
 
 
 def synth_frame(df: pd.DataFrame, table: TableConfig, *, rows: int | None = None, seed: int = 0,
-                key: bytes) -> SynthResult:
-    """Detect and mask PII, fit the generator, sample, and score: the whole chain in memory."""
+                key: bytes, rebalance: tuple[str, dict[str, float]] | None = None,
+                conditions: pd.DataFrame | None = None) -> SynthResult:
+    """Detect and mask PII, fit the generator, sample, and score: the whole chain in memory.
+
+    ``rebalance`` (column, {value: share}) asks for that mix of a categorical column, the other
+    columns following their distribution given it; ``conditions`` fixes some columns row by row
+    (one row per synthetic row) and generates the rest consistently. Both fit the sequential tree
+    with those columns first."""
     s = stable_seed(table.name, seed)
     plan = detect_pii(df, table=table.name, overrides=table.overrides(),
                       key_columns=table.key_columns)
     masked = mask_table(df, plan, key=key, seed=s, locale=table.locale)
     profile = profile_table(masked, plan)
+    fixed: list[str] = []
+    if rebalance is not None and conditions is not None:
+        raise ConfigError("use either a rebalance or a seed table, not both", table=table.name)
+    if rebalance is not None:
+        fixed = [rebalance[0]]
+    elif conditions is not None:
+        fixed = list(conditions.columns)
+        if len(conditions) == 0:
+            raise InputError("the seed table has no rows", table=table.name)
+    if fixed:
+        allowed = set(modelled_columns(plan, table))
+        for col in fixed:
+            if col not in allowed:
+                raise ConfigError("can only fix a modelled column (not a key, not a replaced PII "
+                                  "column, and present in the table)", table=table.name,
+                                  field=col)
+        if table.constraints:
+            raise ConfigError("rebalancing and seeding do not combine with constraints yet",
+                              table=table.name, field="constraints")
+        params = dict(table.generator.params) if table.generator.name == "sequential_tree" else {}
+        table = table.model_copy(update={"generator": GeneratorConfig(
+            name="sequential_tree", params={**params, "first": tuple(fixed)},
+            max_fit_rows=table.generator.max_fit_rows)})
     gen = fit_generator(masked, plan, table, seed=s)
     n = rows or table.rows or len(df)
-    syn = synthesize(gen, plan, table, n=n, seed=s, source=df, masked=masked)
+    cond = None
+    if rebalance is not None:
+        from tabletwin.rebalance import rebalanced_conditions
+
+        cond = rebalanced_conditions(gen, rebalance[0], rebalance[1], n, seed=s, table=table.name)
+    elif conditions is not None:
+        cond = conditions.reset_index(drop=True)
+        n = len(cond)
+    syn = synthesize(gen, plan, table, n=n, seed=s, source=df, masked=masked, conditions=cond)
     report = evaluate(source=df, masked=masked, synthetic=syn, plan=plan, profile=profile,
                       table=table, rows_expected=n, seed=s, generator=gen.describe())
     return SynthResult(plan, profile, gen, syn, report)

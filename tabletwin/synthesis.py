@@ -137,14 +137,17 @@ def forbidden_values(source: pd.DataFrame, columns: list[str]) -> dict[str, set[
 
 def synthesize(generator: Generator, plan: PiiPlan, table: TableConfig, *, n: int, seed: int,
                source: pd.DataFrame, masked: pd.DataFrame,
-               parent_keys: dict[str, pd.Series] | None = None) -> pd.DataFrame:
+               parent_keys: dict[str, pd.Series] | None = None,
+               conditions: pd.DataFrame | None = None) -> pd.DataFrame:
     """Sample ``n`` rows with the masked table's columns, order and dtypes.
 
     ``source`` is the raw snapshot (only to keep fresh fakes from matching a real value);
-    ``parent_keys`` maps each foreign-key column to its parent's synthetic primary keys.
+    ``parent_keys`` maps each foreign-key column to its parent's synthetic primary keys;
+    ``conditions`` (n rows) fixes some modelled columns (see ``SequentialTree.sample``).
     """
     rng = np.random.default_rng(seed)
-    frame = generator.sample(n, seed=seed)
+    frame = (generator.sample(n, seed=seed) if conditions is None
+             else generator.sample(n, seed=seed, conditions=conditions))
     out = pd.DataFrame(index=range(n))
     replaced = [d.column for d in plan.columns if d.is_pii and d.column not in table.key_columns
                 and d.action in REGENERATED + ("drop",)]
