@@ -69,8 +69,6 @@ def build(tc: TableContext) -> list[AssetsDefinition]:
                        **parent_tables) -> Output[QualityReport]:
         partition = context.partition_key
         seed = tc.seed(partition)
-        parent_keys = {col: parent_tables[f"parent_{col}"][tc.table.parent_of(col)[1]]
-                       for col in tc.table.foreign_keys}
         parent_data = {}
         for col in tc.table.foreign_keys:
             name, pk = tc.table.parent_of(col)
@@ -85,8 +83,7 @@ def build(tc: TableContext) -> list[AssetsDefinition]:
         report = evaluate(source=source, masked=masked, synthetic=synthetic, plan=plan,
                           profile=profile, table=tc.table,
                           rows_expected=tc.table.rows or len(source), seed=seed,
-                          generator=generator.describe(), parent_keys=parent_keys,
-                          parents=parent_data,
+                          generator=generator.describe(), parents=parent_data,
                           docs_dir=reports / "data_docs", run_name=partition)
         wh = warehouse.get()
         record_checked_run(wh, tc.table, report, target_schema=warehouse.target_schema,

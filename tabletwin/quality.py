@@ -201,7 +201,12 @@ def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFr
              docs_dir: str | Path | None = None, run_name: str | None = None) -> QualityReport:
     """Score ``synthetic`` against the masked source (fidelity, expectations, schema, row count,
     constraints), against the holdout part the generator never saw (distance to closest record,
-    copied rows, TSTR) and against the raw source (PII leakage)."""
+    copied rows, TSTR) and against the raw source (PII leakage).
+
+    ``parent_keys`` (foreign-key column -> the parent's synthetic keys) defaults to the keys of
+    ``parents``' synthetic tables."""
+    if parent_keys is None and parents:
+        parent_keys = {c: p.synthetic[p.key] for c, p in parents.items()}
     text_cols = {c.name for c in profile.columns if c.kind == "text"}
     fid_cols = [c for c in modelled_columns(plan, table) if c not in text_cols]
     fit_part, holdout = split_source(masked, table, seed)

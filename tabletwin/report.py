@@ -42,7 +42,7 @@ import pandas as pd
 from pandas.api import types as pdt
 
 from tabletwin.errors import InputError
-from tabletwin.metrics import _binner
+from tabletwin.metrics import _binner, associations
 from tabletwin.pii.plan import PiiPlan
 from tabletwin.privacy import DistanceScore
 from tabletwin.profile import TableProfile
@@ -234,38 +234,13 @@ def _levels(real: pd.Series, synth: pd.Series) -> tuple[list[str], np.ndarray, n
     return labels, np.array(r_sh), np.array(s_sh)
 
 
-def _cramers_v(a: np.ndarray, b: np.ndarray) -> float:
-    """Cramér's V of two arrays of small non-negative integer codes (0 for a constant one)."""
-    ka, kb = int(a.max(initial=0)) + 1, int(b.max(initial=0)) + 1
-    table = np.bincount(a * kb + b, minlength=ka * kb).reshape(ka, kb).astype(float)
-    table = table[table.sum(1) > 0][:, table.sum(0) > 0]
-    ka, kb = table.shape
-    if ka < 2 or kb < 2 or len(a) < 2:
-        return 0.0
-    n = table.sum()
-    expected = table.sum(1, keepdims=True) * table.sum(0, keepdims=True) / n
-    with np.errstate(divide="ignore", invalid="ignore"):
-        chi2 = np.nansum((table - expected) ** 2 / np.where(expected > 0, expected, np.nan))
-    return float(np.sqrt(min(1.0, chi2 / (n * (min(ka, kb) - 1)))))
-
-
 def association_matrices(real: pd.DataFrame, synthetic: pd.DataFrame,
                          columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray, float]:
     """Cramér's V of every pair of binned ``columns`` (bins fitted on ``real``) in both tables, and
-    the mean absolute difference over the pairs (0 when fewer than two columns)."""
-    codes_r, codes_s = {}, {}
-    for c in columns:
-        f = _binner(real[c])
-        codes_r[c] = np.asarray(f(real[c]), dtype=np.int64)
-        codes_s[c] = np.asarray(f(synthetic[c]), dtype=np.int64)
-    k = len(columns)
-    mr, ms = np.eye(k), np.eye(k)
-    diffs = []
-    for i, j in combinations(range(k), 2):
-        mr[i, j] = mr[j, i] = _cramers_v(codes_r[columns[i]], codes_r[columns[j]])
-        ms[i, j] = ms[j, i] = _cramers_v(codes_s[columns[i]], codes_s[columns[j]])
-        diffs.append(abs(mr[i, j] - ms[i, j]))
-    return mr, ms, float(np.mean(diffs)) if diffs else 0.0
+    the mean absolute difference over the pairs (0 when fewer than two columns): the gate's
+    :func:`tabletwin.metrics.associations` on the plotted columns."""
+    score = associations(real, synthetic, list(columns), max_columns=len(columns))
+    return np.array(score.real), np.array(score.synthetic), score.diff
 
 
 # --------------------------------------------------------------------------- drawing
