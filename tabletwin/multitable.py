@@ -118,6 +118,7 @@ class TimeAnchor:
     context: str  # context column name of the anchor
     unit: str  # "D" (dates at midnight: whole days) or "s"
     end: pd.Timestamp  # UTC-naive
+    start: pd.Timestamp  # the span's k-th earliest value: the anchor of rows without a parent
 
 
 class RelationalGenerator(Generator):
@@ -208,10 +209,11 @@ class RelationalGenerator(Generator):
                 days = _at_midnight(data[col])
                 latest = _naive(data[col]).dropna().sort_values()
                 end = latest.iloc[-min(_END_K, len(latest))]
-                anchors.append(TimeAnchor(col, best[1], "D" if days else "s", end))
+                start = latest.iloc[min(_END_K, len(latest)) - 1]
+                anchors.append(TimeAnchor(col, best[1], "D" if days else "s", end, start))
         self.dtypes_ = {c: table[c].dtype for c in own}
         for a in anchors:
-            data[a.column] = _fraction(data[a.column], data[a.context], a.end)
+            data[a.column] = _fraction(data[a.column], data[a.context], a)
 
         inner = self.generator
         target = getattr(inner, "generator", inner)  # the tree inside a ConstrainedGenerator
@@ -384,11 +386,11 @@ def _at_midnight(s: pd.Series) -> bool:
     return bool(len(v)) and bool((v == v.dt.normalize()).all())
 
 
-def _fraction(child: pd.Series, anchor: pd.Series, end: pd.Timestamp) -> pd.Series:
+def _fraction(child: pd.Series, anchor: pd.Series, t: TimeAnchor) -> pd.Series:
     """(child - anchor) / (end - anchor), clipped to [0, 1]; 0 where the anchor is at or past the
-    end."""
-    c, a = _naive(child), _naive(anchor)
-    span = (end - a).dt.total_seconds()
+    end; rows without a parent are anchored at the span's start."""
+    c, a = _naive(child), _naive(anchor).fillna(t.start)
+    span = (t.end - a).dt.total_seconds()
     frac = (c - a).dt.total_seconds() / span.where(span > 0)
     frac = frac.where(span > 0, 0.0).where(c.notna() & a.notna())
     return frac.clip(0.0, 1.0).astype("float64")
@@ -396,7 +398,7 @@ def _fraction(child: pd.Series, anchor: pd.Series, end: pd.Timestamp) -> pd.Seri
 
 def _restore_time(fraction: pd.Series, anchor: pd.Series, a: TimeAnchor, dtype: Any) -> pd.Series:
     frac = pd.to_numeric(pd.Series(fraction).reset_index(drop=True), errors="coerce").clip(0, 1)
-    base = _naive(pd.Series(anchor).reset_index(drop=True))
+    base = _naive(pd.Series(anchor).reset_index(drop=True)).fillna(a.start)
     span = (a.end - base).dt.total_seconds().clip(lower=0)
     values = base + pd.to_timedelta(frac * span, unit="s")
     if a.unit == "D":

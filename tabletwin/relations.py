@@ -69,6 +69,20 @@ def cardinality_accuracy(real_fk: pd.Series, real_parents: pd.Series, syn_fk: pd
     return 1.0 - _tvd(a, b, MAX_COUNT_BIN + 1)
 
 
+def fanout_accuracy(real_fk: pd.Series, real_parents: pd.Series, syn_fk: pd.Series,
+                    syn_parents: pd.Series, bins: int = 10) -> float:
+    """1 - TVD of children-per-parent counts in ``bins`` quantile bins of the real counts: tells
+    large fan-outs apart (a district with 30 accounts from one with 500) where
+    :func:`cardinality_accuracy` puts every count >= MAX_COUNT_BIN in one bin."""
+    a = children_per_parent(real_fk, real_parents).astype(float)
+    b = children_per_parent(syn_fk, syn_parents).astype(float)
+    if len(a) == 0 or len(b) == 0:
+        return 1.0 if len(a) == len(b) else 0.0
+    edges = np.unique(np.quantile(a, np.linspace(0, 1, bins + 1))[1:-1])
+    ca, cb = np.searchsorted(edges, a, side="right"), np.searchsorted(edges, b, side="right")
+    return 1.0 - _tvd(ca, cb, len(edges) + 1)
+
+
 def count_shares(child_fk: pd.Series, parent_keys: pd.Series) -> tuple[float, ...]:
     """Shares of parents with 0, 1, ... children (the last bin: MAX_COUNT_BIN or more)."""
     c = np.minimum(children_per_parent(child_fk, parent_keys), MAX_COUNT_BIN)
