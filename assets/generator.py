@@ -6,6 +6,7 @@ from dagster import AssetIn, AssetsDefinition, MetadataValue, Output, asset
 
 from assets.common import TableContext, parent_frames, parent_ins
 from tabletwin.generators import Generator
+from tabletwin.large import is_sample
 from tabletwin.pii import PiiPlan
 from tabletwin.synthesis import fit_generator, modelled_columns
 
@@ -21,7 +22,8 @@ def build(tc: TableContext) -> AssetsDefinition:
     def fitted_generator(context, masked: pd.DataFrame, plan: PiiPlan,
                          **parents) -> Output[Generator]:
         gen = fit_generator(masked, plan, tc.table, seed=tc.seed(context.partition_key),
-                            parents=parent_frames(tc, parents, "masked_table"))
+                            parents=None if is_sample(masked)  # streamed: keys drawn, per chunk
+                            else parent_frames(tc, parents, "masked_table"))
         return Output(gen, metadata={
             "generator": gen.describe(),
             "choice": MetadataValue.json({"reason": getattr(gen, "reason_", "configured"),

@@ -23,7 +23,7 @@ def build(tc: TableContext) -> AssetsDefinition:
                        "published in `synthetic.tabletwin_runs`. Runs only when every blocking "
                        "check passed and its parent tables were published, so foreign keys "
                        "always resolve.")
-    def published_table(context, synthetic: pd.DataFrame, report: QualityReport,
+    def published_table(context, synthetic, report: QualityReport,
                         warehouse: WarehouseResource) -> Output[None]:
         where = publish_table(
             warehouse.get(), tc.table, synthetic, report, source_schema=warehouse.source_schema,

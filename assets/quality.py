@@ -7,7 +7,8 @@ import pandas as pd
 from dagster import (AssetCheckResult, PreviewWarning, AssetCheckSeverity, AssetChecksDefinition, AssetIn,
                      AssetsDefinition, MetadataValue, Output, asset, asset_check)
 
-from assets.common import TableContext, parent_frames, parent_ins
+from assets.common import TableContext, parent_frames, parent_ins, synthetic_parents
+from tabletwin.large import SyntheticFile, source_rows, streamed_report
 from resources.warehouse import WarehouseResource
 from tabletwin.generators import Generator
 from tabletwin.pipeline import record_checked_run
@@ -57,22 +58,27 @@ def build(tc: TableContext) -> list[AssetsDefinition]:
                        "Great Expectations, fidelity, constraints, distance to closest record "
                        "against a holdout, copied rows, associations, TSTR), the run's row in "
                        "`synthetic.tabletwin_runs` (failed runs too) and the HTML report.")
-    def quality_report(context, synthetic: pd.DataFrame, source: pd.DataFrame,
-                       masked: pd.DataFrame, plan: PiiPlan, profile: TableProfile,
-                       generator: Generator, warehouse: WarehouseResource,
+    def quality_report(context, synthetic, source, masked: pd.DataFrame, plan: PiiPlan,
+                       profile: TableProfile, generator: Generator, warehouse: WarehouseResource,
                        **parent_tables) -> Output[QualityReport]:
         partition = context.partition_key
         seed = tc.seed(partition)
+        synthetic_rows = synthetic_parents(tc, parent_tables)
         parent_data = {
             col: ParentData(name=f.name, key=f.key, real=f.frame,
-                            synthetic=parent_tables[f"parent_{col}"], columns=f.columns)
+                            synthetic=synthetic_rows[col], columns=f.columns)
             for col, f in parent_frames(tc, parent_tables, "masked_table").items()}
         reports = tc.catalog.resolve(tc.catalog.reports_dir)
-        report = evaluate(source=source, masked=masked, synthetic=synthetic, plan=plan,
+        streamed = isinstance(synthetic, SyntheticFile)
+        report = evaluate(source=tc.frame(source, partition), masked=masked,
+                          synthetic=synthetic.head if streamed else synthetic, plan=plan,
                           profile=profile, table=tc.table,
-                          rows_expected=tc.table.rows or len(source), seed=seed,
+                          rows_expected=tc.table.rows or source_rows(source), seed=seed,
                           generator=generator.describe(), parents=parent_data,
                           docs_dir=reports / "data_docs", run_name=partition)
+        if streamed:  # counts over every row, not the head the other scores are computed on
+            report = streamed_report(report, synthetic, source, parent_data)
+            synthetic = synthetic.head
         wh = warehouse.get()
         record_checked_run(wh, tc.table, report, target_schema=warehouse.target_schema,
                            partition=partition, run_id=context.run_id, seed=seed)

@@ -4,7 +4,8 @@
 import pandas as pd
 from dagster import AssetIn, AssetsDefinition, MetadataValue, Output, asset
 
-from assets.common import TableContext, parent_ins
+from assets.common import TableContext, parent_ins, synthetic_parents
+from tabletwin.large import Snapshot, source_rows, synthesize_large
 from tabletwin.generators import Generator
 from tabletwin.pii import PiiPlan
 from tabletwin.synthesis import synthesize
@@ -21,12 +22,21 @@ def build(tc: TableContext) -> AssetsDefinition:
            description="Synthetic rows with the masked table's columns and types: sampled from the "
                        "generator, fresh keys, children drawn for every synthetic parent (given its "
                        "columns), fresh fakes for PII columns. Seeded by (table, partition): re-runs are identical.")
-    def synthetic_table(context, generator: Generator, plan: PiiPlan, source: pd.DataFrame,
-                        masked: pd.DataFrame, **parent_tables: pd.DataFrame) -> Output[pd.DataFrame]:
-        parent_rows = {col: parent_tables[f"parent_{col}"] for col in tc.table.foreign_keys
-                       if f"parent_{col}" in parent_tables}
-        n = tc.table.rows or len(source)
-        df = synthesize(generator, plan, tc.table, n=n, seed=tc.seed(context.partition_key),
+    def synthetic_table(context, generator: Generator, plan: PiiPlan, source,
+                        masked: pd.DataFrame, **parent_tables):
+        partition = context.partition_key
+        parent_rows = synthetic_parents(tc, parent_tables)
+        n = tc.table.rows or source_rows(source)
+        if isinstance(source, Snapshot):  # streamed: chunks written to a Parquet file
+            out = (tc.catalog.resolve(tc.catalog.storage_dir) / tc.name / "synthetic_file"
+                   / f"{partition}.parquet")
+            parent_keys = {c: rows[tc.table.parent_of(c)[1]] for c, rows in parent_rows.items()}
+            result = synthesize_large(source, out, generator, plan, tc.table,
+                                      sample=tc.frame(source, partition), masked=masked, n=n,
+                                      seed=tc.seed(partition), parent_keys=parent_keys)
+            return Output(result, metadata={"dagster/row_count": len(result), "streamed": True,
+                                            "columns": MetadataValue.json(list(masked.columns))})
+        df = synthesize(generator, plan, tc.table, n=n, seed=tc.seed(partition),
                         source=source, masked=masked, parent_rows=parent_rows)
         return Output(df, metadata={"dagster/row_count": len(df),
                                     "columns": MetadataValue.json(list(df.columns))})

@@ -237,6 +237,8 @@ class TableConfig(_Strict):
     locale: str = "en_US"
     # child tables: draw children per parent and child columns given the synthetic parent rows
     condition_on_parents: bool = True
+    # sources with more rows are streamed: snapshot on disk, fit on a sample, chunked output
+    stream_above: int = Field(1_000_000, gt=0)
 
     @property
     def source_table(self) -> str:

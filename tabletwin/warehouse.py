@@ -32,6 +32,7 @@ from pandas.api import types as pdt
 from tabletwin.errors import InputError, PublishError
 
 HISTORY_TABLE = "tabletwin_runs"
+DEFAULT_CHUNK_ROWS = 100_000
 VERSIONS_SUFFIX = "_versions"
 _HISTORY_COLUMNS = (("table_name", "VARCHAR"), ("partition_key", "VARCHAR"), ("run_id", "VARCHAR"),
                     ("generator", "VARCHAR"), ("seed", "UBIGINT"), ("rows", "BIGINT"),
@@ -112,6 +113,22 @@ class Warehouse(ABC):
         """The whole table as a DataFrame."""
 
     @abstractmethod
+    def iter_table(self, schema: str, table: str,
+                   chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+        """The table as DataFrames of at most about ``chunk_rows`` rows each, streamed from the
+        warehouse (never fetched whole); nothing is yielded for an empty table."""
+
+    def count_rows(self, schema: str, table: str) -> int:
+        return int(self.query(f"SELECT count(*) AS n FROM {quote(schema)}.{quote(table)}")
+                   ["n"].iloc[0])
+
+    @abstractmethod
+    def publish_file(self, schema: str, table: str, path: str | Path, *,
+                     column_types: dict[str, str], record: RunRecord,
+                     versions_kept: int = 3) -> None:
+        """As :meth:`publish`, from a Parquet file (streamed, never loaded whole)."""
+
+    @abstractmethod
     def publish(self, schema: str, table: str, df: pd.DataFrame, *, column_types: dict[str, str],
                 record: RunRecord, versions_kept: int = 3) -> None:
         """Store ``df`` as the version of ``record.partition_key``, point ``schema.table`` at the
@@ -190,6 +207,18 @@ class DuckDBWarehouse(Warehouse):
         with self.connect() as con:
             return con.execute(f"SELECT * FROM {quote(schema)}.{quote(table)}").df()
 
+    def iter_table(self, schema: str, table: str,
+                   chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+        # DuckDB hands out whole vectors of 2,048 rows: chunks hold chunk_rows rounded up to that
+        vectors = max(1, -(-int(chunk_rows) // 2048))
+        with self.connect() as con:
+            cur = con.execute(f"SELECT * FROM {quote(schema)}.{quote(table)}")
+            while True:
+                chunk = cur.fetch_df_chunk(vectors)
+                if len(chunk) == 0:
+                    return
+                yield chunk
+
     def query(self, sql: str) -> pd.DataFrame:
         with self.connect() as con:
             return con.execute(sql).df()
@@ -246,36 +275,54 @@ class DuckDBWarehouse(Warehouse):
 
     def publish(self, schema: str, table: str, df: pd.DataFrame, *, column_types: dict[str, str],
                 record: RunRecord, versions_kept: int = 3) -> None:
-        select = ", ".join(
-            f"CAST({quote(c)} AS {column_types[c]}) AS {quote(c)}" if c in column_types else quote(c)
-            for c in df.columns)
-        vschema = versions_schema(schema)
-        version = version_table(table, record.partition_key)
         with self.connect() as con:
             con.register("tabletwin_staged", df)
             try:
-                con.execute("BEGIN TRANSACTION")
-                hist = self._ensure_history(con, schema)
-                con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(vschema)}")
-                con.execute(f"CREATE OR REPLACE TABLE {quote(vschema)}.{quote(version)} AS "
-                            f"SELECT {select} FROM tabletwin_staged")
-                kept = self._versions(con, schema, table)
-                for old in kept[:-versions_kept]:
-                    con.execute(f"DROP TABLE {quote(vschema)}."
-                                f"{quote(version_table(table, old))}")
-                latest = kept[-versions_kept:][-1]
-                kind = con.execute(
-                    "SELECT table_type FROM information_schema.tables WHERE table_schema = ? "
-                    "AND table_name = ?", [schema, table]).fetchone()
-                if kind and kind[0] != "VIEW":  # a table published by an earlier tabletwin
-                    con.execute(f"DROP TABLE {quote(schema)}.{quote(table)}")
-                con.execute(f"CREATE OR REPLACE VIEW {quote(schema)}.{quote(table)} AS SELECT * "
-                            f"FROM {quote(vschema)}.{quote(version_table(table, latest))}")
-                self._upsert_run(con, hist, record, published=True)
-                con.execute("COMMIT")
-            except Exception as exc:
-                con.execute("ROLLBACK")
-                raise PublishError(f"publishing {schema}.{table} failed, previous version kept: "
-                                   f"{type(exc).__name__}") from None
+                self._publish(con, schema, table, list(df.columns), "tabletwin_staged",
+                              column_types=column_types, record=record,
+                              versions_kept=versions_kept)
             finally:
                 con.unregister("tabletwin_staged")
+
+    def publish_file(self, schema: str, table: str, path: str | Path, *,
+                     column_types: dict[str, str], record: RunRecord,
+                     versions_kept: int = 3) -> None:
+        import pyarrow.parquet as pq
+
+        columns = list(pq.read_schema(path).names)
+        literal = "'" + str(path).replace("'", "''") + "'"
+        with self.connect() as con:
+            self._publish(con, schema, table, columns, f"read_parquet({literal})",
+                          column_types=column_types, record=record, versions_kept=versions_kept)
+
+    def _publish(self, con: Any, schema: str, table: str, columns: list[str], relation: str, *,
+                 column_types: dict[str, str], record: RunRecord, versions_kept: int) -> None:
+        select = ", ".join(
+            f"CAST({quote(c)} AS {column_types[c]}) AS {quote(c)}" if c in column_types else quote(c)
+            for c in columns)
+        vschema = versions_schema(schema)
+        version = version_table(table, record.partition_key)
+        try:
+            con.execute("BEGIN TRANSACTION")
+            hist = self._ensure_history(con, schema)
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(vschema)}")
+            con.execute(f"CREATE OR REPLACE TABLE {quote(vschema)}.{quote(version)} AS "
+                        f"SELECT {select} FROM {relation}")
+            kept = self._versions(con, schema, table)
+            for old in kept[:-versions_kept]:
+                con.execute(f"DROP TABLE {quote(vschema)}."
+                            f"{quote(version_table(table, old))}")
+            latest = kept[-versions_kept:][-1]
+            kind = con.execute(
+                "SELECT table_type FROM information_schema.tables WHERE table_schema = ? "
+                "AND table_name = ?", [schema, table]).fetchone()
+            if kind and kind[0] != "VIEW":  # a table published by an earlier tabletwin
+                con.execute(f"DROP TABLE {quote(schema)}.{quote(table)}")
+            con.execute(f"CREATE OR REPLACE VIEW {quote(schema)}.{quote(table)} AS SELECT * "
+                        f"FROM {quote(vschema)}.{quote(version_table(table, latest))}")
+            self._upsert_run(con, hist, record, published=True)
+            con.execute("COMMIT")
+        except Exception as exc:
+            con.execute("ROLLBACK")
+            raise PublishError(f"publishing {schema}.{table} failed, previous version kept: "
+                               f"{type(exc).__name__}") from None
