@@ -11,8 +11,10 @@ Layout in the warehouse (target schema ``synthetic`` by default):
   score, checks passed or not, published or not, code version, timestamps. Failed runs included.
 
 Publication builds the version table, repoints the view, prunes old versions and marks the run
-published in one transaction: readers see the old version or the new one, and a failure at any
-point leaves the last good version (and the history) as it was.
+published in one transaction (the steps of :data:`PUBLISH_STEPS`, in that order): readers see the
+old version or the new one, and a failure at any point leaves the last good version (and the
+history) as it was. :class:`tabletwin.warehouse_pg.PostgresWarehouse` implements the same interface
+on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -47,6 +49,27 @@ def versions_schema(schema: str) -> str:
 def version_table(table: str, partition: str) -> str:
     """``orders`` + ``2026-11-26`` -> ``orders__20261126``."""
     return f"{table}__{partition.replace('-', '')}"
+
+
+def partitions_of(table: str, names: list[str]) -> list[str]:
+    """Partitions (YYYY-MM-DD) of the version tables of ``table`` among ``names``, oldest first."""
+    out = []
+    for name in names:
+        tail = name[len(table) + 2:]
+        if name.startswith(table + "__") and len(tail) == 8 and tail.isdigit():
+            out.append(f"{tail[:4]}-{tail[4:6]}-{tail[6:]}")
+    return sorted(out)
+
+
+#: The steps of a publication, in order, all inside one transaction.
+PUBLISH_STEPS = ("version_created", "view_repointed", "versions_pruned", "run_marked")
+DEFAULT_CHUNK_ROWS = 100_000
+
+
+class InjectedFailure(RuntimeError):
+    """Raised after a publish step named by ``Warehouse._fail_after`` (fault-injection tests)."""
+
+
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -75,7 +98,10 @@ class RunRecord:
 
 
 def family(sql_type: str) -> str:
+    """``int``, ``float``, ``bool``, ``time`` or ``text``, for DuckDB and PostgreSQL type names."""
     t = sql_type.upper()
+    if t.startswith("INTERVAL"):
+        return "text"
     if t.startswith(("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
                      "UINTEGER", "UBIGINT", "INT")):
         return "int"
@@ -83,7 +109,7 @@ def family(sql_type: str) -> str:
         return "float"
     if t.startswith("BOOL"):
         return "bool"
-    if t.startswith(("DATE", "TIMESTAMP", "TIME")):
+    if t.startswith(("DATE", "TIMESTAMP")) or t in ("TIME", "TIMETZ") or t.startswith("TIME "):
         return "time"
     return "text"
 
@@ -103,13 +129,38 @@ def pandas_family(s: pd.Series) -> str:
 class Warehouse(ABC):
     """What tabletwin needs from a warehouse."""
 
+    #: Fault injection for tests: the name of a :data:`PUBLISH_STEPS` step after which publish
+    #: raises :class:`InjectedFailure` (inside the transaction). None in normal use.
+    _fail_after: str | None = None
+
+    def _step_done(self, step: str) -> None:
+        if self._fail_after == step:
+            raise InjectedFailure(f"injected failure after {step}")
+
     @abstractmethod
     def columns(self, schema: str, table: str) -> dict[str, str] | None:
         """Column name -> SQL type, or None when the table does not exist."""
 
     @abstractmethod
-    def read_table(self, schema: str, table: str) -> pd.DataFrame:
-        """The whole table as a DataFrame."""
+    def iter_table(self, schema: str, table: str,
+                   chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+        """The table as DataFrames of at most about ``chunk_rows`` rows each, streamed from the
+        warehouse (never fetched whole); nothing is yielded for an empty table."""
+
+    def read_table(self, schema: str, table: str,
+                   chunk_rows: int = DEFAULT_CHUNK_ROWS) -> pd.DataFrame:
+        """The whole table as a DataFrame (read through :meth:`iter_table`)."""
+        chunks = list(self.iter_table(schema, table, chunk_rows))
+        if not chunks:
+            return self.query(f"SELECT * FROM {quote(schema)}.{quote(table)} LIMIT 0")
+        if len(chunks) == 1:
+            return chunks[0]
+        return pd.concat(chunks, ignore_index=True)
+
+    @abstractmethod
+    def table_keys(self, schema: str, table: str) -> tuple[list[str], dict[str, str]]:
+        """The table's declared keys: (primary key columns, {column: "parent_table.parent_column"}
+        for its single-column foreign keys into the same schema). Empty when none is declared."""
 
     @abstractmethod
     def publish(self, schema: str, table: str, df: pd.DataFrame, *, column_types: dict[str, str],
@@ -132,7 +183,8 @@ class Warehouse(ABC):
             f"ORDER BY checked_at DESC NULLS LAST, partition_key DESC LIMIT {int(limit)}")
         out = []
         for r in df.to_dict("records"):
-            scores = json.loads(r.pop("scores") or "{}")
+            scores = r.pop("scores")
+            scores = scores if isinstance(scores, dict) else json.loads(scores or "{}")
             out.append({"partition": r["partition_key"], "run_id": r["run_id"],
                         "generator": r["generator"], "passed": bool(r["passed"]),
                         "published": bool(r["published"]) if r["published"] is not None else False,
@@ -186,9 +238,33 @@ class DuckDBWarehouse(Warehouse):
                 [schema, table]).fetchall()
         return {name: dtype for name, dtype in rows} or None
 
-    def read_table(self, schema: str, table: str) -> pd.DataFrame:
+    def iter_table(self, schema: str, table: str,
+                   chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+        # DuckDB hands out whole vectors of 2,048 rows: chunks hold chunk_rows rounded up to that
+        vectors = max(1, -(-int(chunk_rows) // 2048))
         with self.connect() as con:
-            return con.execute(f"SELECT * FROM {quote(schema)}.{quote(table)}").df()
+            cur = con.execute(f"SELECT * FROM {quote(schema)}.{quote(table)}")
+            while True:
+                chunk = cur.fetch_df_chunk(vectors)
+                if len(chunk) == 0:
+                    return
+                yield chunk
+
+    def table_keys(self, schema: str, table: str) -> tuple[list[str], dict[str, str]]:
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT constraint_type, constraint_column_names, referenced_table, "
+                "referenced_column_names FROM duckdb_constraints() WHERE schema_name = ? "
+                "AND table_name = ? AND constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY') "
+                "ORDER BY constraint_index", [schema, table]).fetchall()
+        pk: list[str] = []
+        fks: dict[str, str] = {}
+        for kind, cols, parent, pcols in rows:
+            if kind == "PRIMARY KEY":
+                pk = list(cols)
+            elif len(cols) == 1 and len(pcols) == 1:  # composite foreign keys are not modelled
+                fks[cols[0]] = f"{parent}.{pcols[0]}"
+        return pk, fks
 
     def query(self, sql: str) -> pd.DataFrame:
         with self.connect() as con:
@@ -237,12 +313,7 @@ class DuckDBWarehouse(Warehouse):
             "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
             "AND table_name LIKE ? ESCAPE '\\'",
             [versions_schema(schema), table.replace("_", "\\_") + "\\_\\_%"]).fetchall()
-        out = []
-        for (name,) in rows:
-            tail = name[len(table) + 2:]
-            if len(tail) == 8 and tail.isdigit():
-                out.append(f"{tail[:4]}-{tail[4:6]}-{tail[6:]}")
-        return sorted(out)
+        return partitions_of(table, [name for (name,) in rows])
 
     def publish(self, schema: str, table: str, df: pd.DataFrame, *, column_types: dict[str, str],
                 record: RunRecord, versions_kept: int = 3) -> None:
@@ -259,10 +330,8 @@ class DuckDBWarehouse(Warehouse):
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(vschema)}")
                 con.execute(f"CREATE OR REPLACE TABLE {quote(vschema)}.{quote(version)} AS "
                             f"SELECT {select} FROM tabletwin_staged")
+                self._step_done("version_created")
                 kept = self._versions(con, schema, table)
-                for old in kept[:-versions_kept]:
-                    con.execute(f"DROP TABLE {quote(vschema)}."
-                                f"{quote(version_table(table, old))}")
                 latest = kept[-versions_kept:][-1]
                 kind = con.execute(
                     "SELECT table_type FROM information_schema.tables WHERE table_schema = ? "
@@ -271,7 +340,13 @@ class DuckDBWarehouse(Warehouse):
                     con.execute(f"DROP TABLE {quote(schema)}.{quote(table)}")
                 con.execute(f"CREATE OR REPLACE VIEW {quote(schema)}.{quote(table)} AS SELECT * "
                             f"FROM {quote(vschema)}.{quote(version_table(table, latest))}")
+                self._step_done("view_repointed")
+                for old in kept[:-versions_kept]:
+                    con.execute(f"DROP TABLE {quote(vschema)}."
+                                f"{quote(version_table(table, old))}")
+                self._step_done("versions_pruned")
                 self._upsert_run(con, hist, record, published=True)
+                self._step_done("run_marked")
                 con.execute("COMMIT")
             except Exception as exc:
                 con.execute("ROLLBACK")
