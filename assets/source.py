@@ -10,7 +10,7 @@ from tabletwin.pipeline import read_source
 
 
 def build(tc: TableContext) -> AssetsDefinition:
-    @asset(**tc.common("source_table"), kinds={"duckdb", "pandas"},
+    @asset(**tc.common("source_table"), kinds={tc.catalog.warehouse.kind, "pandas"},
            description=f"Snapshot of source table `{tc.table.source_table}` for the day's refresh. "
                        "Raw data: stays in protected intermediate storage, never shown.")
     def source_table(context: AssetExecutionContext,

@@ -178,6 +178,11 @@ def copy_frame(cur: Any, target: str, df: pd.DataFrame, chunk_rows: int = DEFAUL
                 cp.write_row(row)
 
 
+def load_error(what: str, exc: BaseException) -> InputError:
+    """An InputError for a failed load, by exception class and SQLSTATE only."""
+    return InputError(f"{what} failed: {_reason(exc)}")
+
+
 def _reason(exc: BaseException) -> str:
     """Class name and SQLSTATE of a database error: never its message (it can quote values)."""
     orig = getattr(exc, "orig", None) or exc
