@@ -192,6 +192,49 @@ class Warehouse(ABC):
                         "checked_at": str(r["checked_at"])})
         return out
 
+    # run history, shared by the SQL backends: column types and parameter style are theirs
+    _history_columns: tuple[tuple[str, str], ...] = _HISTORY_COLUMNS
+    _param = "?"
+
+    def _placeholder(self, column: str) -> str:
+        return self._param
+
+    def _ensure_history(self, con: Any, schema: str) -> str:
+        hist = f"{quote(schema)}.{HISTORY_TABLE}"
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
+        cols = ", ".join(f"{c} {t}" for c, t in self._history_columns)
+        con.execute(f"CREATE TABLE IF NOT EXISTS {hist} ({cols})")
+        for c, t in self._history_columns:  # histories written by an earlier version lack columns
+            con.execute(f"ALTER TABLE {hist} ADD COLUMN IF NOT EXISTS {c} {t}")
+        return hist
+
+    def _upsert_run(self, con: Any, hist: str, record: RunRecord, *, published: bool) -> None:
+        row = record.row()
+        p = self._param
+        con.execute(f"DELETE FROM {hist} WHERE table_name = {p} AND partition_key = {p} "
+                    f"AND run_id = {p}", [row["table_name"], row["partition_key"], row["run_id"]])
+        names = [c for c, _ in self._history_columns
+                 if c not in ("published", "checked_at", "published_at")]
+        con.execute(
+            f"INSERT INTO {hist} ({', '.join(names)}, published, checked_at, published_at) "
+            f"VALUES ({', '.join(self._placeholder(n) for n in names)}, {p}, now(), "
+            f"{'now()' if published else 'NULL'})",
+            [row[k] for k in names] + [published])
+
+    @staticmethod
+    def _keys_from(rows: list[tuple[bool, list[str], str, list[str]]]
+                   ) -> tuple[list[str], dict[str, str]]:
+        """(primary key, single-column foreign keys) from (is primary, columns, parent, parent
+        columns) rows; composite foreign keys are not modelled."""
+        pk: list[str] = []
+        fks: dict[str, str] = {}
+        for primary, cols, parent, pcols in rows:
+            if primary:
+                pk = list(cols)
+            elif len(cols) == 1 and len(pcols) == 1:
+                fks[cols[0]] = f"{parent}.{pcols[0]}"
+        return pk, fks
+
     @abstractmethod
     def query(self, sql: str) -> pd.DataFrame:
         """Run a read query (tests, reports, CLI)."""
@@ -257,40 +300,12 @@ class DuckDBWarehouse(Warehouse):
                 "referenced_column_names FROM duckdb_constraints() WHERE schema_name = ? "
                 "AND table_name = ? AND constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY') "
                 "ORDER BY constraint_index", [schema, table]).fetchall()
-        pk: list[str] = []
-        fks: dict[str, str] = {}
-        for kind, cols, parent, pcols in rows:
-            if kind == "PRIMARY KEY":
-                pk = list(cols)
-            elif len(cols) == 1 and len(pcols) == 1:  # composite foreign keys are not modelled
-                fks[cols[0]] = f"{parent}.{pcols[0]}"
-        return pk, fks
+        return self._keys_from([(kind == "PRIMARY KEY", cols, parent, pcols)
+                                for kind, cols, parent, pcols in rows])
 
     def query(self, sql: str) -> pd.DataFrame:
         with self.connect() as con:
             return con.execute(sql).df()
-
-    def _ensure_history(self, con: Any, schema: str) -> str:
-        hist = f"{quote(schema)}.{HISTORY_TABLE}"
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
-        cols = ", ".join(f"{c} {t}" for c, t in _HISTORY_COLUMNS)
-        con.execute(f"CREATE TABLE IF NOT EXISTS {hist} ({cols})")
-        for c, t in _HISTORY_COLUMNS:  # histories written by an earlier version lack new columns
-            con.execute(f"ALTER TABLE {hist} ADD COLUMN IF NOT EXISTS {c} {t}")
-        return hist
-
-    def _upsert_run(self, con: Any, hist: str, record: RunRecord, *, published: bool) -> None:
-        row = record.row()
-        key = [row["table_name"], row["partition_key"], row["run_id"]]
-        con.execute(f"DELETE FROM {hist} WHERE table_name = ? AND partition_key = ? AND run_id = ?",
-                    key)
-        names = [c for c, _ in _HISTORY_COLUMNS if c not in ("published", "checked_at",
-                                                            "published_at")]
-        con.execute(
-            f"INSERT INTO {hist} ({', '.join(names)}, published, checked_at, published_at) "
-            f"VALUES ({', '.join('?' for _ in names)}, ?, now(), "
-            f"{'now()' if published else 'NULL'})",
-            [row[k] for k in names] + [published])
 
     def record_run(self, schema: str, record: RunRecord) -> None:
         with self.connect() as con:

@@ -33,8 +33,8 @@ import pandas as pd
 from pandas.api import types as pdt
 
 from tabletwin.errors import InputError, PublishError
-from tabletwin.warehouse import (DEFAULT_CHUNK_ROWS, HISTORY_TABLE, RunRecord, Warehouse, family,
-                                 partitions_of, quote, version_table, versions_schema)
+from tabletwin.warehouse import (DEFAULT_CHUNK_ROWS, RunRecord, Warehouse, family, partitions_of,
+                                 quote, version_table, versions_schema)
 
 #: Where the catalog's ``url_env`` points by default.
 URL_ENV = "TABLETWIN_WAREHOUSE_URL"
@@ -264,15 +264,10 @@ class PostgresWarehouse(Warehouse):
                 "LEFT JOIN pg_namespace pn ON pn.oid = pc.relnamespace "
                 "WHERE n.nspname = %s AND c.relname = %s AND con.contype IN ('p', 'f') "
                 "ORDER BY con.contype DESC, con.conname", [schema, table]).fetchall()
-        pk: list[str] = []
-        fks: dict[str, str] = {}
-        for kind, kcols, pschema, parent, pcols in rows:
-            if kind == "p":
-                pk = list(kcols)
-            elif len(kcols) == 1 and len(pcols) == 1:  # composite foreign keys are not modelled
-                where = parent if pschema == schema else f"{pschema}.{parent}"
-                fks[kcols[0]] = f"{where}.{pcols[0]}"
-        return pk, fks
+        # a parent in another schema keeps its schema (the catalog then says it is not known)
+        return self._keys_from([(kind == "p", kcols,
+                                 parent if pschema in (schema, None) else f"{pschema}.{parent}",
+                                 pcols) for kind, kcols, pschema, parent, pcols in rows])
 
     def query(self, sql: str) -> pd.DataFrame:
         with self.connect() as con:
@@ -309,26 +304,11 @@ class PostgresWarehouse(Warehouse):
         con.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"tabletwin:{schema}"])
         con.execute(f"SET LOCAL lock_timeout = '{int(self.lock_timeout * 1000)}ms'")
 
-    def _ensure_history(self, con: Any, schema: str) -> str:
-        hist = f"{quote(schema)}.{HISTORY_TABLE}"
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
-        cols = ", ".join(f"{c} {t}" for c, t in _HISTORY_COLUMNS)
-        con.execute(f"CREATE TABLE IF NOT EXISTS {hist} ({cols})")
-        for c, t in _HISTORY_COLUMNS:  # histories written by an earlier version lack new columns
-            con.execute(f"ALTER TABLE {hist} ADD COLUMN IF NOT EXISTS {c} {t}")
-        return hist
+    _history_columns = _HISTORY_COLUMNS
+    _param = "%s"
 
-    def _upsert_run(self, con: Any, hist: str, record: RunRecord, *, published: bool) -> None:
-        row = record.row()
-        con.execute(f"DELETE FROM {hist} WHERE table_name = %s AND partition_key = %s "
-                    "AND run_id = %s", [row["table_name"], row["partition_key"], row["run_id"]])
-        names = [c for c, _ in _HISTORY_COLUMNS if c not in ("published", "checked_at",
-                                                            "published_at")]
-        values = ", ".join("%s::jsonb" if n == "scores" else "%s" for n in names)
-        con.execute(
-            f"INSERT INTO {hist} ({', '.join(names)}, published, checked_at, published_at) "
-            f"VALUES ({values}, %s, now(), {'now()' if published else 'NULL'})",
-            [row[k] for k in names] + [published])
+    def _placeholder(self, column: str) -> str:
+        return "%s::jsonb" if column == "scores" else "%s"
 
     def record_run(self, schema: str, record: RunRecord) -> None:
         with self.connect() as con:
