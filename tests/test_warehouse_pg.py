@@ -193,3 +193,24 @@ def test_the_pipeline_publishes_the_demo_into_postgres(pg_url, pg_schemas, tmp_p
         for f in folder.rglob("*"):
             if f.is_file() and f.stat().st_size < 50_000_000:
                 assert SECRET.encode() not in f.read_bytes(), f
+
+
+def test_reads_keep_types_and_nulls(pg_url, pg_schemas):
+    s = pg_schemas("src")
+    pg_exec(pg_url, f'''CREATE SCHEMA "{s}"; CREATE TABLE "{s}".t (i INTEGER, b BOOLEAN,
+        n NUMERIC(10, 2), d DATE, ts TIMESTAMP, tz TIMESTAMPTZ, txt TEXT);
+        INSERT INTO "{s}".t VALUES (1, true, 2.25, '2020-01-02', '2020-01-02 03:04:05.5',
+                                    '2020-01-02 03:04:05+02', 'a'),
+                                   (NULL, NULL, NULL, NULL, NULL, NULL, NULL)''')
+    df = PostgresWarehouse(pg_url).read_table(s, "t")
+    assert [str(t) for t in df.dtypes] == ["Int64", "boolean", "float64", "datetime64[us]",
+                                           "datetime64[us]", "datetime64[us, UTC]", "object"]
+    first = df.iloc[0]
+    assert (first["i"], first["b"], first["n"], first["txt"]) == (1, True, 2.25, "a")
+    assert first["d"] == pd.Timestamp("2020-01-02")
+    assert first["ts"] == pd.Timestamp("2020-01-02 03:04:05.5")
+    assert first["tz"] == pd.Timestamp("2020-01-02 01:04:05", tz="UTC")
+    assert df.iloc[1].isna().all()
+    pg_exec(pg_url, f"""INSERT INTO "{s}".t (d) VALUES ('infinity')""")
+    with pytest.raises(InputError, match="column 'd'"):
+        PostgresWarehouse(pg_url).read_table(s, "t")
