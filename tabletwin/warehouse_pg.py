@@ -189,9 +189,103 @@ def _python_values(s: pd.Series) -> list:
     return values.tolist()
 
 
+# object columns Arrow types exactly (anything else, e.g. mixed types, takes psycopg's adapters)
+_ARROW_OBJECTS = {"string", "empty", "date", "datetime", "boolean", "integer", "floating",
+                  "decimal"}
+
+
+def _arrow_ok(df: pd.DataFrame) -> bool:
+    """Whether every column converts to Arrow and prints as PostgreSQL's CSV reads it back."""
+    for c in df.columns:
+        dt = df[c].dtype
+        if isinstance(dt, pd.CategoricalDtype):
+            dt = dt.categories.dtype
+            if dt == object and pd.api.types.infer_dtype(df[c].cat.categories) != "string":
+                return False
+            continue
+        if pdt.is_bool_dtype(dt) or pdt.is_integer_dtype(dt) or pdt.is_float_dtype(dt) \
+                or pdt.is_datetime64_any_dtype(dt):
+            continue
+        if dt == object and pd.api.types.infer_dtype(df[c], skipna=True) in _ARROW_OBJECTS:
+            continue
+        return False
+    return True
+
+
+def _csv_chunk(part: pd.DataFrame) -> bytes:
+    """Rows as PostgreSQL CSV: strings always quoted, NULLs unquoted empty (Arrow's C++ writer)."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    buf = io.BytesIO()
+    pcsv.write_csv(pa.Table.from_pandas(part, preserve_index=False), buf,
+                   pcsv.WriteOptions(include_header=False, quoting_style="needed"))
+    return buf.getvalue()
+
+
+def _python_values(s: pd.Series) -> list:
+    """Column values as Python objects psycopg adapts, NULL-like values as None."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        s = s.astype(object)
+    mask = s.isna().to_numpy()
+    values = s.astype(object).to_numpy()
+    if mask.any():
+        values = values.copy()
+        values[mask] = None
+    return values.tolist()
+
+
+# object columns whose values all print as PostgreSQL reads them back (str() of each value)
+_TEXT_SAFE = {"string", "empty", "integer", "floating", "mixed-integer-float", "decimal",
+              "boolean", "date", "datetime", "mixed-integer"}
+
+
+def _copy_text(s: pd.Series) -> pd.Series | None:
+    """One column in COPY text format (vectorised), or None when it needs psycopg's adapters."""
+    dt = s.dtype
+    if isinstance(dt, pd.CategoricalDtype):
+        s, dt = s.astype(object), np.dtype(object)
+    mask = s.isna().to_numpy()
+    if pdt.is_bool_dtype(dt):
+        out = pd.Series(np.where(s.fillna(False).astype(bool).to_numpy(), "t", "f"), dtype=object)
+    elif pdt.is_integer_dtype(dt) or pdt.is_float_dtype(dt) or pdt.is_datetime64_any_dtype(dt):
+        out = s.astype(str).reset_index(drop=True).astype(object)  # C-level ISO / repr formatting
+    elif dt == object and pd.api.types.infer_dtype(s, skipna=True) in _TEXT_SAFE:
+        out = s.map(str, na_action="ignore").reset_index(drop=True).fillna("")
+        out = (out.str.replace("\\", "\\\\", regex=False)  # COPY text escapes
+               .str.replace("\t", "\\t", regex=False)
+               .str.replace("\n", "\\n", regex=False)
+               .str.replace("\r", "\\r", regex=False))
+    else:
+        return None
+    out = out.astype(object)
+    out[mask] = "\\N"
+    return out
+
+
+def _python_values(s: pd.Series) -> list:
+    """Column values as Python objects psycopg adapts, NULL-like values as None."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        s = s.astype(object)
+    mask = s.isna().to_numpy()
+    values = s.astype(object).to_numpy()
+    if mask.any():
+        values = values.copy()
+        values[mask] = None
+    return values.tolist()
+
+
 def copy_frame(cur: Any, target: str, df: pd.DataFrame, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> None:
-    """Load ``df`` into the existing table ``target`` (quoted name) with COPY, in chunks."""
+    """Load ``df`` into the existing table ``target`` (quoted name) with COPY, in chunks: as CSV
+    written by Arrow when every column allows it, else row by row through psycopg's adapters."""
     cols = ", ".join(quote(str(c)) for c in df.columns)
+    if _arrow_ok(df):
+        with cur.copy(f"COPY {target} ({cols}) FROM STDIN (FORMAT csv)") as cp:
+            for start in range(0, len(df), chunk_rows):
+                cp.write(_csv_chunk(df.iloc[start:start + chunk_rows]))
+        return
     with cur.copy(f"COPY {target} ({cols}) FROM STDIN") as cp:
         for start in range(0, len(df), chunk_rows):
             part = df.iloc[start:start + chunk_rows]
