@@ -24,6 +24,7 @@ driver messages (those can quote row values).
 
 from __future__ import annotations
 
+import io
 import re
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -305,6 +306,111 @@ def _reason(exc: BaseException) -> str:
     return f"{type(orig).__name__}" + (f" (SQLSTATE {state})" if state else "")
 
 
+def _copy_out_sql(schema: str, table: str, types: dict[str, str]) -> str:
+    # time zones: sent as UTC wall time (Arrow then parses plain timestamps), typed back below
+    select = ", ".join(f"({quote(c)} AT TIME ZONE 'UTC')" if t.startswith("timestamp") and
+                       "with time zone" in t else quote(c) for c, t in types.items())
+    return f"COPY (SELECT {select} FROM {quote(schema)}.{quote(table)}) TO STDOUT (FORMAT csv)"
+
+
+def _arrow_type(sql_type: str) -> Any:
+    import pyarrow as pa
+
+    f = family(sql_type)
+    if f == "int" and sql_type in ("bigint", "integer", "smallint"):
+        return pa.int64()
+    if f == "float":
+        return pa.float64()
+    if f == "bool":
+        return pa.bool_()
+    if sql_type == "date" or sql_type.startswith("timestamp"):
+        return pa.timestamp("us")
+    return pa.string()  # text, and the text form of everything else (json, uuid, arrays...)
+
+
+class _CopyStream(io.RawIOBase):
+    """A file over the data blocks of a psycopg COPY TO (one block per row, from PostgreSQL)."""
+
+    def __init__(self, copy: Any):
+        self._blocks = iter(copy)
+        self._buf = memoryview(b"")
+        self.empty = True
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        n = 0
+        while n < len(b):
+            if not self._buf:
+                try:
+                    self._buf = memoryview(next(self._blocks))
+                    self.empty = False
+                except StopIteration:
+                    break
+            k = min(len(b) - n, len(self._buf))
+            b[n:n + k] = self._buf[:k]
+            self._buf = self._buf[k:]
+            n += k
+        return n
+
+
+def _csv_reader(stream: _CopyStream, types: dict[str, str]) -> Any:
+    import pyarrow.csv as pcsv
+
+    names = list(types)
+    return pcsv.open_csv(
+        io.BufferedReader(stream, buffer_size=1 << 20),
+        read_options=pcsv.ReadOptions(column_names=[f"c{i}" for i in range(len(names))],
+                                      use_threads=False, block_size=1 << 22),
+        parse_options=pcsv.ParseOptions(newlines_in_values=True),
+        convert_options=pcsv.ConvertOptions(
+            column_types={f"c{i}": _arrow_type(t) for i, t in enumerate(types.values())},
+            null_values=[""], true_values=["t"], false_values=["f"], strings_can_be_null=True,
+            quoted_strings_can_be_null=False))
+
+
+def _cut(batches: list, n: int) -> tuple[Any, list, int]:
+    """The first ``n`` rows of ``batches`` as a table, and the rest."""
+    import pyarrow as pa
+
+    table = pa.Table.from_batches(batches)
+    rest = table.slice(n)
+    return table.slice(0, n), rest.to_batches(), rest.num_rows
+
+
+def _arrow_frame(table: Any, types: dict[str, str]) -> pd.DataFrame:
+    import pyarrow as pa
+
+    data = {}
+    for i, (name, sql_type) in enumerate(types.items()):
+        col = table.column(i)
+        if pa.types.is_integer(col.type):
+            data[i] = (pd.array(col.to_pandas(), dtype="Int64") if col.null_count
+                       else col.to_numpy().astype(np.int64))
+        elif pa.types.is_boolean(col.type):
+            data[i] = (pd.array(col.to_pylist(), dtype="boolean") if col.null_count
+                       else col.to_numpy(zero_copy_only=False).astype(bool))
+        elif pa.types.is_timestamp(col.type):
+            ts = pd.Series(col.to_numpy(zero_copy_only=False)).astype("datetime64[us]")
+            data[i] = (ts.dt.tz_localize("UTC") if "with time zone" in sql_type else ts).array
+        elif pa.types.is_floating(col.type):
+            data[i] = col.to_numpy(zero_copy_only=False).astype(np.float64)
+        else:
+            data[i] = col.to_numpy(zero_copy_only=False).astype(object)
+    df = pd.DataFrame(data)
+    df.columns = list(types)
+    return df
+
+
+def _parse_error(exc: BaseException, names: list[str], table: str) -> InputError:
+    """Which column Arrow could not read (its message quotes the value: never passed on)."""
+    m = re.search(r"column #(\d+)", str(exc))
+    column = names[int(m.group(1))] if m and int(m.group(1)) < len(names) else None
+    return InputError("values pandas cannot represent (infinite or out-of-range dates?)",
+                      table=table, column=column)
+
+
 class PostgresWarehouse(Warehouse):
     """A PostgreSQL database. Connections are opened per call (no pool is left behind)."""
 
@@ -354,18 +460,37 @@ class PostgresWarehouse(Warehouse):
 
     def iter_table(self, schema: str, table: str,
                    chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+        """``COPY (SELECT ...) TO STDOUT`` as CSV, parsed by Arrow's streaming CSV reader as it
+        arrives and cut into DataFrames of ``chunk_rows`` rows: the table is never held whole,
+        on the server or here. Same dtypes as :meth:`query`."""
         chunk_rows = max(1, int(chunk_rows))
-        with self.connect() as con:
-            # a server-side cursor: the server keeps the result, we fetch chunk_rows at a time
-            with con.cursor(name="tabletwin_iter_table") as cur:
-                _text_loaders(cur)
-                cur.itersize = chunk_rows
-                cur.execute(f"SELECT * FROM {quote(schema)}.{quote(table)}")
+        types = self.columns(schema, table)
+        if types is None:
+            raise InputError(f"table {schema}.{table} does not exist in the warehouse")
+        with self.connect() as con, con.cursor() as cur:
+            with cur.copy(_copy_out_sql(schema, table, types)) as copy:
+                stream = _CopyStream(copy)
+                pending: list[Any] = []
+                held = 0
+                reader = None
                 while True:
-                    rows = cur.fetchmany(chunk_rows)
-                    if not rows:
-                        return
-                    yield _frame(rows, cur.description)
+                    try:
+                        if reader is None:  # opening parses the first block already
+                            reader = _csv_reader(stream, types)
+                        batch = reader.read_next_batch()
+                    except StopIteration:
+                        break
+                    except Exception as exc:  # noqa: BLE001 - ArrowInvalid quotes the value
+                        if stream.empty:
+                            return  # an empty table: no CSV at all
+                        raise _parse_error(exc, list(types), table) from None
+                    pending.append(batch)
+                    held += batch.num_rows
+                    while held >= chunk_rows:
+                        chunk, pending, held = _cut(pending, chunk_rows)
+                        yield _arrow_frame(chunk, types)
+                if held:
+                    yield _arrow_frame(_cut(pending, held)[0], types)
 
     def table_keys(self, schema: str, table: str) -> tuple[list[str], dict[str, str]]:
         cols = ("ARRAY(SELECT a.attname::text FROM unnest(con.{k}) WITH ORDINALITY AS k(n, i) "
