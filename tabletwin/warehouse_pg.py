@@ -15,7 +15,8 @@ Publication is one transaction (PostgreSQL DDL is transactional):
 4. ``run_marked``: the run's history row says published.
 
 Readers of the view wait for the short swap at the commit and then see the new version; until
-then they see the old one. Any failure rolls the whole transaction back.
+then they see the old one. Any failure rolls the whole transaction back. Rows go in with COPY (CSV
+written by Arrow) and come out with COPY TO STDOUT parsed by Arrow's streaming CSV reader.
 
 The URL can carry a password: it is never logged nor put in an error message; :func:`mask_url`
 gives the printable form. Error messages carry exception class names and SQLSTATEs, never
@@ -215,8 +216,6 @@ def _arrow_ok(df: pd.DataFrame) -> bool:
 
 def _csv_chunk(part: pd.DataFrame) -> bytes:
     """Rows as PostgreSQL CSV: strings always quoted, NULLs unquoted empty (Arrow's C++ writer)."""
-    import io
-
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
@@ -224,58 +223,6 @@ def _csv_chunk(part: pd.DataFrame) -> bytes:
     pcsv.write_csv(pa.Table.from_pandas(part, preserve_index=False), buf,
                    pcsv.WriteOptions(include_header=False, quoting_style="needed"))
     return buf.getvalue()
-
-
-def _python_values(s: pd.Series) -> list:
-    """Column values as Python objects psycopg adapts, NULL-like values as None."""
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        s = s.astype(object)
-    mask = s.isna().to_numpy()
-    values = s.astype(object).to_numpy()
-    if mask.any():
-        values = values.copy()
-        values[mask] = None
-    return values.tolist()
-
-
-# object columns whose values all print as PostgreSQL reads them back (str() of each value)
-_TEXT_SAFE = {"string", "empty", "integer", "floating", "mixed-integer-float", "decimal",
-              "boolean", "date", "datetime", "mixed-integer"}
-
-
-def _copy_text(s: pd.Series) -> pd.Series | None:
-    """One column in COPY text format (vectorised), or None when it needs psycopg's adapters."""
-    dt = s.dtype
-    if isinstance(dt, pd.CategoricalDtype):
-        s, dt = s.astype(object), np.dtype(object)
-    mask = s.isna().to_numpy()
-    if pdt.is_bool_dtype(dt):
-        out = pd.Series(np.where(s.fillna(False).astype(bool).to_numpy(), "t", "f"), dtype=object)
-    elif pdt.is_integer_dtype(dt) or pdt.is_float_dtype(dt) or pdt.is_datetime64_any_dtype(dt):
-        out = s.astype(str).reset_index(drop=True).astype(object)  # C-level ISO / repr formatting
-    elif dt == object and pd.api.types.infer_dtype(s, skipna=True) in _TEXT_SAFE:
-        out = s.map(str, na_action="ignore").reset_index(drop=True).fillna("")
-        out = (out.str.replace("\\", "\\\\", regex=False)  # COPY text escapes
-               .str.replace("\t", "\\t", regex=False)
-               .str.replace("\n", "\\n", regex=False)
-               .str.replace("\r", "\\r", regex=False))
-    else:
-        return None
-    out = out.astype(object)
-    out[mask] = "\\N"
-    return out
-
-
-def _python_values(s: pd.Series) -> list:
-    """Column values as Python objects psycopg adapts, NULL-like values as None."""
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        s = s.astype(object)
-    mask = s.isna().to_numpy()
-    values = s.astype(object).to_numpy()
-    if mask.any():
-        values = values.copy()
-        values[mask] = None
-    return values.tolist()
 
 
 def copy_frame(cur: Any, target: str, df: pd.DataFrame, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> None:
