@@ -346,13 +346,10 @@ class WarehouseConfig(_Strict):
             if extra:
                 raise ValueError(f"{', '.join(extra)} is for kind postgres; a duckdb warehouse "
                                  "takes path")
-        if self.source_schema == self.target_schema and self.url_env_target is None:
+        two_databases = self.kind == "postgres" and self.target_url_env is not None
+        if self.source_schema == self.target_schema and not two_databases:
             raise ValueError("source_schema and target_schema must differ in one database")
         return self
-
-    @property
-    def url_env_target(self) -> str | None:
-        return self.target_url_env if self.kind == "postgres" else None
 
     def describe(self, root: Path) -> str:
         """Where the warehouse is, printable (a path, or the env var names: never a URL)."""
