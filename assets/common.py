@@ -39,3 +39,48 @@ class TableContext:
 
     def common(self, stage: str) -> dict:
         return {"key": self.key(stage), "group_name": self.name, "partitions_def": self.partitions}
+
+
+PARENT_INPUTS = {"synthetic_table": "parent", "masked_table": "parentmasked",
+                 "pii_plan": "parentplan"}
+
+
+def parent_ins(tc: TableContext, *stages: str) -> dict:
+    """``AssetIn``s of the given stages of every parent table (one per foreign key, self
+    references excluded), named ``<prefix>_<foreign key>``."""
+    from dagster import AssetIn
+
+    out = {}
+    for col in tc.table.foreign_keys:
+        parent = tc.table.parent_of(col)[0]
+        if parent == tc.name:
+            continue
+        for stage in stages:
+            out[f"{PARENT_INPUTS[stage]}_{col}"] = AssetIn(key(parent, stage))
+    return out
+
+
+def parent_columns(tc: TableContext, fk: str, plan) -> tuple[str, ...]:
+    """The parent's modelled columns a child may depend on (no keys, no replaced PII, no text)."""
+    from tabletwin.synthesis import modelled_columns
+
+    parent = tc.table.parent_of(fk)[0]
+    text = {d.column for d in plan.columns if d.free_text}
+    return tuple(c for c in modelled_columns(plan, tc.catalog.table(parent)) if c not in text)
+
+
+def parent_frames(tc: TableContext, inputs: dict, stage: str) -> dict:
+    """Foreign key -> :class:`~tabletwin.multitable.ParentFrame` of the parent's ``stage`` rows
+    (``masked_table`` to fit, ``synthetic_table`` to sample), from the inputs of
+    :func:`parent_ins` (which must include ``pii_plan``)."""
+    from tabletwin.multitable import ParentFrame
+
+    out = {}
+    for col in tc.table.foreign_keys:
+        name, pk = tc.table.parent_of(col)
+        if name == tc.name:
+            continue
+        plan = inputs[f"parentplan_{col}"]
+        out[col] = ParentFrame(name=name, key=pk, frame=inputs[f"{PARENT_INPUTS[stage]}_{col}"],
+                               columns=parent_columns(tc, col, plan))
+    return out

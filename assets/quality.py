@@ -7,7 +7,7 @@ import pandas as pd
 from dagster import (AssetCheckResult, PreviewWarning, AssetCheckSeverity, AssetChecksDefinition, AssetIn,
                      AssetsDefinition, MetadataValue, Output, asset, asset_check)
 
-from assets.common import TableContext, key
+from assets.common import TableContext, parent_frames, parent_ins
 from resources.warehouse import WarehouseResource
 from tabletwin.generators import Generator
 from tabletwin.pipeline import record_checked_run
@@ -15,7 +15,6 @@ from tabletwin.pii import PiiPlan
 from tabletwin.profile import TableProfile
 from tabletwin.quality import QualityReport, evaluate
 from tabletwin.relations import ParentData
-from tabletwin.synthesis import modelled_columns
 from tabletwin.report import write_report
 
 # Per-partition checks (Dagster 1.13) are what a daily-partitioned gate needs; the preview warning
@@ -45,12 +44,7 @@ CHECKS = {
 
 
 def build(tc: TableContext) -> list[AssetsDefinition]:
-    parents = {}
-    for col in tc.table.foreign_keys:
-        parent = tc.table.parent_of(col)[0]
-        parents[f"parent_{col}"] = AssetIn(key(parent, "synthetic_table"))
-        parents[f"parentmasked_{col}"] = AssetIn(key(parent, "masked_table"))
-        parents[f"parentplan_{col}"] = AssetIn(key(parent, "pii_plan"))
+    parents = parent_ins(tc, "synthetic_table", "masked_table", "pii_plan")
 
     @asset(**tc.common("quality_report"), kinds={"great_expectations", "html"},
            ins={"synthetic": AssetIn(tc.key("synthetic_table")),
@@ -69,16 +63,10 @@ def build(tc: TableContext) -> list[AssetsDefinition]:
                        **parent_tables) -> Output[QualityReport]:
         partition = context.partition_key
         seed = tc.seed(partition)
-        parent_data = {}
-        for col in tc.table.foreign_keys:
-            name, pk = tc.table.parent_of(col)
-            pplan: PiiPlan = parent_tables[f"parentplan_{col}"]
-            text = {d.column for d in pplan.columns if d.free_text}
-            parent_data[col] = ParentData(
-                name=name, key=pk, real=parent_tables[f"parentmasked_{col}"],
-                synthetic=parent_tables[f"parent_{col}"],
-                columns=tuple(c for c in modelled_columns(pplan, tc.catalog.table(name))
-                              if c not in text))
+        parent_data = {
+            col: ParentData(name=f.name, key=f.key, real=f.frame,
+                            synthetic=parent_tables[f"parent_{col}"], columns=f.columns)
+            for col, f in parent_frames(tc, parent_tables, "masked_table").items()}
         reports = tc.catalog.resolve(tc.catalog.reports_dir)
         report = evaluate(source=source, masked=masked, synthetic=synthetic, plan=plan,
                           profile=profile, table=tc.table,

@@ -235,6 +235,8 @@ class TableConfig(_Strict):
     constraints: list[Constraint] = Field(default_factory=list)
     target: str | None = None  # a column a model should predict as well from synthetic rows (TSTR)
     locale: str = "en_US"
+    # child tables: draw children per parent and child columns given the synthetic parent rows
+    condition_on_parents: bool = True
 
     @property
     def source_table(self) -> str:
