@@ -49,7 +49,7 @@ _HISTORY_COLUMNS = (("table_name", "TEXT"), ("partition_key", "TEXT"), ("run_id"
                     ("published", "BOOLEAN"), ("checked_at", "TIMESTAMPTZ"),
                     ("published_at", "TIMESTAMPTZ"))
 
-# type OIDs of the result columns converted to typed pandas columns (others stay Python objects)
+# type OIDs of the result columns read as typed pandas columns (others as strings)
 _INT_OIDS = {20, 21, 23, 26}
 _FLOAT_OIDS = {700, 701, 1700}
 _BOOL_OID, _DATE_OID, _TS_OID, _TSTZ_OID = 16, 1082, 1114, 1184
@@ -126,59 +126,6 @@ def _pg_source_type(sql_type: str) -> str | None:
     return t
 
 
-def _text_loaders(cur: Any) -> None:
-    """Dates, timestamps and numerics arrive as text: parsed per column, vectorised, below (far
-    cheaper than a Python date/Decimal object per value)."""
-    from psycopg.types.string import TextLoader
-
-    for name in ("date", "timestamp", "timestamptz", "numeric"):
-        cur.adapters.register_loader(name, TextLoader)
-
-
-def _series(col: np.ndarray, oid: int, name: str) -> Any:
-    """One result column (an object array) as a typed array: int64/float64/bool/datetime64[us],
-    nullable pandas dtypes (Int64, boolean) when an int or bool column has NULLs, Python objects
-    for everything else."""
-    mask = pd.isna(col)
-    nulls = bool(mask.any())
-    try:
-        if oid in _INT_OIDS:
-            return pd.array(col, dtype="Int64") if nulls else col.astype(np.int64)
-        if oid in _FLOAT_OIDS:
-            if nulls:
-                col = col.copy()
-                col[mask] = np.nan
-            return col.astype(np.float64)
-        if oid == _BOOL_OID:
-            return pd.array(col, dtype="boolean") if nulls else col.astype(bool)
-        if oid in (_DATE_OID, _TS_OID):
-            return col.astype("datetime64[us]")
-        if oid == _TSTZ_OID:
-            return pd.to_datetime(col, utc=True, format="ISO8601").astype("datetime64[us, UTC]")
-    except (ValueError, TypeError, OverflowError):  # 'infinity', BC dates...: name, no value
-        raise InputError("values pandas cannot represent (infinite or out-of-range dates?)",
-                         column=name) from None
-    return col
-
-
-def _frame(rows: list[tuple], description: Any) -> pd.DataFrame:
-    names = [d.name for d in description]
-    if rows:
-        try:
-            from pandas._libs.lib import to_object_array_tuples  # C: rows -> 2-D object array
-            table = to_object_array_tuples(rows)
-        except ImportError:  # pragma: no cover - a pandas without it
-            table = np.empty((len(rows), len(names)), dtype=object)
-            for j, col in enumerate(zip(*rows)):
-                table[:, j] = col
-    else:
-        table = np.empty((0, len(names)), dtype=object)
-    df = pd.DataFrame({j: _series(table[:, j], d.type_code, d.name)
-                       for j, d in enumerate(description)})
-    df.columns = names
-    return df
-
-
 def _python_values(s: pd.Series) -> list:
     """Column values as Python objects psycopg adapts, NULL-like values as None."""
     if isinstance(s.dtype, pd.CategoricalDtype):
@@ -253,26 +200,19 @@ def _reason(exc: BaseException) -> str:
     return f"{type(orig).__name__}" + (f" (SQLSTATE {state})" if state else "")
 
 
-def _copy_out_sql(schema: str, table: str, types: dict[str, str]) -> str:
-    # time zones: sent as UTC wall time (Arrow then parses plain timestamps), typed back below
-    select = ", ".join(f"({quote(c)} AT TIME ZONE 'UTC')" if t.startswith("timestamp") and
-                       "with time zone" in t else quote(c) for c, t in types.items())
-    return f"COPY (SELECT {select} FROM {quote(schema)}.{quote(table)}) TO STDOUT (FORMAT csv)"
-
-
-def _arrow_type(sql_type: str) -> Any:
+def _arrow_type(oid: int) -> Any:
+    """How Arrow parses a result column of this type OID from PostgreSQL's CSV."""
     import pyarrow as pa
 
-    f = family(sql_type)
-    if f == "int" and sql_type in ("bigint", "integer", "smallint"):
+    if oid in _INT_OIDS:
         return pa.int64()
-    if f == "float":
+    if oid in _FLOAT_OIDS:
         return pa.float64()
-    if f == "bool":
+    if oid == _BOOL_OID:
         return pa.bool_()
-    if sql_type == "date" or sql_type.startswith("timestamp"):
+    if oid in (_DATE_OID, _TS_OID):
         return pa.timestamp("us")
-    return pa.string()  # text, and the text form of everything else (json, uuid, arrays...)
+    return pa.string()  # text; time zones (parsed below); the text form of json, uuid, arrays...
 
 
 class _CopyStream(io.RawIOBase):
@@ -302,17 +242,17 @@ class _CopyStream(io.RawIOBase):
         return n
 
 
-def _csv_reader(stream: _CopyStream, types: dict[str, str]) -> Any:
+def _csv_reader(stream: _CopyStream, oids: list[int]) -> Any:
     import pyarrow.csv as pcsv
 
-    names = list(types)
     return pcsv.open_csv(
         io.BufferedReader(stream, buffer_size=1 << 20),
-        read_options=pcsv.ReadOptions(column_names=[f"c{i}" for i in range(len(names))],
+        read_options=pcsv.ReadOptions(column_names=[f"c{i}" for i in range(len(oids))],
                                       use_threads=False, block_size=1 << 22),
-        parse_options=pcsv.ParseOptions(newlines_in_values=True),
+        # a one-column NULL row is an empty line: not to be skipped
+        parse_options=pcsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
         convert_options=pcsv.ConvertOptions(
-            column_types={f"c{i}": _arrow_type(t) for i, t in enumerate(types.values())},
+            column_types={f"c{i}": _arrow_type(oid) for i, oid in enumerate(oids)},
             null_values=[""], true_values=["t"], false_values=["f"], strings_can_be_null=True,
             quoted_strings_can_be_null=False))
 
@@ -326,11 +266,13 @@ def _cut(batches: list, n: int) -> tuple[Any, list, int]:
     return table.slice(0, n), rest.to_batches(), rest.num_rows
 
 
-def _arrow_frame(table: Any, types: dict[str, str]) -> pd.DataFrame:
+def _arrow_frame(table: Any, names: list[str], oids: list[int]) -> pd.DataFrame:
+    """Typed pandas columns: int64/float64/bool/datetime64[us] (UTC for time zones); Int64 and
+    boolean when an int or bool column has NULLs; Python strings for everything else."""
     import pyarrow as pa
 
     data = {}
-    for i, (name, sql_type) in enumerate(types.items()):
+    for i, oid in enumerate(oids):
         col = table.column(i)
         if pa.types.is_integer(col.type):
             data[i] = (pd.array(col.to_pandas(), dtype="Int64") if col.null_count
@@ -339,18 +281,66 @@ def _arrow_frame(table: Any, types: dict[str, str]) -> pd.DataFrame:
             data[i] = (pd.array(col.to_pylist(), dtype="boolean") if col.null_count
                        else col.to_numpy(zero_copy_only=False).astype(bool))
         elif pa.types.is_timestamp(col.type):
-            ts = pd.Series(col.to_numpy(zero_copy_only=False)).astype("datetime64[us]")
-            data[i] = (ts.dt.tz_localize("UTC") if "with time zone" in sql_type else ts).array
+            data[i] = pd.Series(col.to_numpy(zero_copy_only=False)).astype("datetime64[us]").array
         elif pa.types.is_floating(col.type):
             data[i] = col.to_numpy(zero_copy_only=False).astype(np.float64)
+        elif oid == _TSTZ_OID:
+            values = col.to_numpy(zero_copy_only=False).astype(object)
+            try:
+                data[i] = pd.to_datetime(values, utc=True, format="ISO8601").astype(
+                    "datetime64[us, UTC]").array
+            except (ValueError, OverflowError):
+                raise InputError("values pandas cannot represent (infinite or out-of-range "
+                                 "dates?)", column=names[i]) from None
         else:
             data[i] = col.to_numpy(zero_copy_only=False).astype(object)
-    df = pd.DataFrame(data)
-    df.columns = list(types)
+    df = pd.DataFrame(data, index=pd.RangeIndex(table.num_rows))
+    df.columns = names
     return df
 
 
-def _parse_error(exc: BaseException, names: list[str], table: str) -> InputError:
+def _copy_frames(con: Any, sql: str, chunk_rows: int, table: str | None = None
+                 ) -> Iterator[pd.DataFrame]:
+    """The result of a SELECT as DataFrames of ``chunk_rows`` rows: ``COPY (sql) TO STDOUT`` as
+    CSV, parsed by Arrow's streaming reader as it arrives; never held whole here or on the
+    server. Always yields at least one (maybe empty) frame."""
+    import pyarrow as pa
+
+    sql = sql.strip().rstrip(";")
+    with con.cursor() as cur:
+        cur.execute(f"SELECT * FROM ({sql}) AS tabletwin_q LIMIT 0")  # the result's columns
+        names = [d.name for d in cur.description]
+        oids = [d.type_code for d in cur.description]
+        with cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+            stream = _CopyStream(copy)
+            pending: list[Any] = []
+            held = 0
+            reader = None
+            yielded = False
+            while True:
+                try:
+                    if reader is None:  # opening parses the first block already
+                        reader = _csv_reader(stream, oids)
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    break
+                except Exception as exc:  # noqa: BLE001 - ArrowInvalid quotes the value
+                    if stream.empty:
+                        break  # no rows: no CSV at all
+                    raise _parse_error(exc, names, table) from None
+                pending.append(batch)
+                held += batch.num_rows
+                while held >= chunk_rows:
+                    chunk, pending, held = _cut(pending, chunk_rows)
+                    yielded = True
+                    yield _arrow_frame(chunk, names, oids)
+            if held or not yielded:
+                empty = pa.schema([(f"c{i}", _arrow_type(o)) for i, o in enumerate(oids)])
+                yield _arrow_frame(_cut(pending, held)[0] if held else empty.empty_table(),
+                                   names, oids)
+
+
+def _parse_error(exc: BaseException, names: list[str], table: str | None) -> InputError:
     """Which column Arrow could not read (its message quotes the value: never passed on)."""
     m = re.search(r"column #(\d+)", str(exc))
     column = names[int(m.group(1))] if m and int(m.group(1)) < len(names) else None
@@ -407,37 +397,12 @@ class PostgresWarehouse(Warehouse):
 
     def iter_table(self, schema: str, table: str,
                    chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[pd.DataFrame]:
-        """``COPY (SELECT ...) TO STDOUT`` as CSV, parsed by Arrow's streaming CSV reader as it
-        arrives and cut into DataFrames of ``chunk_rows`` rows: the table is never held whole,
-        on the server or here. Same dtypes as :meth:`query`."""
-        chunk_rows = max(1, int(chunk_rows))
-        types = self.columns(schema, table)
-        if types is None:
-            raise InputError(f"table {schema}.{table} does not exist in the warehouse")
-        with self.connect() as con, con.cursor() as cur:
-            with cur.copy(_copy_out_sql(schema, table, types)) as copy:
-                stream = _CopyStream(copy)
-                pending: list[Any] = []
-                held = 0
-                reader = None
-                while True:
-                    try:
-                        if reader is None:  # opening parses the first block already
-                            reader = _csv_reader(stream, types)
-                        batch = reader.read_next_batch()
-                    except StopIteration:
-                        break
-                    except Exception as exc:  # noqa: BLE001 - ArrowInvalid quotes the value
-                        if stream.empty:
-                            return  # an empty table: no CSV at all
-                        raise _parse_error(exc, list(types), table) from None
-                    pending.append(batch)
-                    held += batch.num_rows
-                    while held >= chunk_rows:
-                        chunk, pending, held = _cut(pending, chunk_rows)
-                        yield _arrow_frame(chunk, types)
-                if held:
-                    yield _arrow_frame(_cut(pending, held)[0], types)
+        """Streamed with ``COPY ... TO STDOUT`` (see :func:`_copy_frames`)."""
+        with self.connect() as con:
+            for frame in _copy_frames(con, f"SELECT * FROM {quote(schema)}.{quote(table)}",
+                                      max(1, int(chunk_rows)), table):
+                if len(frame):
+                    yield frame
 
     def table_keys(self, schema: str, table: str) -> tuple[list[str], dict[str, str]]:
         cols = ("ARRAY(SELECT a.attname::text FROM unnest(con.{k}) WITH ORDINALITY AS k(n, i) "
@@ -458,12 +423,10 @@ class PostgresWarehouse(Warehouse):
                                  pcols) for kind, kcols, pschema, parent, pcols in rows])
 
     def query(self, sql: str) -> pd.DataFrame:
-        with self.connect() as con, con.cursor() as cur:
-            _text_loaders(cur)
-            cur.execute(sql)
-            if cur.description is None:
-                return pd.DataFrame()
-            return _frame(cur.fetchall(), cur.description)
+        """A SELECT's result, typed as :meth:`iter_table`'s chunks."""
+        with self.connect() as con:
+            frames = list(_copy_frames(con, sql, 1_000_000))
+        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
     def versions(self, schema: str, table: str) -> list[str]:
         """Partitions (YYYY-MM-DD) with a kept version of ``table``, oldest first."""
