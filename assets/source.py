@@ -11,7 +11,7 @@ from tabletwin.pipeline import load_source
 
 
 def build(tc: TableContext) -> AssetsDefinition:
-    @asset(**tc.common("source_table"), kinds={"duckdb", "pandas"},
+    @asset(**tc.common("source_table"), kinds={tc.catalog.warehouse.kind, "pandas"},
            description=f"Snapshot of source table `{tc.table.source_table}` for the day's refresh. "
                        "Raw data: stays in protected intermediate storage, never shown. Sources "
                        f"over {tc.table.stream_above:,} rows are streamed into a Parquet snapshot.")
