@@ -26,6 +26,7 @@ orders, discount on segment, activity on the last login.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import re
 import subprocess
@@ -211,8 +212,8 @@ class Run:
     other_cpu: float
 
 
-def run_synth(src: Path, out: Path, generator: str, extra: list[str], exe: str) -> Run:
-    cmd = [exe, "synth", str(src), "-o", str(out), "--generator", generator, *extra]
+def run_command(cmd: list[str], env: dict | None = None) -> Run:
+    """Run ``cmd`` (under GNU time when present) while polling its process tree's RSS and CPU."""
     timed = ["/usr/bin/time", "-v", *cmd] if Path("/usr/bin/time").exists() else cmd
     print("$ " + " ".join(cmd), flush=True)
     peak = 0
@@ -220,7 +221,8 @@ def run_synth(src: Path, out: Path, generator: str, extra: list[str], exe: str) 
     busy0 = _busy()
     t0 = time.perf_counter()
     with tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(timed, stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT)
+        proc = subprocess.Popen(timed, stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT,
+                                env=env)
         out_text: list[str] = []
         reader = threading.Thread(target=lambda: out_text.append(proc.stdout.read()), daemon=True)
         reader.start()
@@ -236,11 +238,17 @@ def run_synth(src: Path, out: Path, generator: str, extra: list[str], exe: str) 
     max_rss = int(m.group(1)) * 1024 if m else 0
     if proc.returncode not in (0, 1):
         sys.stderr.write(stderr[-3000:])
+    used = sum(cpu.values())
+    return Run(0, 0, wall, peak, max_rss, 0, proc.returncode,
+               out_text[0] if out_text else "", used, max(busy - used, 0.0))
+
+
+def run_synth(src: Path, out: Path, generator: str, extra: list[str], exe: str) -> Run:
+    run = run_command([exe, "synth", str(src), "-o", str(out), "--generator", generator, *extra])
     meta = pq.ParquetFile(src).metadata
     out_rows = pq.ParquetFile(out).metadata.num_rows if out.exists() else 0
-    used = sum(cpu.values())
-    return Run(meta.num_rows, meta.num_columns, wall, peak, max_rss, out_rows, proc.returncode,
-               out_text[0] if out_text else "", used, max(busy - used, 0.0))
+    return dataclasses.replace(run, rows=meta.num_rows, columns=meta.num_columns,
+                               output_rows=out_rows)
 
 
 def main() -> int:

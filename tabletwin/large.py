@@ -141,7 +141,7 @@ def synthesize_large(snapshot: Snapshot, output: str | Path, generator, plan, ta
 
     done = synthesize_file(snapshot.path, output, generator, plan, table, sample=sample,
                            masked=masked, n=n, seed=seed, parent_keys=parent_keys,
-                           options=StreamOptions(threshold=1, workers=0))
+                           options=StreamOptions(threshold=1))
     return SyntheticFile(Snapshot(str(done.output), done.rows, tuple(masked.columns)),
                          done.head, done.leaks, done.violations)
 
