@@ -14,6 +14,7 @@ from dagster import (AssetSelection, Definitions, EnvVar, build_schedule_from_pa
 
 from assets import build_all_assets
 from assets.common import daily_partitions
+from pipelines.execution import tabletwin_executor
 from resources import (DuckDBWarehouseResource, PostgresWarehouseResource, PrivacyResource,
                        TabletwinIOManager)
 from tabletwin.catalog import Catalog
@@ -65,7 +66,8 @@ def build_definitions(catalog: Catalog) -> Definitions:
         daily, name="daily_refresh", hour_of_day=catalog.schedule_hour,
         description="Every day, refresh every configured table's synthetic copy.")
     return Definitions(assets=assets, asset_checks=checks, jobs=[daily, *per_table],
-                       schedules=[schedule], resources=build_resources(catalog))
+                       schedules=[schedule], resources=build_resources(catalog),
+                       executor=tabletwin_executor)
 
 
 def catalog_path() -> Path:

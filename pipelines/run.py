@@ -6,11 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from tabletwin.catalog import load_catalog
 from tabletwin.errors import ConfigError
 from tabletwin.localkey import ensure_local_key
+
+from pipelines.execution import DEFAULT_QUEUE, EXECUTORS
 
 DAGSTER_YAML = "telemetry:\n  enabled: false\n"
 
@@ -23,12 +26,33 @@ def prepare_dagster_home(root: Path) -> Path:
     if not cfg.exists():
         cfg.write_text(DAGSTER_YAML)
     os.environ["DAGSTER_HOME"] = str(home)
+    check_pg_url()
     return home
 
 
+PG_URL_ENV = "DAGSTER_PG_URL"  # what deploy/dagster.yaml reads
+
+
+def check_pg_url() -> None:
+    """A PostgreSQL instance URL must name psycopg2: SQLAlchemy 2.1's default driver is psycopg 3,
+    with which dagster-postgres fails on its first event. Never prints the URL."""
+    url = os.environ.get(PG_URL_ENV)
+    if url and url.split("://", 1)[0] in ("postgresql", "postgres"):
+        raise ConfigError(f"{PG_URL_ENV} must start with postgresql+psycopg2:// (SQLAlchemy picks "
+                          "psycopg 3 for postgresql://, which dagster-postgres 0.29 does not "
+                          "support)")
+
+
 def run_pipeline(*, catalog_path: str | Path, date: str | None = None, table: str | None = None,
-                 verbose: bool = False) -> int:
-    """Run the daily job (or one table's job) for ``date``; returns the process exit status."""
+                 verbose: bool = False, executor: str = "in_process",
+                 queue: str = DEFAULT_QUEUE) -> int:
+    """Run the daily job (or one table's job) for ``date``; returns the process exit status.
+
+    ``executor``: ``in_process`` (the default: one process), ``multiprocess`` (local
+    subprocesses) or ``celery`` (each step a task on a ``tabletwin worker`` listening on ``queue``).
+    """
+    if executor not in EXECUTORS:
+        raise ConfigError(f"--executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
     catalog = load_catalog(catalog_path)
     if table is not None:
         catalog.table(table)
@@ -51,14 +75,44 @@ def run_pipeline(*, catalog_path: str | Path, date: str | None = None, table: st
 
     from pipelines.build import DAILY_JOB, build_definitions, table_job_name
 
-    defs = build_definitions(catalog)
-    job = defs.resolve_job_def(table_job_name(table) if table else DAILY_JOB)
+    job_name = table_job_name(table) if table else DAILY_JOB
+    # the full event log is in the instance (and the UI); the console gets the summary below
+    run_config: dict = {"loggers": {"console": {"config": {
+        "log_level": "DEBUG" if verbose else "CRITICAL"}}}}
     with DagsterInstance.get() as instance:
-        # the full event log is in the instance (and the UI); the console gets the summary below
-        level = "DEBUG" if verbose else "CRITICAL"
-        result = job.execute_in_process(
-            partition_key=partition, instance=instance, raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": level}}}})
+        if executor == "in_process":
+            job = build_definitions(catalog).resolve_job_def(job_name)
+            result = job.execute_in_process(partition_key=partition, instance=instance,
+                                            raise_on_error=False, run_config=run_config)
+            return _summarize(result, catalog, table, partition)
+        # out of process: the steps rebuild the job from the code location, for this catalog
+        from dagster import execute_job
+        from dagster._core.definitions.reconstruct import ReconstructableRepository
+
+        from pipelines.execution import (BROKER_ENV, broker_display, execution_config,
+                                          listening_workers)
+
+        os.environ["TABLETWIN_CATALOG"] = str(Path(catalog.path).resolve())
+        if executor == "celery" and not listening_workers(queue):
+            raise ConfigError(
+                f"--executor celery: no worker listens on queue {queue!r} at "
+                f"{broker_display(os.environ[BROKER_ENV])}; start some with "
+                f"`tabletwin worker --queue {queue}` (same catalog, same machine or shared "
+                "filesystem)")
+        recon = ReconstructableRepository.for_module(
+            "pipelines.definitions", "defs").get_reconstructable_job(job_name)
+        run_config["execution"] = execution_config(executor, queue=queue)
+        with warnings.catch_warnings():
+            # dagster-celery re-creates its task for every step it submits; Celery 5.7 warns that
+            # the (identical) second definition is ignored
+            warnings.filterwarnings("ignore", message="Task name 'execute_plan' is already")
+            with execute_job(recon, instance, run_config=run_config,
+                             tags={"dagster/partition": partition}) as result:
+                return _summarize(result, catalog, table, partition)
+
+
+def _summarize(result, catalog, table: str | None, partition: str) -> int:
+    """Print one line per table (published or why not) and the run's verdict; the exit status."""
     from dagster import AssetCheckSeverity
 
     failed_checks: dict[str, list[str]] = {}

@@ -7,6 +7,8 @@
     tabletwin synth FILE -o OUT.parquet      detect + mask PII, fit, sample, score (large
                                              Parquet files are streamed in bounded memory)
     tabletwin run [--date D] [--table T]     materialize the Dagster pipeline for one day
+        [--executor in_process|multiprocess|celery] [--queue Q]
+    tabletwin worker [--queue Q]             a Celery worker for `run --executor celery`
     tabletwin ui                             serve the Dagster UI (dagster dev)
 
 Errors print one line naming what is wrong (file, table, column) and exit with status 2; a run whose
@@ -154,7 +156,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from pipelines.run import run_pipeline
 
     return run_pipeline(catalog_path=args.catalog, date=args.date, table=args.table,
-                        verbose=args.verbose)
+                        verbose=args.verbose, executor=args.executor, queue=args.queue)
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    """Replace this process by a Celery worker executing tabletwin steps (dagster-celery)."""
+    from pipelines.run import prepare_dagster_home
+    from tabletwin.catalog import load_catalog
+
+    catalog = load_catalog(args.catalog)
+    prepare_dagster_home(catalog.root)
+    _pseudonym_key(catalog.root)
+    # the worker rebuilds each step's job from pipelines.definitions, for this catalog
+    os.environ["TABLETWIN_CATALOG"] = str(Path(catalog.path).resolve())
+    cmd = ["celery", "-A", "pipelines.celery_app", "worker", "-Q", args.queue,
+           "--prefetch-multiplier=1", "--concurrency", str(args.concurrency),
+           "--loglevel", args.loglevel, "-n", f"{args.name}@%h"]
+    os.execv(str(Path(sys.executable).parent / "celery"), cmd)
+    return 0  # not reached
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -255,7 +274,25 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--table", default=None, help="only this table (and the parents it needs)")
     r.add_argument("--catalog", default=os.environ.get("TABLETWIN_CATALOG", "tabletwin.yaml"))
     r.add_argument("--verbose", action="store_true", help="print Dagster's event log too")
+    r.add_argument("--executor", default=os.environ.get("TABLETWIN_EXECUTOR", "in_process"),
+                   choices=("in_process", "multiprocess", "celery"),
+                   help="where steps run: this process (default), local subprocesses, or "
+                        "Celery workers (`tabletwin worker`); env TABLETWIN_EXECUTOR")
+    r.add_argument("--queue", default=os.environ.get("TABLETWIN_CELERY_QUEUE", "tabletwin"),
+                   help="Celery queue for --executor celery (default: tabletwin)")
     r.set_defaults(func=_cmd_run)
+
+    w = sub.add_parser("worker", help="run a Celery worker executing the steps of "
+                                      "`tabletwin run --executor celery`")
+    w.add_argument("--queue", default=os.environ.get("TABLETWIN_CELERY_QUEUE", "tabletwin"),
+                   help="queue to consume (default: tabletwin)")
+    w.add_argument("--concurrency", type=int, default=1,
+                   help="steps this worker runs at once (default: 1)")
+    w.add_argument("--name", default=f"tabletwin-{os.getpid()}",
+                   help="worker name (default: tabletwin-PID; @hostname is appended)")
+    w.add_argument("--loglevel", default="INFO")
+    w.add_argument("--catalog", default=os.environ.get("TABLETWIN_CATALOG", "tabletwin.yaml"))
+    w.set_defaults(func=_cmd_worker)
 
     q = sub.add_parser("report", help="print a table's verdict and report path for a day")
     q.add_argument("table")
