@@ -7,11 +7,9 @@ unreachable. Each test run uses its own queue, so parallel runs and CI never sha
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlparse
@@ -57,44 +55,18 @@ def two_table_project(tmp_path, small_warehouse) -> Path:
 
 @pytest.fixture
 def workers(broker, two_table_project, tmp_path):
-    """Two ``tabletwin worker`` processes on a queue of their own; killed (group and all) after."""
-    from pipelines.execution import listening_workers
+    """Two ``tabletwin worker`` processes on a queue of their own; stopped (process groups and
+    all) and the queue deleted after the test, whatever happens."""
+    from pipelines.execution import local_workers
 
     queue = f"tt_test_{uuid.uuid4().hex[:10]}"
-    names = [f"w{i}-{queue}" for i in (1, 2)]
-    procs = []
     try:
-        for name in names:
-            log = open(tmp_path / f"{name}.log", "w")
-            procs.append(subprocess.Popen(
-                [TABLETWIN, "worker", "--queue", queue, "--name", name, "--concurrency", "1",
-                 "--catalog", str(two_table_project / "tabletwin.yaml")],
-                cwd=two_table_project, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True))
-        deadline = time.monotonic() + 90
-        while True:
-            up = listening_workers(queue, timeout=1.0)
-            if len(up) == 2:
-                break
-            dead = [p.args for p in procs if p.poll() is not None]
-            if dead or time.monotonic() > deadline:
-                logs = "\n".join((tmp_path / f"{n}.log").read_text()[-2000:] for n in names)
-                pytest.fail(f"workers not ready (up: {up}, exited: {dead}):\n{logs}")
-        yield queue, [u.split("@")[0] for u in up]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
-        from pipelines.celery_app import app
-
-        with app.connection_for_write() as conn:  # the test's queue goes with it
-            conn.default_channel.queue_delete(queue)
+        with local_workers(queue, count=2, catalog=two_table_project / "tabletwin.yaml",
+                           log_dir=tmp_path) as names:
+            yield queue, names
+    except RuntimeError as exc:
+        logs = "\n".join(p.read_text()[-1500:] for p in tmp_path.glob("w*.log"))
+        pytest.fail(f"{exc}\n{logs}")
 
 
 def test_two_tables_run_on_two_celery_workers(two_table_project, workers):
@@ -147,3 +119,13 @@ def test_two_tables_run_on_two_celery_workers(two_table_project, workers):
     spans = sorted((s.timestamp, next(x.timestamp for x in ends if x.step_key == s.step_key))
                    for s in starts)
     assert any(b[0] < a[1] for a, b in zip(spans, spans[1:]))
+
+
+def test_celery_run_without_workers_fails_at_once_naming_the_queue(broker, two_table_project):
+    queue = f"tt_test_{uuid.uuid4().hex[:10]}"  # nobody listens on it
+    out = subprocess.run([TABLETWIN, "run", "--executor", "celery", "--queue", queue, "--date",
+                          DAY], cwd=two_table_project, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 2
+    assert f"no worker listens on queue {queue!r}" in out.stderr
+    assert "guest:guest" not in out.stderr  # the broker's password is masked
