@@ -1,5 +1,6 @@
-"""``tabletwin run``: materialize one day's partition through Dagster, in process, recorded in a
-local Dagster instance (so the runs show up in ``dagster dev`` too)."""
+"""``tabletwin run``: materialize one day's partition through Dagster, recorded in the Dagster
+instance of ``$DAGSTER_HOME`` (default: a local SQLite one, so the runs show up in ``dagster dev``
+too); in process by default, or on local subprocesses or Celery workers (``--executor``)."""
 
 from __future__ import annotations
 

@@ -109,3 +109,26 @@ def pg_exec(url: str, sql: str) -> None:
 
     with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as con:
         con.execute(sql)
+
+
+@pytest.fixture
+def dagster_pg_home(pg_url, tmp_path, monkeypatch):
+    """``DAGSTER_HOME`` holding deploy/dagster.yaml as shipped, ``DAGSTER_PG_URL`` pointing at a
+    database made for this test on the test server (dagster-postgres creates its tables there;
+    the URL names psycopg2, as the example asks); the database is dropped after."""
+    import uuid
+
+    from sqlalchemy.engine import make_url
+
+    name = f"tt_dagster_{uuid.uuid4().hex[:12]}"
+    pg_exec(pg_url, f'CREATE DATABASE "{name}"')
+    home = tmp_path / "dagster_pg_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((ROOT / "deploy" / "dagster.yaml").read_text())
+    url = make_url(pg_url).set(drivername="postgresql+psycopg2", database=name)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_PG_URL", url.render_as_string(hide_password=False))
+    try:
+        yield home, url.render_as_string(hide_password=False)
+    finally:
+        pg_exec(pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
