@@ -7,7 +7,8 @@ from dagster import AssetIn, AssetsDefinition, MetadataValue, Output, asset
 from assets.common import TableContext
 from tabletwin.generators import Generator
 from tabletwin.pii import PiiPlan
-from tabletwin.synthesis import fit_generator, modelled_columns
+from tabletwin.conditional import fit_table_generator
+from tabletwin.synthesis import modelled_columns
 
 
 def build(tc: TableContext) -> AssetsDefinition:
@@ -16,7 +17,7 @@ def build(tc: TableContext) -> AssetsDefinition:
            description=f"The `{tc.table.generator.name}` generator fitted on the masked table's "
                        "modelled columns (keys and replaced PII columns are produced fresh).")
     def fitted_generator(context, masked: pd.DataFrame, plan: PiiPlan) -> Output[Generator]:
-        gen = fit_generator(masked, plan, tc.table, seed=tc.seed(context.partition_key))
+        gen = fit_table_generator(masked, plan, tc.table, seed=tc.seed(context.partition_key))
         return Output(gen, metadata={
             "generator": gen.describe(),
             "choice": MetadataValue.json({"reason": getattr(gen, "reason_", "configured"),

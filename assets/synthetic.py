@@ -7,7 +7,7 @@ from dagster import AssetIn, AssetsDefinition, MetadataValue, Output, asset
 from assets.common import TableContext, key
 from tabletwin.generators import Generator
 from tabletwin.pii import PiiPlan
-from tabletwin.synthesis import synthesize
+from tabletwin.conditional import synthesize_table
 
 
 def build(tc: TableContext) -> AssetsDefinition:
@@ -21,7 +21,8 @@ def build(tc: TableContext) -> AssetsDefinition:
                 "masked": AssetIn(tc.key("masked_table")), **parents},
            description="Synthetic rows with the masked table's columns and types: sampled from the "
                        "generator, fresh keys, foreign keys drawn from the synthetic parents, fresh "
-                       "fakes for PII columns. Seeded by (table, partition): re-runs are identical.")
+                       "fakes for PII columns. Seeded by (table, partition): re-runs are identical. "
+                       "A table with `rebalance:` gets that mix of its rebalanced column.")
     def synthetic_table(context, generator: Generator, plan: PiiPlan, source: pd.DataFrame,
                         masked: pd.DataFrame, **parent_tables: pd.DataFrame) -> Output[pd.DataFrame]:
         parent_keys = {}
@@ -29,7 +30,7 @@ def build(tc: TableContext) -> AssetsDefinition:
             parent, pcol = tc.table.parent_of(col)
             parent_keys[col] = parent_tables[f"parent_{col}"][pcol]
         n = tc.table.rows or len(source)
-        df = synthesize(generator, plan, tc.table, n=n, seed=tc.seed(context.partition_key),
+        df = synthesize_table(generator, plan, tc.table, n=n, seed=tc.seed(context.partition_key),
                         source=source, masked=masked, parent_keys=parent_keys)
         return Output(df, metadata={"dagster/row_count": len(df),
                                     "columns": MetadataValue.json(list(df.columns))})
