@@ -236,7 +236,7 @@ def _row_keys(df: pd.DataFrame) -> list[tuple]:
 
 def minority_privacy(training: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.DataFrame, *,
                      columns: list[str] | None = None, max_rows: int = MAX_ROWS,
-                     identical_max: float = 0.0, dcr_ratio_min: float = 1.0,
+                     identical_max: float = 0.01, dcr_ratio_min: float = 1.0,
                      seed: int = 0) -> MinorityPrivacy:
     """:class:`MinorityPrivacy` of ``synthetic`` rows of one class against the ``training`` rows
     of that class (the ones the generator saw) and its ``holdout`` rows (never seen). Every
