@@ -3,6 +3,8 @@
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 from dagster import AssetKey, DailyPartitionsDefinition
 
 from tabletwin.catalog import Catalog, TableConfig
@@ -37,5 +39,82 @@ class TableContext:
     def seed(self, partition: str) -> int:
         return stable_seed(self.name, partition)
 
+    def frame(self, source, partition: str):
+        """A source input as a DataFrame: the table itself, or for a streamed table (a
+        :class:`~tabletwin.large.Snapshot`) its seeded sample, the same rows in every stage."""
+        from tabletwin.large import frame_of, sample_rows
+
+        rows = sample_rows(self.table.generator.max_fit_rows, self.table.checks.holdout_share)
+        return frame_of(source, rows, self.seed(partition))
+
     def common(self, stage: str) -> dict:
         return {"key": self.key(stage), "group_name": self.name, "partitions_def": self.partitions}
+
+
+PARENT_INPUTS = {"synthetic_table": "parent", "masked_table": "parentmasked",
+                 "pii_plan": "parentplan"}
+
+
+def parent_ins(tc: TableContext, *stages: str) -> dict:
+    """``AssetIn``s of the given stages of every parent table (one per foreign key, self
+    references excluded), named ``<prefix>_<foreign key>``."""
+    from dagster import AssetIn
+
+    out = {}
+    for col in tc.table.foreign_keys:
+        parent = tc.table.parent_of(col)[0]
+        if parent == tc.name:
+            continue
+        for stage in stages:
+            out[f"{PARENT_INPUTS[stage]}_{col}"] = AssetIn(key(parent, stage))
+    return out
+
+
+def parent_columns(tc: TableContext, fk: str, plan) -> tuple[str, ...]:
+    """The parent's modelled columns a child may depend on (no keys, no replaced PII, no text)."""
+    from tabletwin.synthesis import modelled_columns
+
+    parent = tc.table.parent_of(fk)[0]
+    text = {d.column for d in plan.columns if d.free_text}
+    return tuple(c for c in modelled_columns(plan, tc.catalog.table(parent)) if c not in text)
+
+
+def parent_frames(tc: TableContext, inputs: dict, stage: str) -> dict:
+    """Foreign key -> :class:`~tabletwin.multitable.ParentFrame` of the parent's ``stage`` rows
+    (``masked_table`` to fit, ``synthetic_table`` to sample), from the inputs of
+    :func:`parent_ins` (which must include ``pii_plan``)."""
+    from tabletwin.large import is_sample
+    from tabletwin.multitable import ParentFrame
+
+    out = {}
+    for col in tc.table.foreign_keys:
+        name, pk = tc.table.parent_of(col)
+        if name == tc.name:
+            continue
+        if is_sample(inputs.get(f"parentmasked_{col}", pd.DataFrame())):
+            continue  # a streamed parent: its rows are not all at hand, keys are drawn instead
+        plan = inputs[f"parentplan_{col}"]
+        out[col] = ParentFrame(name=name, key=pk, frame=inputs[f"{PARENT_INPUTS[stage]}_{col}"],
+                               columns=parent_columns(tc, col, plan))
+    return out
+
+
+def synthetic_parents(tc: TableContext, inputs: dict) -> dict:
+    """Foreign key -> the parent's synthetic table, from the inputs of :func:`parent_ins`.
+
+    A streamed parent (written to a file, see :mod:`tabletwin.large`) cannot be a parent yet:
+    its child's checks would need every real parent key at hand."""
+    from tabletwin.errors import ConfigError
+    from tabletwin.large import SyntheticFile
+
+    out = {}
+    for col in tc.table.foreign_keys:
+        rows = inputs.get(f"parent_{col}")
+        if rows is None:
+            continue
+        if isinstance(rows, SyntheticFile):
+            raise ConfigError(f"parent table {tc.table.parent_of(col)[0]} is streamed (more rows "
+                              "than its stream_above): a streamed table cannot be a parent yet; "
+                              "raise its stream_above", table=tc.name, field="foreign_keys")
+        out[col] = rows
+    return out

@@ -16,8 +16,9 @@ def build(tc: TableContext) -> list[AssetsDefinition]:
            description="Per column: detected PII entity, score, evidence and the action masking "
                        "will take (catalog pins marked 'override'). Holds no raw values. Columns "
                        "that are new or changed since the last run are listed for review.")
-    def pii_plan(context, source: pd.DataFrame) -> Output[PiiPlan]:
+    def pii_plan(context, source) -> Output[PiiPlan]:
         tc.catalog.load_recognizers()
+        source = tc.frame(source, context.partition_key)
         plan = detect_pii(source, table=tc.name, overrides=tc.table.overrides(),
                           key_columns=tc.table.key_columns)
         current = fingerprint(plan, {c: str(t) for c, t in source.dtypes.items()})
@@ -39,11 +40,14 @@ def build(tc: TableContext) -> list[AssetsDefinition]:
     @asset(**tc.common("masked_table"), kinds={"presidio", "pandas"},
            ins={"source": AssetIn(tc.key("source_table")), "plan": AssetIn(tc.key("pii_plan"))},
            description="The source with every PII column masked by the plan: fakes, keyed "
-                       "pseudonyms, generalisation, redacted free text, dropped columns.")
-    def masked_table(context, source: pd.DataFrame, plan: PiiPlan,
+                       "pseudonyms, generalisation, redacted free text, dropped columns (for a "
+                       "streamed table: its seeded sample, masked).")
+    def masked_table(context, source, plan: PiiPlan,
                      privacy: PrivacyResource) -> Output[pd.DataFrame]:
+        source = tc.frame(source, context.partition_key)
         masked = mask_table(source, plan, key=privacy.key_bytes(),
                             seed=tc.seed(context.partition_key), locale=tc.table.locale)
+        masked.attrs.update(source.attrs)  # a streamed table's sample stays marked as one
         actions = {d.column: d.action for d in plan.columns if d.is_pii}
         return Output(masked, metadata={"dagster/row_count": len(masked),
                                         "actions": MetadataValue.json(actions)})

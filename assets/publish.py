@@ -12,18 +12,19 @@ from tabletwin.quality import QualityReport
 
 def build(tc: TableContext) -> AssetsDefinition:
     parents = sorted({tc.table.parent_of(col)[0] for col in tc.table.foreign_keys} - {tc.name})
+    target = tc.catalog.warehouse.target_schema
 
-    @asset(**tc.common("published_table"), kinds={"duckdb"},
+    @asset(**tc.common("published_table"), kinds={tc.catalog.warehouse.kind},
            ins={"synthetic": AssetIn(tc.key("synthetic_table")),
                 "report": AssetIn(tc.key("quality_report"))},
            deps=[key(p, "published_table") for p in parents],
-           description=f"`synthetic.{tc.name}` in the warehouse: a view of the latest good version "
-                       f"(`synthetic_versions.{tc.name}__YYYYMMDD`, last "
+           description=f"`{target}.{tc.name}` in the warehouse: a view of the latest good version "
+                       f"(`{target}_versions.{tc.name}__YYYYMMDD`, last "
                        f"{tc.catalog.versions_kept} kept), swapped atomically with the run marked "
-                       "published in `synthetic.tabletwin_runs`. Runs only when every blocking "
+                       f"published in `{target}.tabletwin_runs`. Runs only when every blocking "
                        "check passed and its parent tables were published, so foreign keys "
                        "always resolve.")
-    def published_table(context, synthetic: pd.DataFrame, report: QualityReport,
+    def published_table(context, synthetic, report: QualityReport,
                         warehouse: WarehouseResource) -> Output[None]:
         where = publish_table(
             warehouse.get(), tc.table, synthetic, report, source_schema=warehouse.source_schema,

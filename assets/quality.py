@@ -7,7 +7,8 @@ import pandas as pd
 from dagster import (AssetCheckResult, PreviewWarning, AssetCheckSeverity, AssetChecksDefinition, AssetIn,
                      AssetsDefinition, MetadataValue, Output, asset, asset_check)
 
-from assets.common import TableContext, key
+from assets.common import TableContext, parent_frames, parent_ins, synthetic_parents
+from tabletwin.large import SyntheticFile, source_rows, streamed_report
 from resources.warehouse import WarehouseResource
 from tabletwin.generators import Generator
 from tabletwin.pipeline import record_checked_run
@@ -15,7 +16,6 @@ from tabletwin.pii import PiiPlan
 from tabletwin.profile import TableProfile
 from tabletwin.quality import QualityReport, evaluate
 from tabletwin.relations import ParentData
-from tabletwin.synthesis import modelled_columns
 from tabletwin.report import write_report
 
 # Per-partition checks (Dagster 1.13) are what a daily-partitioned gate needs; the preview warning
@@ -47,12 +47,7 @@ CHECKS = {
 
 
 def build(tc: TableContext) -> list[AssetsDefinition]:
-    parents = {}
-    for col in tc.table.foreign_keys:
-        parent = tc.table.parent_of(col)[0]
-        parents[f"parent_{col}"] = AssetIn(key(parent, "synthetic_table"))
-        parents[f"parentmasked_{col}"] = AssetIn(key(parent, "masked_table"))
-        parents[f"parentplan_{col}"] = AssetIn(key(parent, "pii_plan"))
+    parents = parent_ins(tc, "synthetic_table", "masked_table", "pii_plan")
 
     @asset(**tc.common("quality_report"), kinds={"great_expectations", "html"},
            ins={"synthetic": AssetIn(tc.key("synthetic_table")),
@@ -65,28 +60,27 @@ def build(tc: TableContext) -> list[AssetsDefinition]:
                        "Great Expectations, fidelity, constraints, distance to closest record "
                        "against a holdout, copied rows, associations, TSTR), the run's row in "
                        "`synthetic.tabletwin_runs` (failed runs too) and the HTML report.")
-    def quality_report(context, synthetic: pd.DataFrame, source: pd.DataFrame,
-                       masked: pd.DataFrame, plan: PiiPlan, profile: TableProfile,
-                       generator: Generator, warehouse: WarehouseResource,
+    def quality_report(context, synthetic, source, masked: pd.DataFrame, plan: PiiPlan,
+                       profile: TableProfile, generator: Generator, warehouse: WarehouseResource,
                        **parent_tables) -> Output[QualityReport]:
         partition = context.partition_key
         seed = tc.seed(partition)
-        parent_data = {}
-        for col in tc.table.foreign_keys:
-            name, pk = tc.table.parent_of(col)
-            pplan: PiiPlan = parent_tables[f"parentplan_{col}"]
-            text = {d.column for d in pplan.columns if d.free_text}
-            parent_data[col] = ParentData(
-                name=name, key=pk, real=parent_tables[f"parentmasked_{col}"],
-                synthetic=parent_tables[f"parent_{col}"],
-                columns=tuple(c for c in modelled_columns(pplan, tc.catalog.table(name))
-                              if c not in text))
+        synthetic_rows = synthetic_parents(tc, parent_tables)
+        parent_data = {
+            col: ParentData(name=f.name, key=f.key, real=f.frame,
+                            synthetic=synthetic_rows[col], columns=f.columns)
+            for col, f in parent_frames(tc, parent_tables, "masked_table").items()}
         reports = tc.catalog.resolve(tc.catalog.reports_dir)
-        report = evaluate(source=source, masked=masked, synthetic=synthetic, plan=plan,
+        streamed = isinstance(synthetic, SyntheticFile)
+        report = evaluate(source=tc.frame(source, partition), masked=masked,
+                          synthetic=synthetic.head if streamed else synthetic, plan=plan,
                           profile=profile, table=tc.table,
-                          rows_expected=tc.table.rows or len(source), seed=seed,
+                          rows_expected=tc.table.rows or source_rows(source), seed=seed,
                           generator=generator.describe(), parents=parent_data,
                           docs_dir=reports / "data_docs", run_name=partition)
+        if streamed:  # counts over every row, not the head the other scores are computed on
+            report = streamed_report(report, synthetic, source, parent_data)
+            synthetic = synthetic.head
         wh = warehouse.get()
         record_checked_run(wh, tc.table, report, target_schema=warehouse.target_schema,
                            partition=partition, run_id=context.run_id, seed=seed)

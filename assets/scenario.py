@@ -4,7 +4,7 @@
 import pandas as pd
 from dagster import AssetIn, AssetsDefinition, MetadataValue, Output, asset
 
-from assets.common import TableContext, key
+from assets.common import TableContext, parent_ins, synthetic_parents
 from resources.warehouse import WarehouseResource
 from tabletwin.catalog import ScenarioConfig
 from tabletwin.conditional import publish_scenario, run_scenario, scenario_table_name
@@ -16,8 +16,7 @@ from tabletwin.profile import TableProfile
 
 def build(tc: TableContext, name: str, scenario: ScenarioConfig) -> AssetsDefinition:
     published = scenario_table_name(tc.name, name)
-    parents = {f"parent_{col}": AssetIn(key(tc.table.parent_of(col)[0], "synthetic_table"))
-               for col in tc.table.foreign_keys}
+    parents = parent_ins(tc, "synthetic_table")
 
     @asset(**tc.common(f"scenario_{name}"), kinds={"pandas", "duckdb"},
            ins={"source": AssetIn(tc.key("source_table")),
@@ -29,13 +28,14 @@ def build(tc: TableContext, name: str, scenario: ScenarioConfig) -> AssetsDefini
                        f"`{scenario.seed_table}`, its columns fixed as given and the rest "
                        "generated given them; privacy checks (PII leakage, copied rows, distance "
                        f"to closest record), then published as `<target_schema>.{published}`.")
-    def scenario_asset(context, source: pd.DataFrame, masked: pd.DataFrame, plan: PiiPlan,
+    def scenario_asset(context, source, masked: pd.DataFrame, plan: PiiPlan,
                        profile: TableProfile, generator: Generator,
                        warehouse: WarehouseResource,
                        **parent_tables: pd.DataFrame) -> Output[pd.DataFrame]:
         seed = tc.seed(context.partition_key)
-        parent_keys = {col: parent_tables[f"parent_{col}"][tc.table.parent_of(col)[1]]
-                       for col in tc.table.foreign_keys}
+        parent_keys = {col: rows[tc.table.parent_of(col)[1]]
+                       for col, rows in synthetic_parents(tc, parent_tables).items()}
+        source = tc.frame(source, context.partition_key)  # a streamed table: its seeded sample
         result = run_scenario(name, read_file(tc.catalog.resolve(scenario.seed_table)),
                               source=source, masked=masked, plan=plan, profile=profile,
                               table=tc.table, seed=seed, generator=generator,

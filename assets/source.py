@@ -6,18 +6,23 @@ from dagster import AssetExecutionContext, AssetsDefinition, MetadataValue, Outp
 
 from assets.common import TableContext
 from resources.warehouse import WarehouseResource
-from tabletwin.pipeline import read_source
+from tabletwin.large import Snapshot
+from tabletwin.pipeline import load_source
 
 
 def build(tc: TableContext) -> AssetsDefinition:
-    @asset(**tc.common("source_table"), kinds={"duckdb", "pandas"},
+    @asset(**tc.common("source_table"), kinds={tc.catalog.warehouse.kind, "pandas"},
            description=f"Snapshot of source table `{tc.table.source_table}` for the day's refresh. "
-                       "Raw data: stays in protected intermediate storage, never shown.")
-    def source_table(context: AssetExecutionContext,
-                     warehouse: WarehouseResource) -> Output[pd.DataFrame]:
-        df, types = read_source(warehouse.get(), tc.catalog, tc.name, warehouse.source_schema)
+                       "Raw data: stays in protected intermediate storage, never shown. Sources "
+                       f"over {tc.table.stream_above:,} rows are streamed into a Parquet snapshot.")
+    def source_table(context: AssetExecutionContext, warehouse: WarehouseResource):
+        snapshot = (tc.catalog.resolve(tc.catalog.storage_dir) / tc.name / "source_snapshot"
+                    / f"{context.partition_key}.parquet")
+        df, types = load_source(warehouse.get(), tc.catalog, tc.name, warehouse.source_schema,
+                                snapshot)
         return Output(df, metadata={
-            "dagster/row_count": len(df),
+            "dagster/row_count": len(df) if not isinstance(df, Snapshot) else df.rows,
+            "streamed": isinstance(df, Snapshot),
             "columns": MetadataValue.md("\n".join(f"- `{c}`: {t}" for c, t in types.items())),
         })
 

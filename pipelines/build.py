@@ -14,8 +14,10 @@ from dagster import (AssetSelection, Definitions, EnvVar, build_schedule_from_pa
 
 from assets import build_all_assets
 from assets.common import daily_partitions
-from resources import DuckDBWarehouseResource, PrivacyResource, TabletwinIOManager
+from resources import (DuckDBWarehouseResource, PostgresWarehouseResource, PrivacyResource,
+                       TabletwinIOManager)
 from tabletwin.catalog import Catalog
+from tabletwin.warehouse_keys import with_warehouse_keys
 
 PSEUDONYM_KEY_ENV = "TABLETWIN_PSEUDONYM_KEY"
 DAILY_JOB = "daily_refresh_job"
@@ -28,16 +30,25 @@ def table_job_name(table: str) -> str:
 def build_resources(catalog: Catalog) -> dict:
     """The resources every asset needs; secrets only through EnvVar."""
     wh = catalog.warehouse
+    if wh.kind == "postgres":
+        warehouse = PostgresWarehouseResource(
+            url=EnvVar(wh.url_env),
+            target_url=EnvVar(wh.target_url_env) if wh.target_url_env else None,
+            source_schema=wh.source_schema, target_schema=wh.target_schema)
+    else:
+        warehouse = DuckDBWarehouseResource(path=str(catalog.resolve(wh.path)),
+                                            source_schema=wh.source_schema,
+                                            target_schema=wh.target_schema)
     return {
-        "warehouse": DuckDBWarehouseResource(path=str(catalog.resolve(wh.path)),
-                                             source_schema=wh.source_schema,
-                                             target_schema=wh.target_schema),
+        "warehouse": warehouse,
         "privacy": PrivacyResource(pseudonym_key=EnvVar(PSEUDONYM_KEY_ENV)),
         "io_manager": TabletwinIOManager(base_dir=str(catalog.resolve(catalog.storage_dir))),
     }
 
 
 def build_definitions(catalog: Catalog) -> Definitions:
+    # keys a table does not declare come from the warehouse's constraints (warehouse.read_keys)
+    catalog = with_warehouse_keys(catalog)
     assets, checks = build_all_assets(catalog)
     partitions = daily_partitions(catalog)
     daily = define_asset_job(DAILY_JOB, selection=AssetSelection.all(),

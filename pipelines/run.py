@@ -94,5 +94,5 @@ def run_pipeline(*, catalog_path: str | Path, date: str | None = None, table: st
         print(e, file=sys.stderr)
     ok = result.success and all(t in published for t in tables)
     print(f"run {result.run_id} for {partition}: {'success' if ok else 'FAILED'} "
-          f"(warehouse {catalog.resolve(catalog.warehouse.path)})")
+          f"(warehouse {catalog.warehouse.describe(catalog.root)})")
     return 0 if ok else 1

@@ -2,6 +2,8 @@
 
 from resources.io import TabletwinIOManager
 from resources.privacy import PrivacyResource
-from resources.warehouse import DuckDBWarehouseResource, WarehouseResource
+from resources.warehouse import (DuckDBWarehouseResource, PostgresWarehouseResource,
+                                 WarehouseResource)
 
-__all__ = ["DuckDBWarehouseResource", "PrivacyResource", "TabletwinIOManager", "WarehouseResource"]
+__all__ = ["DuckDBWarehouseResource", "PostgresWarehouseResource", "PrivacyResource",
+           "TabletwinIOManager", "WarehouseResource"]

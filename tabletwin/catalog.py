@@ -120,7 +120,7 @@ class CheckThresholds(_Strict):
     tstr_gap_max: float = Field(0.05, ge=0.0, le=1.0)
     cardinality_min: float = Field(0.9, ge=0.0, le=1.0)
     cross_table_min: float = Field(0.85, ge=0.0, le=1.0)
-    minority_dcr_ratio_min: float = Field(1.0, ge=0.0, le=1.0)
+    minority_dcr_ratio_min: float = Field(0.8, ge=0.0, le=1.0)
     severity: dict[str, Literal["error", "warn"]] = Field(default_factory=dict)
 
     @field_validator("severity")
@@ -265,6 +265,10 @@ class TableConfig(_Strict):
     target: str | None = None  # a column a model should predict as well from synthetic rows (TSTR)
     locale: str = "en_US"
     rebalance: RebalanceConfig | None = None  # a chosen mix of one categorical column
+    # child tables: draw children per parent and child columns given the synthetic parent rows
+    condition_on_parents: bool = True
+    # sources with more rows are streamed: snapshot on disk, fit on a sample, chunked output
+    stream_above: int = Field(1_000_000, gt=0)
 
     @property
     def source_table(self) -> str:
@@ -345,11 +349,64 @@ class ScenarioConfig(_Strict):
     seed_table: str
 
 
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
 class WarehouseConfig(_Strict):
-    kind: Literal["duckdb"] = "duckdb"
+    """Where the source tables are and the synthetic copies go.
+
+    ``kind: duckdb`` (default): a DuckDB file at ``path``. ``kind: postgres``: the URL is read from
+    the environment variable named by ``url_env`` (never written in the catalog: it may hold a
+    password); ``target_url_env`` optionally names a second variable when the target schema lives
+    in another database. ``read_keys``: tables that declare no ``primary_key`` / ``foreign_keys``
+    take them from the warehouse's own constraints.
+    """
+
+    kind: Literal["duckdb", "postgres"] = "duckdb"
     path: str = "data/demo_warehouse.duckdb"  # duckdb file, relative to the catalog's folder
+    url_env: str = "TABLETWIN_WAREHOUSE_URL"  # postgres: env var holding the source URL
+    target_url_env: str | None = None  # postgres: env var of the target URL (default: the source)
     source_schema: str = "main"
     target_schema: str = "synthetic"
+    read_keys: bool = True
+
+    @field_validator("url_env", "target_url_env")
+    @classmethod
+    def _env_name(cls, v: str | None) -> str | None:
+        if v is not None and not _ENV_NAME.match(v):
+            # never echo the value: someone may have pasted the URL itself here
+            raise ValueError("must name an environment variable (letters, digits, _), not hold "
+                             "a URL")
+        return v
+
+    @field_validator("source_schema", "target_schema")
+    @classmethod
+    def _schema(cls, v: str) -> str:
+        if not _IDENT.match(v):
+            raise ValueError("must be an identifier (letters, digits, _)")
+        return v
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> "WarehouseConfig":
+        if self.kind == "postgres" and "path" in self.model_fields_set:
+            raise ValueError("path is for kind duckdb; a postgres warehouse takes url_env")
+        if self.kind == "duckdb":
+            extra = sorted({"url_env", "target_url_env"} & self.model_fields_set)
+            if extra:
+                raise ValueError(f"{', '.join(extra)} is for kind postgres; a duckdb warehouse "
+                                 "takes path")
+        two_databases = self.kind == "postgres" and self.target_url_env is not None
+        if self.source_schema == self.target_schema and not two_databases:
+            raise ValueError("source_schema and target_schema must differ in one database")
+        return self
+
+    def describe(self, root: Path) -> str:
+        """Where the warehouse is, printable (a path, or the env var names: never a URL)."""
+        if self.kind == "postgres":
+            extra = f", target ${self.target_url_env}" if self.target_url_env else ""
+            return f"postgres ${self.url_env}{extra}"
+        q = Path(self.path)
+        return str(q if q.is_absolute() else root / q)
 
 
 class Catalog(_Strict):
@@ -413,9 +470,14 @@ class Catalog(_Strict):
 def _first_error(exc: ValidationError) -> tuple[str | None, str, str]:
     err = exc.errors()[0]
     loc = [str(p) for p in err["loc"]]
+    msg = err["msg"].removeprefix("Value error, ")
+    if loc == ["warehouse"] and err["type"] == "value_error":  # name the field the check is about
+        first = msg.split(" ", 1)[0].rstrip(",")
+        if first in WarehouseConfig.model_fields:
+            loc.append(first)
     table = loc[1] if len(loc) > 1 and loc[0] == "tables" else None
     field = ".".join(loc[2:] if table else loc) or None
-    return table, field or "", err["msg"]
+    return table, field or "", msg
 
 
 def parse_catalog(data: Any, path: str = "<catalog>") -> Catalog:

@@ -1,6 +1,8 @@
 """The ``tabletwin`` command line.
 
     tabletwin demo-warehouse PATH            build the seeded demo bank warehouse (DuckDB)
+    tabletwin demo-warehouse --postgres [URL]   ... or load it into PostgreSQL schema main
+                                             (URL default: $TABLETWIN_WAREHOUSE_URL)
     tabletwin scan FILE [--json]             PII plan of a Parquet/CSV file
     tabletwin synth FILE -o OUT.parquet      detect + mask PII, fit, sample, score (large
                                              Parquet files are streamed in bounded memory)
@@ -27,11 +29,32 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from tabletwin.demo import build_demo_warehouse
 
     t0 = time.perf_counter()
+    if args.postgres is not None:
+        return _demo_postgres(args, t0)
+    if args.path is None:
+        raise InputError("give the DuckDB file to write, or --postgres [URL]")
     Path(args.path).parent.mkdir(parents=True, exist_ok=True)
     counts = build_demo_warehouse(args.path, seed=args.seed, customers=args.customers,
                                   transactions=args.transactions)
     rows = ", ".join(f"{t} {n:,}" for t, n in counts.items())
     print(f"demo warehouse {args.path}: {rows} ({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def _demo_postgres(args: argparse.Namespace, t0: float) -> int:
+    from tabletwin.demo import load_demo_postgres
+    from tabletwin.warehouse_pg import URL_ENV, mask_url
+
+    if args.path is not None:
+        raise InputError("give either a DuckDB file or --postgres, not both")
+    url = args.postgres or os.environ.get(URL_ENV, "")
+    if not url:
+        raise InputError(f"--postgres needs a URL, or the URL in ${URL_ENV}")
+    counts = load_demo_postgres(url, schema=args.schema, seed=args.seed, customers=args.customers,
+                                transactions=args.transactions)
+    rows = ", ".join(f"{t} {n:,}" for t, n in counts.items())
+    print(f"demo warehouse {mask_url(url)} schema {args.schema}: {rows} "
+          f"({time.perf_counter() - t0:.1f} s)")
     return 0
 
 
@@ -184,8 +207,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tabletwin", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
 
-    d = sub.add_parser("demo-warehouse", help="build the seeded demo bank warehouse (DuckDB)")
-    d.add_argument("path")
+    d = sub.add_parser("demo-warehouse",
+                       help="build the seeded demo bank warehouse (DuckDB file or PostgreSQL)")
+    d.add_argument("path", nargs="?", default=None, help="DuckDB file to write")
+    d.add_argument("--postgres", nargs="?", const="", default=None, metavar="URL",
+                   help="load into PostgreSQL instead (postgresql+psycopg://...; without URL: "
+                        "$TABLETWIN_WAREHOUSE_URL, which keeps a password out of the shell "
+                        "history)")
+    d.add_argument("--schema", default="main", help="PostgreSQL schema to load (default: main)")
     d.add_argument("--seed", type=int, default=7)
     d.add_argument("--customers", type=int, default=20_000)
     d.add_argument("--transactions", type=int, default=200_000)

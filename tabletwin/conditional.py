@@ -74,11 +74,13 @@ def _check_rebalance_column(masked: pd.DataFrame, plan: PiiPlan, table: TableCon
 
 
 def fit_table_generator(masked: pd.DataFrame, plan: PiiPlan, table: TableConfig, *,
-                        seed: int) -> Generator:
-    """:func:`tabletwin.synthesis.fit_generator`, with the rebalanced column first when the
-    catalog asks for a rebalanced table."""
+                        seed: int, parents: dict | None = None) -> Generator:
+    """:func:`tabletwin.synthesis.fit_generator` (``parents``: see there), with the rebalanced
+    column first when the catalog asks for a rebalanced table. A rebalanced child table is not
+    conditioned on its parents' rows (a relational generator takes no fixed columns yet): its
+    foreign keys are drawn from the synthetic parents' keys."""
     if table.rebalance is None:
-        return fit_generator(masked, plan, table, seed=seed)
+        return fit_generator(masked, plan, table, seed=seed, parents=parents)
     col = _check_rebalance_column(masked, plan, table)
     return fit_generator(masked, plan, with_first(table, [col]), seed=seed)
 
@@ -104,10 +106,11 @@ def rebalance_conditions(generator: Generator, table: TableConfig, n: int,
 
 def synthesize_table(generator: Generator, plan: PiiPlan, table: TableConfig, *, n: int,
                      seed: int, source: pd.DataFrame, masked: pd.DataFrame,
-                     parent_keys: dict[str, pd.Series] | None = None) -> pd.DataFrame:
+                     parent_keys: dict[str, pd.Series] | None = None,
+                     parent_rows: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """:func:`tabletwin.synthesis.synthesize`, at the catalog's rebalanced mix when it asks."""
     return synthesize(generator, plan, table, n=n, seed=seed, source=source, masked=masked,
-                      parent_keys=parent_keys,
+                      parent_keys=parent_keys, parent_rows=parent_rows,
                       conditions=rebalance_conditions(generator, table, n, seed))
 
 

@@ -267,9 +267,18 @@ class ConstrainedGenerator(Generator):
         """The inner generator's parameters plus the constraints (as readable labels)."""
         return {**self.generator.get_params(), "constraints": [c.label for c in self.constraints]}
 
-    def sample(self, n: int, seed: int = 0) -> pd.DataFrame:
+    def sample(self, n: int, seed: int = 0, conditions: pd.DataFrame | None = None) -> pd.DataFrame:
+        """``conditions`` fix columns no constraint involves (e.g. a child's parent context);
+        they pass to the inner generator unchanged."""
         self._check_fitted()
-        return self.transform_.restore(self.generator.sample(n, seed=seed))
+        if conditions is None:
+            return self.transform_.restore(self.generator.sample(n, seed=seed))
+        touched = {col for c in self.constraints for col in c.columns}
+        if touched & set(conditions.columns):
+            raise GeneratorError("cannot fix a column a constraint involves: "
+                                 + ", ".join(sorted(touched & set(conditions.columns))))
+        return self.transform_.restore(self.generator.sample(n, seed=seed,
+                                                             conditions=conditions))
 
     def __getattr__(self, item: str) -> Any:  # chosen_, trial_scores_ ... of the inner generator
         if item.startswith("__") or item in ("generator", "constraints"):

@@ -297,6 +297,13 @@ def build_demo_warehouse(path: str | os.PathLike, *, seed: int = 7, customers: i
     atomically: the database is built in a temporary file next to it and moved into place, so a crash
     never leaves a half-written file. The same ``seed`` and sizes give identical table contents.
     """
+    return _write_atomically(Path(path), demo_tables(seed=seed, customers=customers,
+                                                     transactions=transactions))
+
+
+def demo_tables(*, seed: int = 7, customers: int = 20_000,
+                transactions: int = 200_000) -> dict[str, pd.DataFrame]:
+    """The demo bank's four tables, parents first (what :func:`build_demo_warehouse` loads)."""
     if customers < 1:
         raise ValueError(f"customers must be at least 1, got {customers}")
     if transactions < 0:
@@ -304,13 +311,52 @@ def build_demo_warehouse(path: str | os.PathLike, *, seed: int = 7, customers: i
     rng_customers, rng_accounts, rng_transactions, rng_tickets = np.random.default_rng(seed).spawn(4)
     customer_df, latent_income = _customers(rng_customers, customers)
     account_df = _accounts(rng_accounts, customer_df, latent_income)
-    tables = {
+    return {
         "customers": customer_df,
         "accounts": account_df,
         "transactions": _transactions(rng_transactions, account_df, transactions),
         "support_tickets": _support_tickets(rng_tickets, customer_df),
     }
-    return _write_atomically(Path(path), tables)
+
+
+def postgres_ddl(schema: str = "main") -> str:
+    """The demo tables' DDL (keys declared) for PostgreSQL, in ``schema``."""
+    import re
+
+    ddl = re.sub(r"\bDOUBLE\b", "DOUBLE PRECISION", _DDL)
+    return ddl.replace("main.", f'"{schema}".')
+
+
+def load_demo_postgres(url: str, *, schema: str = "main", seed: int = 7, customers: int = 20_000,
+                       transactions: int = 200_000) -> dict[str, int]:
+    """Load the demo bank into ``schema`` of a PostgreSQL database (URL
+    ``postgresql+psycopg://...``), primary and foreign keys declared; returns rows per table.
+
+    One transaction: existing demo tables in ``schema`` are replaced by the new ones at the
+    commit, so readers see the old tables or the new, never a half-loaded set. Other objects in
+    the schema are left alone (a view on a demo table makes the load fail, changing nothing)."""
+    from tabletwin.warehouse_pg import PostgresWarehouse, copy_frame, load_error
+
+    tables = demo_tables(seed=seed, customers=customers, transactions=transactions)
+    wh = PostgresWarehouse(url)
+    q = f'"{schema}"'
+    with wh.connect() as con:
+        try:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {q}")
+            for name in reversed(list(tables)):  # children first
+                con.execute(f"DROP TABLE IF EXISTS {q}.{name}")
+            con.execute(postgres_ddl(schema))
+            counts = {}
+            with con.cursor() as cur:
+                for name, frame in tables.items():
+                    copy_frame(cur, f"{q}.{name}", frame)
+                    counts[name] = cur.execute(f"SELECT count(*) FROM {q}.{name}").fetchone()[0]
+            con.commit()
+        except Exception as exc:  # noqa: BLE001 - reported by class, never by message
+            con.rollback()
+            raise load_error(f"loading the demo bank into {wh.label} schema {schema!r}",
+                             exc) from None
+    return counts
 
 
 def _write_atomically(path: Path, tables: Mapping[str, pd.DataFrame]) -> dict[str, int]:

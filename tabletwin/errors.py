@@ -21,6 +21,7 @@ class ConfigError(TabletwinError):
         )
         super().__init__(f"{where}: {message}" if where else message)
         self.path, self.table, self.field = path, table, field
+        self.message = message
 
 
 class InputError(TabletwinError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -21,6 +22,9 @@ from tabletwin.seeds import stable_seed
 from tabletwin.synthesis import fit_generator, synthesize
 from tabletwin.warehouse import RunRecord, Warehouse
 
+if TYPE_CHECKING:
+    from tabletwin.large import Snapshot, SyntheticFile
+
 
 def code_version() -> str:
     try:
@@ -29,19 +33,26 @@ def code_version() -> str:
         return "unknown"
 
 
-def read_source(warehouse: Warehouse, catalog: Catalog, table: str,
-                schema: str) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Read a catalog table from the warehouse after checking the catalog against its columns."""
+def load_source(warehouse: Warehouse, catalog: Catalog, table: str, schema: str,
+                snapshot_path: str | Path) -> "tuple[pd.DataFrame | Snapshot, dict[str, str]]":
+    """The source of a catalog table: a DataFrame, or for a source with more rows than the table's
+    ``stream_above`` a :class:`~tabletwin.large.Snapshot` streamed in chunks into the Parquet file
+    ``snapshot_path`` (never held whole in memory)."""
+    from tabletwin.large import write_snapshot
+
     t = catalog.table(table)
     types = warehouse.columns(schema, t.source_table)
     if types is None:
         raise InputError(f"source table {schema}.{t.source_table} does not exist in the warehouse",
                          table=table)
     check_columns(catalog, table, list(types))
-    df = warehouse.read_table(schema, t.source_table)
-    if len(df) == 0:
+    rows = warehouse.count_rows(schema, t.source_table)
+    if rows == 0:
         raise InputError("source table is empty; nothing to synthesize", table=table)
-    return df, types
+    if rows <= t.stream_above:
+        return warehouse.read_table(schema, t.source_table), types
+    return write_snapshot(warehouse.iter_table(schema, t.source_table), snapshot_path,
+                          table=table), types
 
 
 def run_record(table: TableConfig, report: QualityReport, *, partition: str, run_id: str,
@@ -62,20 +73,28 @@ def record_checked_run(warehouse: Warehouse, table: TableConfig, report: Quality
                                                    run_id=run_id, seed=seed, generator=generator))
 
 
-def publish_table(warehouse: Warehouse, table: TableConfig, synthetic: pd.DataFrame,
+def publish_table(warehouse: Warehouse, table: TableConfig, synthetic: "pd.DataFrame | SyntheticFile",
                   report: QualityReport, *, source_schema: str, target_schema: str, partition: str,
                   run_id: str, seed: int, generator: str | None = None,
                   versions_kept: int = 3) -> str:
     """Publish a gated synthetic table atomically as the partition's version, with its run
-    record; returns ``schema.table``."""
+    record; returns ``schema.table``. A streamed table (:class:`~tabletwin.large.SyntheticFile`)
+    is loaded from its Parquet file inside the publishing transaction."""
+    from tabletwin.large import SyntheticFile
+
     if not report.passed:  # the blocking checks stop this earlier; never publish a failed table
         raise CheckFailed(table.name, report.failed_checks)
     source_types = warehouse.columns(source_schema, table.source_table) or {}
     record = run_record(table, report, partition=partition, run_id=run_id, seed=seed,
                         generator=generator)
-    warehouse.publish(target_schema, table.name, synthetic,
-                      column_types=warehouse.publish_types(synthetic, source_types), record=record,
-                      versions_kept=versions_kept)
+    if isinstance(synthetic, SyntheticFile):
+        warehouse.publish_file(target_schema, table.name, synthetic.snapshot.path,
+                               column_types=warehouse.publish_types(synthetic.head, source_types),
+                               record=record, versions_kept=versions_kept)
+    else:
+        warehouse.publish(target_schema, table.name, synthetic,
+                          column_types=warehouse.publish_types(synthetic, source_types),
+                          record=record, versions_kept=versions_kept)
     return f"{target_schema}.{table.name}"
 
 

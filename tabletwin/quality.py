@@ -7,6 +7,8 @@ column names only.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,6 +92,10 @@ class QualityReport:
         dev = abs(self.rows_actual - self.rows_expected) / max(self.rows_expected, 1)
         d, a, u = self.distances, self.associations, self.utility
         no_holdout = "no holdout rows (holdout_share 0 or a tiny table): not measured"
+        copied_max = t.identical_rows_max
+        if d is not None and d.rows > 0:  # chance coincidences on a small sample are not copies
+            p = (d.ims_training + d.ims_holdout) / 2
+            copied_max += 2.0 * math.sqrt(2.0 * p * (1.0 - p) / d.rows)
         out = [
             CheckOutcome("schema_matches_source", not self.schema_problems,
                          "Same column names, order and types as the masked source.",
@@ -128,14 +134,17 @@ class QualityReport:
                          {"rows": d.rows, "nndr_training": round(d.nndr_training, 4),
                           "nndr_holdout": round(d.nndr_holdout, 4)}),
             CheckOutcome("no_copied_rows",
-                         d is None or d.ims_training - d.ims_holdout <= t.identical_rows_max,
+                         d is None or d.ims_training - d.ims_holdout <= copied_max,
                          "Synthetic rows identical to a training row, beyond the share identical "
-                         "to a holdout row (duplicates real data shows anyway).",
+                         "to a holdout row (duplicates real data shows anyway). On small samples "
+                         "the threshold allows for chance: identical_rows_max plus two standard "
+                         "errors of the difference.",
                          value=None if d is None else round(d.ims_training - d.ims_holdout, 4),
-                         threshold=t.identical_rows_max,
+                         threshold=None if d is None else round(copied_max, 4),
                          details={"note": no_holdout} if d is None else
                          {"identical_to_training": round(d.ims_training, 4),
-                          "identical_to_holdout": round(d.ims_holdout, 4)}),
+                          "identical_to_holdout": round(d.ims_holdout, 4),
+                          "identical_rows_max": t.identical_rows_max, "rows": d.rows}),
             CheckOutcome("correlations_preserved", a is None or a.diff <= t.correlation_diff_max,
                          "Mean absolute difference of pairwise associations (Cramér's V) between "
                          "the real and the synthetic table.",
@@ -156,7 +165,10 @@ class QualityReport:
         per_fk = {r.column: {"parent": r.parent, "orphans": r.orphans,
                              "children_per_parent": round(r.cardinality, 4),
                              "cross_table": None if r.cross_table is None
-                             else round(r.cross_table, 4), "pairs": r.pairs} for r in rel}
+                             else round(r.cross_table, 4), "pairs": r.pairs,
+                             "time_column": r.time_column,
+                             "sequence": None if r.sequence is None else round(r.sequence, 4)}
+                  for r in rel}
         none = {"note": "no foreign keys"}
         card = min((r.cardinality for r in rel), default=None)
         cross = min((r.cross_table for r in rel if r.cross_table is not None), default=None)

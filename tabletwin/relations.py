@@ -38,6 +38,13 @@ class RelationScore:
     cross_table: float | None
     pairs: int = 0
     details: dict[str, float] = field(default_factory=dict)
+    #: shares of parents with 0, 1, ... MAX_COUNT_BIN (and more) children: real, synthetic
+    counts_real: tuple[float, ...] = ()
+    counts_synthetic: tuple[float, ...] = ()
+    #: event-time column of the child whose gaps were scored, and 1 - TVD of the histograms of
+    #: time gaps between a parent's consecutive children (None without a time column)
+    time_column: str | None = None
+    sequence: float | None = None
 
 
 def orphans(child_fk: pd.Series, parent_keys: pd.Series) -> int:
@@ -60,6 +67,54 @@ def cardinality_accuracy(real_fk: pd.Series, real_parents: pd.Series, syn_fk: pd
     if len(a) == 0 or len(b) == 0:
         return 1.0 if len(a) == len(b) else 0.0
     return 1.0 - _tvd(a, b, MAX_COUNT_BIN + 1)
+
+
+def fanout_accuracy(real_fk: pd.Series, real_parents: pd.Series, syn_fk: pd.Series,
+                    syn_parents: pd.Series, bins: int = 10) -> float:
+    """1 - TVD of children-per-parent counts in ``bins`` quantile bins of the real counts: tells
+    large fan-outs apart (a district with 30 accounts from one with 500) where
+    :func:`cardinality_accuracy` puts every count >= MAX_COUNT_BIN in one bin."""
+    a = children_per_parent(real_fk, real_parents).astype(float)
+    b = children_per_parent(syn_fk, syn_parents).astype(float)
+    if len(a) == 0 or len(b) == 0:
+        return 1.0 if len(a) == len(b) else 0.0
+    edges = np.unique(np.quantile(a, np.linspace(0, 1, bins + 1))[1:-1])
+    ca, cb = np.searchsorted(edges, a, side="right"), np.searchsorted(edges, b, side="right")
+    return 1.0 - _tvd(ca, cb, len(edges) + 1)
+
+
+def count_shares(child_fk: pd.Series, parent_keys: pd.Series) -> tuple[float, ...]:
+    """Shares of parents with 0, 1, ... children (the last bin: MAX_COUNT_BIN or more)."""
+    c = np.minimum(children_per_parent(child_fk, parent_keys), MAX_COUNT_BIN)
+    if len(c) == 0:
+        return ()
+    return tuple(float(v) for v in np.round(np.bincount(c, minlength=MAX_COUNT_BIN + 1) / len(c), 6))
+
+
+def _gaps(child: pd.DataFrame, fk: str, time_col: str) -> pd.Series:
+    """Seconds between consecutive children of the same parent (log-scaled: log1p of seconds)."""
+    d = child[[fk, time_col]].dropna()
+    t = d[time_col]
+    if getattr(t.dt, "tz", None) is not None:
+        t = t.dt.tz_convert("UTC").dt.tz_localize(None)
+    d = pd.DataFrame({"k": d[fk].to_numpy(), "t": t.astype("datetime64[ns]").to_numpy()})
+    d = d.sort_values(["k", "t"], kind="stable")
+    same = d["k"].to_numpy()[1:] == d["k"].to_numpy()[:-1]
+    secs = np.diff(d["t"].to_numpy().astype("int64")) / 1e9
+    return pd.Series(np.log1p(np.clip(secs[same], 0, None)))
+
+
+def sequence_accuracy(real_child: pd.DataFrame, syn_child: pd.DataFrame, fk: str,
+                      time_col: str) -> float | None:
+    """1 - TVD between the binned gaps of consecutive children per parent, real vs synthetic
+    (None when either side has no parent with two children)."""
+    a, b = _gaps(real_child, fk, time_col), _gaps(syn_child, fk, time_col)
+    if len(a) == 0 or len(b) == 0:
+        return None
+    f = _binner(a)
+    ra, sb = f(a), f(b)
+    size = int(max(ra.max(initial=0), sb.max(initial=0))) + 1
+    return float(1.0 - _tvd(ra, sb, size))
 
 
 def _joined(child: pd.DataFrame, parent: pd.DataFrame, fk: str, pk: str,
@@ -117,6 +172,8 @@ def relation_scores(real_child: pd.DataFrame, syn_child: pd.DataFrame,
                     seed: int = 0) -> list[RelationScore]:
     """Scores of every foreign key of a child table (see module docstring)."""
     out = []
+    times = [c for c in child_cols if c in real_child and c in syn_child
+             and pd.api.types.is_datetime64_any_dtype(real_child[c].dtype)]
     for fk, p in parents.items():
         cross, n = cross_table_accuracy(real_child, p.real, syn_child, p.synthetic, fk=fk,
                                         pk=p.key, child_cols=child_cols,
@@ -126,5 +183,9 @@ def relation_scores(real_child: pd.DataFrame, syn_child: pd.DataFrame,
             orphans=orphans(syn_child[fk], p.synthetic[p.key]),
             cardinality=cardinality_accuracy(real_child[fk], p.real[p.key], syn_child[fk],
                                              p.synthetic[p.key]),
-            cross_table=cross, pairs=n))
+            cross_table=cross, pairs=n,
+            counts_real=count_shares(real_child[fk], p.real[p.key]),
+            counts_synthetic=count_shares(syn_child[fk], p.synthetic[p.key]),
+            time_column=times[0] if times else None,
+            sequence=sequence_accuracy(real_child, syn_child, fk, times[0]) if times else None))
     return out

@@ -469,6 +469,47 @@ def _privacy_section(d: DistanceScore) -> str:
             "</tr></table>")
 
 
+def _plot_counts(r) -> str:
+    n = max(len(r.counts_real), len(r.counts_synthetic))
+    x = np.arange(n)
+    fig = _figure(6.4, 2.4)
+    ax = fig.add_subplot()
+    w = 0.4
+    ax.bar(x - w / 2, list(r.counts_real) + [0] * (n - len(r.counts_real)), w, label="real",
+           color=REAL_COLOUR)
+    ax.bar(x + w / 2, list(r.counts_synthetic) + [0] * (n - len(r.counts_synthetic)), w,
+           label="synthetic", color=SYNTH_COLOUR)
+    labels = [str(i) for i in range(n)]
+    if labels:
+        labels[-1] += "+"
+    ax.set_xticks(x[:: max(1, n // 11)], labels[:: max(1, n // 11)])
+    ax.set_xlabel(f"{r.column} rows per {r.parent} row")
+    ax.set_ylabel("share of parents")
+    ax.legend(frameon=False)
+    _margins(fig, left=0.6, bottom=0.5)
+    return _png(fig)
+
+
+def _relations_section(relations) -> str:
+    rows, imgs = [], []
+    for r in relations:
+        seq = "—" if r.sequence is None else f"{r.sequence:.3f} ({_e(r.time_column)})"
+        cross = "—" if r.cross_table is None else f"{r.cross_table:.3f} ({r.pairs} pairs)"
+        rows.append(f"<tr><td><code>{_e(r.column)}</code> → <code>{_e(r.parent)}</code></td>"
+                    f"<td class='num'>{r.orphans:,}</td><td class='num'>{r.cardinality:.3f}</td>"
+                    f"<td class='num'>{cross}</td><td class='num'>{seq}</td></tr>")
+        if r.counts_real and r.counts_synthetic:
+            imgs.append(_img(_plot_counts(r), f"children per parent for {r.column}"))
+    return ("<p class='sub'>Does the synthetic table join its synthetic parents the way the real "
+            "one joins the real parents? Orphans: child rows whose key matches no parent (must be "
+            "0). Children per parent: 1 - TVD of the histograms below (parents without children "
+            "included). Join accuracy: parent column vs child column after the join. Sequence: "
+            "gaps between a parent's consecutive child events.</p>"
+            "<table class='compact'><tr><th>foreign key</th><th>orphans</th>"
+            "<th>children per parent</th><th>join accuracy</th><th>sequence</th></tr>"
+            f"{''.join(rows)}</table>" + "".join(f"<div class='wide'>{i}</div>" for i in imgs))
+
+
 def _history_section(history: list[dict], partition: str) -> str:
     rows = []
     for h in sorted(history, key=lambda h: str(h.get("partition", "")), reverse=True)[:30]:
@@ -527,6 +568,12 @@ def render_html(report: QualityReport, plan: PiiPlan, profile: TableProfile, *, 
         with matplotlib.rc_context(_RC):
             sections.append(("privacy", "Distance to closest record: training vs holdout",
                              _privacy_section(distances)))
+    if getattr(report, "relations", ()):
+        import matplotlib
+
+        with matplotlib.rc_context(_RC):
+            sections.append(("relations", "Related tables: keys, children per parent, joins",
+                             _relations_section(report.relations)))
     if history:
         sections.append(("history", "Earlier runs", _history_section(history, partition)))
 

@@ -58,7 +58,8 @@ from tabletwin.quality import QualityReport, evaluate
 from tabletwin.seeds import stable_seed
 from tabletwin.synthesis import REGENERATED, fit_generator, forbidden_values, fresh_keys, synthesize
 
-__all__ = ["FileSynthResult", "StreamOptions", "read_parquet_sample", "synth_file"]
+__all__ = ["FileSynthResult", "StreamOptions", "StreamedSynthesis", "read_parquet_sample",
+           "synth_file", "synthesize_file"]
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 #: Rounds of redrawing fresh values that collide with the source or an earlier chunk.
@@ -628,11 +629,84 @@ def synth_file(path: str | Path, output: str | Path, table: TableConfig, *, rows
         lap("detect+mask+profile")
         gen = fit_generator(masked, plan, table, seed=s)
         lap("fit")
-        index, source_keys = indexing.result()
+        streamed = synthesize_file(src, out, gen, plan, table, sample=sample, masked=masked,
+                                   n=n, seed=s, options=opts, parent_keys=parent_keys,
+                                   indexing=indexing)
     finally:
         indexing.close()
-    lap("source index (rest)")
+    timings.update(streamed.timings)
+    report = evaluate(source=sample.iloc[:opts.eval_rows], masked=masked,
+                      synthetic=streamed.head, plan=plan, profile=profile, table=table,
+                      rows_expected=n, seed=s, generator=gen.describe(), parent_keys=parent_keys)
+    report = streamed.apply(report)
+    lap("evaluate")
+    return FileSynthResult(output=out, rows=streamed.rows, columns=list(masked.columns), plan=plan,
+                           profile=profile, generator=gen, report=report, streamed=True,
+                           source_rows=total, sample_rows=len(sample),
+                           checked_rows=len(streamed.head), workers=streamed.workers,
+                           timings=timings)
 
+
+@dataclass
+class StreamedSynthesis:
+    """What :func:`synthesize_file` wrote: ``rows`` synthetic rows in ``output``; ``head`` (the first
+    ``eval_rows`` of them) for the sampled checks; leak counts over every synthetic row against
+    every source row, and constraint violations over every synthetic row."""
+
+    output: Path
+    rows: int
+    head: pd.DataFrame
+    leaks: dict[str, int]
+    violations: dict[str, int] | None  # None: the table has no constraints
+    workers: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def apply(self, report: QualityReport) -> QualityReport:
+        """``report`` (computed on ``head``) with the row count, leak counts and constraint
+        violations of every row."""
+        updates: dict[str, Any] = {"rows_actual": self.rows, "pii_leaks": dict(self.leaks)}
+        if self.violations is not None:
+            updates["constraint_violations"] = dict(self.violations)
+        return dataclasses.replace(report, **updates)
+
+
+def synthesize_file(source: str | Path, output: str | Path, generator: Generator, plan: PiiPlan,
+                    table: TableConfig, *, sample: pd.DataFrame, masked: pd.DataFrame, n: int,
+                    seed: int, options: StreamOptions | None = None,
+                    parent_keys: dict[str, pd.Series] | None = None,
+                    indexing: "_SourceIndexing | None" = None) -> StreamedSynthesis:
+    """Sample ``n`` rows from a fitted ``generator`` into the Parquet file ``output``, chunk by
+    chunk, with bounded memory (module docstring, steps 2 and 3). ``source`` is the full source
+    Parquet file (read column by column for the leak check and the fresh keys), ``sample`` its
+    raw sample and ``masked`` the masked sample the generator was fitted on. The file appears
+    complete or not at all."""
+    opts = options or StreamOptions()
+    src, out = Path(source), Path(output)
+    pf = _parquet(src)
+    timings: dict[str, float] = {}
+    clock = [time.perf_counter()]
+
+    def lap(stage: str) -> None:
+        now = time.perf_counter()
+        timings[stage] = round(now - clock[0], 2)
+        clock[0] = now
+
+    s = seed
+    sizes = [min(opts.chunk_rows, n - start) for start in range(0, n, opts.chunk_rows)]
+    workers = (os.cpu_count() or 1) if opts.workers is None else opts.workers
+    workers = min(workers, len(sizes)) if len(sizes) > 1 else 0
+    keys = set(table.key_columns)
+    own = indexing is None
+    if own:
+        indexing = _SourceIndexing(str(src), [d for d in plan.columns if d.column not in keys],
+                                   [c for c in table.key_columns if c in sample.columns],
+                                   opts.batch_rows, background=False)
+    try:
+        index, source_keys = indexing.result()
+    finally:
+        if own:
+            indexing.close()
+    lap("source index (rest)")
     replaced = [d.column for d in plan.columns if d.is_pii and d.column not in keys
                 and d.action in REGENERATED + ("drop",)]
     unique = [d.column for d in plan.columns if d.column in replaced and d.action == "pseudonymize"]
@@ -646,7 +720,7 @@ def synth_file(path: str | Path, output: str | Path, table: TableConfig, *, rows
 
     needed = replaced + ([table.primary_key] if table.primary_key else [])
     context = _ChunkContext(
-        generator=gen, plan=plan, table=table, source=_slim(sample, needed),
+        generator=generator, plan=plan, table=table, source=_slim(sample, needed),
         masked=_slim(masked, replaced + list(table.foreign_keys)), parent_keys=parent_keys, seed=s)
     finisher = _Finisher(context=context, index=index, replaced=replaced,
                          forbidden=forbidden_values(sample, replaced), unique=unique, keys=fresh,
@@ -672,16 +746,9 @@ def synth_file(path: str | Path, output: str | Path, table: TableConfig, *, rows
         partial.unlink(missing_ok=True)
     lap("sample+write")
 
-    synthetic_head = pd.concat(head, ignore_index=True)
-    report = evaluate(source=sample.iloc[:opts.eval_rows], masked=masked, synthetic=synthetic_head,
-                      plan=plan, profile=profile, table=table, rows_expected=n, seed=s,
-                      generator=gen.describe(), parent_keys=parent_keys)
-    updates: dict[str, Any] = {"rows_actual": written, "pii_leaks": dict(finisher.leaks)}
-    if table.constraints:
-        updates["constraint_violations"] = dict(finisher.violations)
-    report = dataclasses.replace(report, **updates)
-    lap("evaluate")
-    return FileSynthResult(output=out, rows=written, columns=list(masked.columns), plan=plan,
-                           profile=profile, generator=gen, report=report, streamed=True,
-                           source_rows=total, sample_rows=len(sample),
-                           checked_rows=len(synthetic_head), workers=workers, timings=timings)
+    synthetic_head = pd.concat(head, ignore_index=True) if head else pd.DataFrame(
+        columns=list(masked.columns))
+    return StreamedSynthesis(output=out, rows=written, head=synthetic_head,
+                             leaks=dict(finisher.leaks),
+                             violations=dict(finisher.violations) if table.constraints else None,
+                             workers=workers, timings=timings)

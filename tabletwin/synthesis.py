@@ -14,6 +14,7 @@ from pandas.api import types as pdt
 from tabletwin.catalog import TableConfig
 from tabletwin.errors import InputError
 from tabletwin.generators import Generator, TableMeta, make_generator
+from tabletwin.multitable import ParentFrame, RelationalGenerator
 from tabletwin.pii.fakes import normalize_value
 from tabletwin.pii.mask import fill_pii_columns
 from tabletwin.pii.plan import PiiPlan
@@ -39,24 +40,54 @@ def split_source(masked: pd.DataFrame, table: TableConfig,
     return split_holdout(masked, share, seed)
 
 
+def conditioned_links(table: TableConfig, parents: dict[str, ParentFrame] | None) -> list[str]:
+    """The foreign keys whose parent rows the child's generator conditions on: every foreign key
+    to another table whose parent was given, when the catalog asks for it (the default) and the
+    generator is ``auto`` or ``sequential_tree`` (the copula cannot condition)."""
+    if not parents or not table.condition_on_parents \
+            or table.generator.name not in ("auto", "sequential_tree"):
+        return []
+    return [fk for fk in table.foreign_keys
+            if fk in parents and table.parent_of(fk)[0] != table.name]
+
+
 def fit_generator(masked: pd.DataFrame, plan: PiiPlan, table: TableConfig, *,
-                  seed: int) -> Generator:
+                  seed: int, parents: dict[str, ParentFrame] | None = None) -> Generator:
     """Fit the table's configured generator on the modelled columns of the masked table's fit part
-    (the holdout part is left out, see :func:`split_source`)."""
+    (the holdout part is left out, see :func:`split_source`).
+
+    ``parents`` (foreign key -> the parent's masked rows) makes a child table's generator a
+    :class:`~tabletwin.multitable.RelationalGenerator`: children per parent and the child's columns
+    are then drawn given the synthetic parent rows (see :func:`conditioned_links`)."""
     if len(masked) == 0:
         raise InputError("source table has no rows; nothing to learn from", table=table.name)
     cols = modelled_columns(plan, table)
-    data = split_source(masked, table, seed)[0][cols]
+    links = conditioned_links(table, parents)
+    data = split_source(masked, table, seed)[0][cols + links]
     cap = table.generator.max_fit_rows
     if len(data) > cap:
         rng = np.random.default_rng(seed)
         data = data.iloc[np.sort(rng.choice(len(data), cap, replace=False))]
-    gen = make_generator(table.generator.name, table.generator.params, table=table.name)
+    name, params = table.generator.name, dict(table.generator.params)
+    if links:  # conditioning needs the sequential tree, whatever ``auto`` would have chosen
+        name = "sequential_tree"
+        if table.generator.name != "sequential_tree":
+            params = {}
+    gen = make_generator(name, params, table=table.name)
     if table.constraints:
         from tabletwin.constraints import ConstrainedGenerator
 
         gen = ConstrainedGenerator(gen, table.constraints)
-    meta = TableMeta(table=table.name,
+    extra: dict = {}
+    if links:
+        from tabletwin.multitable import RelationalGenerator
+
+        count_params = {k: v for k, v in params.items() if k not in ("first", "chunk_rows")}
+        gen = RelationalGenerator(gen, count_params=count_params)
+        extra = {"parents": {fk: parents[fk] for fk in links},  # type: ignore[index]
+                 "all_keys": {fk: masked[fk] for fk in links},
+                 "protected": sorted({c for k in table.constraints for c in k.columns})}
+    meta = TableMeta(table=table.name, extra=extra,
                      free_text=tuple(d.column for d in plan.columns if d.free_text and d.column in cols))
     return gen.fit(data.reset_index(drop=True), meta, seed=seed)
 
@@ -138,27 +169,50 @@ def forbidden_values(source: pd.DataFrame, columns: list[str]) -> dict[str, set[
 def synthesize(generator: Generator, plan: PiiPlan, table: TableConfig, *, n: int, seed: int,
                source: pd.DataFrame, masked: pd.DataFrame,
                parent_keys: dict[str, pd.Series] | None = None,
+               parent_rows: dict[str, pd.DataFrame] | None = None,
                conditions: pd.DataFrame | None = None) -> pd.DataFrame:
     """Sample ``n`` rows with the masked table's columns, order and dtypes.
 
     ``source`` is the raw snapshot (only to keep fresh fakes from matching a real value);
-    ``parent_keys`` maps each foreign-key column to its parent's synthetic primary keys;
-    ``conditions`` (n rows) fixes some modelled columns (see ``SequentialTree.sample``).
+    ``parent_rows`` maps each foreign-key column to its parent's synthetic table (a relational
+    generator draws the children of every synthetic parent from it); ``parent_keys`` maps the
+    other foreign keys to their parent's synthetic primary keys (defaults to the keys of
+    ``parent_rows``); ``conditions`` (n rows) fixes some modelled columns (see
+    ``SequentialTree.sample``).
     """
     rng = np.random.default_rng(seed)
-    frame = (generator.sample(n, seed=seed) if conditions is None
-             else generator.sample(n, seed=seed, conditions=conditions))
+    parent_keys = dict(parent_keys or {})
+    for col, rows in (parent_rows or {}).items():
+        if col not in parent_keys and col in table.foreign_keys:
+            parent_keys[col] = rows[table.parent_of(col)[1]]
+    if isinstance(generator, RelationalGenerator):
+        if conditions is not None:
+            raise InputError("a child table conditioned on its parents cannot take a seed table "
+                             "as well", table=table.name)
+        missing = [fk for fk in generator.parents_ if fk not in (parent_rows or {})]
+        if missing:
+            raise InputError("synthetic parent rows missing for foreign key", table=table.name,
+                             column=missing[0])
+        frame = generator.sample_related(n, parents=parent_rows or {}, seed=seed)
+    elif conditions is None:
+        frame = generator.sample(n, seed=seed)
+    else:
+        frame = generator.sample(n, seed=seed, conditions=conditions)
     out = pd.DataFrame(index=range(n))
     replaced = [d.column for d in plan.columns if d.is_pii and d.column not in table.key_columns
                 and d.action in REGENERATED + ("drop",)]
+    pk = table.primary_key
+    own_keys = (fresh_keys(source[pk], n, rng) if pk in masked.columns and pk not in frame.columns
+                else None)
     for col in masked.columns:
         if col in frame.columns:
             out[col] = frame[col].to_numpy()
             out[col] = out[col].astype(frame[col].dtype)
-        elif col == table.primary_key:
-            out[col] = fresh_keys(source[col], n, rng).to_numpy()
+        elif col == pk and own_keys is not None:
+            out[col] = own_keys.to_numpy()
         elif col in table.foreign_keys:
-            parents = (parent_keys or {}).get(col)
+            parents = (own_keys if table.parent_of(col)[0] == table.name and own_keys is not None
+                       else parent_keys.get(col))
             if parents is None:
                 raise InputError("parent keys missing for foreign key", table=table.name, column=col)
             out[col] = assign_foreign_keys(masked[col], parents, n, rng).to_numpy()

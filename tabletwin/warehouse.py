@@ -11,8 +11,10 @@ Layout in the warehouse (target schema ``synthetic`` by default):
   score, checks passed or not, published or not, code version, timestamps. Failed runs included.
 
 Publication builds the version table, repoints the view, prunes old versions and marks the run
-published in one transaction: readers see the old version or the new one, and a failure at any
-point leaves the last good version (and the history) as it was.
+published in one transaction (the steps of :data:`PUBLISH_STEPS`, in that order): readers see the
+old version or the new one, and a failure at any point leaves the last good version (and the
+history) as it was. :class:`tabletwin.warehouse_pg.PostgresWarehouse` implements the same interface
+on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -47,6 +49,27 @@ def versions_schema(schema: str) -> str:
 def version_table(table: str, partition: str) -> str:
     """``orders`` + ``2026-11-26`` -> ``orders__20261126``."""
     return f"{table}__{partition.replace('-', '')}"
+
+
+def partitions_of(table: str, names: list[str]) -> list[str]:
+    """Partitions (YYYY-MM-DD) of the version tables of ``table`` among ``names``, oldest first."""
+    out = []
+    for name in names:
+        tail = name[len(table) + 2:]
+        if name.startswith(table + "__") and len(tail) == 8 and tail.isdigit():
+            out.append(f"{tail[:4]}-{tail[4:6]}-{tail[6:]}")
+    return sorted(out)
+
+
+#: The steps of a publication, in order, all inside one transaction.
+PUBLISH_STEPS = ("version_created", "view_repointed", "versions_pruned", "run_marked")
+DEFAULT_CHUNK_ROWS = 100_000
+
+
+class InjectedFailure(RuntimeError):
+    """Raised after a publish step named by ``Warehouse._fail_after`` (fault-injection tests)."""
+
+
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -75,7 +98,10 @@ class RunRecord:
 
 
 def family(sql_type: str) -> str:
+    """``int``, ``float``, ``bool``, ``time`` or ``text``, for DuckDB and PostgreSQL type names."""
     t = sql_type.upper()
+    if t.startswith("INTERVAL"):
+        return "text"
     if t.startswith(("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
                      "UINTEGER", "UBIGINT", "INT")):
         return "int"
@@ -83,7 +109,7 @@ def family(sql_type: str) -> str:
         return "float"
     if t.startswith("BOOL"):
         return "bool"
-    if t.startswith(("DATE", "TIMESTAMP", "TIME")):
+    if t.startswith(("DATE", "TIMESTAMP")) or t in ("TIME", "TIMETZ") or t.startswith("TIME "):
         return "time"
     return "text"
 
@@ -103,13 +129,48 @@ def pandas_family(s: pd.Series) -> str:
 class Warehouse(ABC):
     """What tabletwin needs from a warehouse."""
 
+    #: Fault injection for tests: the name of a :data:`PUBLISH_STEPS` step after which publish
+    #: raises :class:`InjectedFailure` (inside the transaction). None in normal use.
+    _fail_after: str | None = None
+
+    def _step_done(self, step: str) -> None:
+        if self._fail_after == step:
+            raise InjectedFailure(f"injected failure after {step}")
+
     @abstractmethod
     def columns(self, schema: str, table: str) -> dict[str, str] | None:
         """Column name -> SQL type, or None when the table does not exist."""
 
     @abstractmethod
-    def read_table(self, schema: str, table: str) -> pd.DataFrame:
-        """The whole table as a DataFrame."""
+    def iter_table(self, schema: str, table: str,
+                   chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+        """The table as DataFrames of at most about ``chunk_rows`` rows each, streamed from the
+        warehouse (never fetched whole); nothing is yielded for an empty table."""
+
+    def read_table(self, schema: str, table: str,
+                   chunk_rows: int = DEFAULT_CHUNK_ROWS) -> pd.DataFrame:
+        """The whole table as a DataFrame (read through :meth:`iter_table`)."""
+        chunks = list(self.iter_table(schema, table, chunk_rows))
+        if not chunks:
+            return self.query(f"SELECT * FROM {quote(schema)}.{quote(table)} LIMIT 0")
+        if len(chunks) == 1:
+            return chunks[0]
+        return pd.concat(chunks, ignore_index=True)
+
+    @abstractmethod
+    def table_keys(self, schema: str, table: str) -> tuple[list[str], dict[str, str]]:
+        """The table's declared keys: (primary key columns, {column: "parent_table.parent_column"}
+        for its single-column foreign keys into the same schema). Empty when none is declared."""
+
+    def count_rows(self, schema: str, table: str) -> int:
+        return int(self.query(f"SELECT count(*) AS n FROM {quote(schema)}.{quote(table)}")
+                   ["n"].iloc[0])
+
+    @abstractmethod
+    def publish_file(self, schema: str, table: str, path: str | Path, *,
+                     column_types: dict[str, str], record: RunRecord,
+                     versions_kept: int = 3) -> None:
+        """As :meth:`publish`, from a Parquet file (streamed, never loaded whole)."""
 
     @abstractmethod
     def publish(self, schema: str, table: str, df: pd.DataFrame, *, column_types: dict[str, str],
@@ -132,13 +193,57 @@ class Warehouse(ABC):
             f"ORDER BY checked_at DESC NULLS LAST, partition_key DESC LIMIT {int(limit)}")
         out = []
         for r in df.to_dict("records"):
-            scores = json.loads(r.pop("scores") or "{}")
+            scores = r.pop("scores")
+            scores = scores if isinstance(scores, dict) else json.loads(scores or "{}")
             out.append({"partition": r["partition_key"], "run_id": r["run_id"],
                         "generator": r["generator"], "passed": bool(r["passed"]),
                         "published": bool(r["published"]) if r["published"] is not None else False,
                         "accuracy": scores.get("fidelity_above_threshold"),
                         "checked_at": str(r["checked_at"])})
         return out
+
+    # run history, shared by the SQL backends: column types and parameter style are theirs
+    _history_columns: tuple[tuple[str, str], ...] = _HISTORY_COLUMNS
+    _param = "?"
+
+    def _placeholder(self, column: str) -> str:
+        return self._param
+
+    def _ensure_history(self, con: Any, schema: str) -> str:
+        hist = f"{quote(schema)}.{HISTORY_TABLE}"
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
+        cols = ", ".join(f"{c} {t}" for c, t in self._history_columns)
+        con.execute(f"CREATE TABLE IF NOT EXISTS {hist} ({cols})")
+        for c, t in self._history_columns:  # histories written by an earlier version lack columns
+            con.execute(f"ALTER TABLE {hist} ADD COLUMN IF NOT EXISTS {c} {t}")
+        return hist
+
+    def _upsert_run(self, con: Any, hist: str, record: RunRecord, *, published: bool) -> None:
+        row = record.row()
+        p = self._param
+        con.execute(f"DELETE FROM {hist} WHERE table_name = {p} AND partition_key = {p} "
+                    f"AND run_id = {p}", [row["table_name"], row["partition_key"], row["run_id"]])
+        names = [c for c, _ in self._history_columns
+                 if c not in ("published", "checked_at", "published_at")]
+        con.execute(
+            f"INSERT INTO {hist} ({', '.join(names)}, published, checked_at, published_at) "
+            f"VALUES ({', '.join(self._placeholder(n) for n in names)}, {p}, now(), "
+            f"{'now()' if published else 'NULL'})",
+            [row[k] for k in names] + [published])
+
+    @staticmethod
+    def _keys_from(rows: list[tuple[bool, list[str], str, list[str]]]
+                   ) -> tuple[list[str], dict[str, str]]:
+        """(primary key, single-column foreign keys) from (is primary, columns, parent, parent
+        columns) rows; composite foreign keys are not modelled."""
+        pk: list[str] = []
+        fks: dict[str, str] = {}
+        for primary, cols, parent, pcols in rows:
+            if primary:
+                pk = list(cols)
+            elif len(cols) == 1 and len(pcols) == 1:
+                fks[cols[0]] = f"{parent}.{pcols[0]}"
+        return pk, fks
 
     @abstractmethod
     def query(self, sql: str) -> pd.DataFrame:
@@ -186,35 +291,31 @@ class DuckDBWarehouse(Warehouse):
                 [schema, table]).fetchall()
         return {name: dtype for name, dtype in rows} or None
 
-    def read_table(self, schema: str, table: str) -> pd.DataFrame:
+    def iter_table(self, schema: str, table: str,
+                   chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+        # DuckDB hands out whole vectors of 2,048 rows: chunks hold chunk_rows rounded up to that
+        vectors = max(1, -(-int(chunk_rows) // 2048))
         with self.connect() as con:
-            return con.execute(f"SELECT * FROM {quote(schema)}.{quote(table)}").df()
+            cur = con.execute(f"SELECT * FROM {quote(schema)}.{quote(table)}")
+            while True:
+                chunk = cur.fetch_df_chunk(vectors)
+                if len(chunk) == 0:
+                    return
+                yield chunk
+
+    def table_keys(self, schema: str, table: str) -> tuple[list[str], dict[str, str]]:
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT constraint_type, constraint_column_names, referenced_table, "
+                "referenced_column_names FROM duckdb_constraints() WHERE schema_name = ? "
+                "AND table_name = ? AND constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY') "
+                "ORDER BY constraint_index", [schema, table]).fetchall()
+        return self._keys_from([(kind == "PRIMARY KEY", cols, parent, pcols)
+                                for kind, cols, parent, pcols in rows])
 
     def query(self, sql: str) -> pd.DataFrame:
         with self.connect() as con:
             return con.execute(sql).df()
-
-    def _ensure_history(self, con: Any, schema: str) -> str:
-        hist = f"{quote(schema)}.{HISTORY_TABLE}"
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
-        cols = ", ".join(f"{c} {t}" for c, t in _HISTORY_COLUMNS)
-        con.execute(f"CREATE TABLE IF NOT EXISTS {hist} ({cols})")
-        for c, t in _HISTORY_COLUMNS:  # histories written by an earlier version lack new columns
-            con.execute(f"ALTER TABLE {hist} ADD COLUMN IF NOT EXISTS {c} {t}")
-        return hist
-
-    def _upsert_run(self, con: Any, hist: str, record: RunRecord, *, published: bool) -> None:
-        row = record.row()
-        key = [row["table_name"], row["partition_key"], row["run_id"]]
-        con.execute(f"DELETE FROM {hist} WHERE table_name = ? AND partition_key = ? AND run_id = ?",
-                    key)
-        names = [c for c, _ in _HISTORY_COLUMNS if c not in ("published", "checked_at",
-                                                            "published_at")]
-        con.execute(
-            f"INSERT INTO {hist} ({', '.join(names)}, published, checked_at, published_at) "
-            f"VALUES ({', '.join('?' for _ in names)}, ?, now(), "
-            f"{'now()' if published else 'NULL'})",
-            [row[k] for k in names] + [published])
 
     def record_run(self, schema: str, record: RunRecord) -> None:
         with self.connect() as con:
@@ -237,45 +338,118 @@ class DuckDBWarehouse(Warehouse):
             "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
             "AND table_name LIKE ? ESCAPE '\\'",
             [versions_schema(schema), table.replace("_", "\\_") + "\\_\\_%"]).fetchall()
-        out = []
-        for (name,) in rows:
-            tail = name[len(table) + 2:]
-            if len(tail) == 8 and tail.isdigit():
-                out.append(f"{tail[:4]}-{tail[4:6]}-{tail[6:]}")
-        return sorted(out)
+        return partitions_of(table, [name for (name,) in rows])
 
     def publish(self, schema: str, table: str, df: pd.DataFrame, *, column_types: dict[str, str],
                 record: RunRecord, versions_kept: int = 3) -> None:
-        select = ", ".join(
-            f"CAST({quote(c)} AS {column_types[c]}) AS {quote(c)}" if c in column_types else quote(c)
-            for c in df.columns)
-        vschema = versions_schema(schema)
-        version = version_table(table, record.partition_key)
         with self.connect() as con:
             con.register("tabletwin_staged", df)
             try:
-                con.execute("BEGIN TRANSACTION")
-                hist = self._ensure_history(con, schema)
-                con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(vschema)}")
-                con.execute(f"CREATE OR REPLACE TABLE {quote(vschema)}.{quote(version)} AS "
-                            f"SELECT {select} FROM tabletwin_staged")
-                kept = self._versions(con, schema, table)
-                for old in kept[:-versions_kept]:
-                    con.execute(f"DROP TABLE {quote(vschema)}."
-                                f"{quote(version_table(table, old))}")
-                latest = kept[-versions_kept:][-1]
-                kind = con.execute(
-                    "SELECT table_type FROM information_schema.tables WHERE table_schema = ? "
-                    "AND table_name = ?", [schema, table]).fetchone()
-                if kind and kind[0] != "VIEW":  # a table published by an earlier tabletwin
-                    con.execute(f"DROP TABLE {quote(schema)}.{quote(table)}")
-                con.execute(f"CREATE OR REPLACE VIEW {quote(schema)}.{quote(table)} AS SELECT * "
-                            f"FROM {quote(vschema)}.{quote(version_table(table, latest))}")
-                self._upsert_run(con, hist, record, published=True)
-                con.execute("COMMIT")
-            except Exception as exc:
-                con.execute("ROLLBACK")
-                raise PublishError(f"publishing {schema}.{table} failed, previous version kept: "
-                                   f"{type(exc).__name__}") from None
+                self._publish(con, schema, table, list(df.columns), "tabletwin_staged",
+                              column_types=column_types, record=record,
+                              versions_kept=versions_kept)
             finally:
                 con.unregister("tabletwin_staged")
+
+    def publish_file(self, schema: str, table: str, path: str | Path, *,
+                     column_types: dict[str, str], record: RunRecord,
+                     versions_kept: int = 3) -> None:
+        import pyarrow.parquet as pq
+
+        columns = list(pq.read_schema(path).names)
+        literal = "'" + str(path).replace("'", "''") + "'"
+        with self.connect() as con:
+            self._publish(con, schema, table, columns, f"read_parquet({literal})",
+                          column_types=column_types, record=record, versions_kept=versions_kept)
+
+    def _publish(self, con: Any, schema: str, table: str, columns: list[str], relation: str, *,
+                 column_types: dict[str, str], record: RunRecord, versions_kept: int) -> None:
+        select = ", ".join(
+            f"CAST({quote(c)} AS {column_types[c]}) AS {quote(c)}" if c in column_types else quote(c)
+            for c in columns)
+        vschema = versions_schema(schema)
+        version = version_table(table, record.partition_key)
+        try:
+            con.execute("BEGIN TRANSACTION")
+            hist = self._ensure_history(con, schema)
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(vschema)}")
+            con.execute(f"CREATE OR REPLACE TABLE {quote(vschema)}.{quote(version)} AS "
+                        f"SELECT {select} FROM {relation}")
+            self._step_done("version_created")
+            kept = self._versions(con, schema, table)
+            latest = kept[-versions_kept:][-1]
+            kind = con.execute(
+                "SELECT table_type FROM information_schema.tables WHERE table_schema = ? "
+                "AND table_name = ?", [schema, table]).fetchone()
+            if kind and kind[0] != "VIEW":  # a table published by an earlier tabletwin
+                con.execute(f"DROP TABLE {quote(schema)}.{quote(table)}")
+            con.execute(f"CREATE OR REPLACE VIEW {quote(schema)}.{quote(table)} AS SELECT * "
+                        f"FROM {quote(vschema)}.{quote(version_table(table, latest))}")
+            self._step_done("view_repointed")
+            for old in kept[:-versions_kept]:
+                con.execute(f"DROP TABLE {quote(vschema)}."
+                            f"{quote(version_table(table, old))}")
+            self._step_done("versions_pruned")
+            self._upsert_run(con, hist, record, published=True)
+            self._step_done("run_marked")
+            con.execute("COMMIT")
+        except Exception as exc:
+            con.execute("ROLLBACK")
+            raise PublishError(f"publishing {schema}.{table} failed, previous version kept: "
+                               f"{type(exc).__name__}") from None
+
+class SplitWarehouse(Warehouse):
+    """Reads from one warehouse, writes to another (e.g. two PostgreSQL databases): columns,
+    iter_table/read_table and table_keys go to ``source``; publish, record_run, history, query and
+    publish_types to ``target``."""
+
+    def __init__(self, source: Warehouse, target: Warehouse):
+        self.source, self.target = source, target
+
+    def __repr__(self) -> str:
+        return f"SplitWarehouse(source={self.source!r}, target={self.target!r})"
+
+    @property
+    def _fail_after(self) -> str | None:  # type: ignore[override]
+        return self.target._fail_after
+
+    @_fail_after.setter
+    def _fail_after(self, step: str | None) -> None:
+        self.target._fail_after = step
+
+    def columns(self, schema: str, table: str) -> dict[str, str] | None:
+        return self.source.columns(schema, table)
+
+    def iter_table(self, schema: str, table: str,
+                   chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+        return self.source.iter_table(schema, table, chunk_rows)
+
+    def read_table(self, schema: str, table: str,
+                   chunk_rows: int = DEFAULT_CHUNK_ROWS) -> pd.DataFrame:
+        return self.source.read_table(schema, table, chunk_rows)
+
+    def table_keys(self, schema: str, table: str) -> tuple[list[str], dict[str, str]]:
+        return self.source.table_keys(schema, table)
+
+    def query(self, sql: str) -> pd.DataFrame:
+        return self.target.query(sql)
+
+    def history(self, schema: str, table: str, limit: int = 30) -> list[dict[str, Any]]:
+        return self.target.history(schema, table, limit)
+
+    def publish_types(self, df: pd.DataFrame, source_types: dict[str, str]) -> dict[str, str]:
+        return self.target.publish_types(df, source_types)
+
+    def record_run(self, schema: str, record: RunRecord) -> None:
+        self.target.record_run(schema, record)
+
+    def publish(self, schema: str, table: str, df: pd.DataFrame, *, column_types: dict[str, str],
+                record: RunRecord, versions_kept: int = 3) -> None:
+        self.target.publish(schema, table, df, column_types=column_types, record=record,
+                            versions_kept=versions_kept)
+
+    def publish_file(self, schema: str, table: str, path: str | Path, *,
+                     column_types: dict[str, str], record: RunRecord,
+                     versions_kept: int = 3) -> None:
+        self.target.publish_file(schema, table, path, column_types=column_types, record=record,
+                                 versions_kept=versions_kept)

@@ -54,3 +54,58 @@ def project(tmp_path, small_warehouse) -> Path:
     (tmp_path / "data" / "demo_warehouse.duckdb").write_bytes(small_warehouse.read_bytes())
     write_catalog(tmp_path)
     return tmp_path
+
+
+# --- PostgreSQL (tests skip, saying why, only when no server answers) ---------------------------
+PG_URL_ENV = "TABLETWIN_TEST_PG_URL"
+PG_CANDIDATES = ("postgresql+psycopg://postgres@127.0.0.1:5432/test",
+                 "postgresql+psycopg://root@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """A URL of the test PostgreSQL server ($TABLETWIN_TEST_PG_URL, else postgres/root on
+    127.0.0.1:5432 database test)."""
+    import os
+
+    import psycopg
+
+    candidates = [os.environ[PG_URL_ENV]] if os.environ.get(PG_URL_ENV) else list(PG_CANDIDATES)
+    reasons = []
+    for url in candidates:
+        try:
+            with psycopg.connect(url.replace("+psycopg", ""), connect_timeout=3) as con:
+                con.execute("SELECT 1")
+            return url
+        except psycopg.Error as exc:
+            reasons.append(type(exc).__name__)
+    pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432 database test "
+                f"({', '.join(reasons)}); set {PG_URL_ENV} to test against another server")
+
+
+@pytest.fixture
+def pg_schemas(pg_url):
+    """A factory of random schema names; the schemas (and their ``_versions``) are dropped after."""
+    import uuid
+
+    import psycopg
+
+    names: list[str] = []
+
+    def make(prefix: str = "tt") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        names.append(name)
+        return name
+
+    yield make
+    with psycopg.connect(pg_url.replace("+psycopg", ""), autocommit=True) as con:
+        for n in names:
+            con.execute(f'DROP SCHEMA IF EXISTS "{n}_versions" CASCADE')
+            con.execute(f'DROP SCHEMA IF EXISTS "{n}" CASCADE')
+
+
+def pg_exec(url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as con:
+        con.execute(sql)

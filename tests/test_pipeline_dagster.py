@@ -81,6 +81,25 @@ def test_materialize_publishes_every_table_without_pii(project):
     # foreign keys point at published parents
     acc, cust = published(project, "accounts"), published(project, "customers")
     assert acc["customer_id"].isin(cust["customer_id"]).all()
+    # joins on the published related set are plausible: every transaction after its account was
+    # opened, every account opened after its customer signed up (both hold in the source), and
+    # events of one account come in time order with the fresh keys
+    con = duckdb.connect(str(project / "data" / "demo_warehouse.duckdb"), read_only=True)
+    for schema in ("main", "synthetic"):
+        late = con.execute(
+            f"SELECT count(*), count(a.account_id), min(epoch(t.created_at) - epoch(a.opened_date))"
+            f" FROM {schema}.transactions t LEFT JOIN {schema}.accounts a USING (account_id)"
+        ).fetchone()
+        assert late[0] == late[1] and late[2] >= 0, (schema, late)
+        assert con.execute(
+            f"SELECT count(*) FROM {schema}.accounts a JOIN {schema}.customers c "
+            f"USING (customer_id) WHERE a.opened_date < c.signup_date").fetchone()[0] == 0, schema
+    unordered = con.execute(
+        "SELECT count(*) FROM (SELECT created_at, lag(created_at) OVER (PARTITION BY account_id "
+        "ORDER BY transaction_id) AS prev FROM synthetic.transactions) WHERE created_at < prev"
+    ).fetchone()[0]
+    con.close()
+    assert unordered == 0
     hist = duckdb.connect(str(project / "data" / "demo_warehouse.duckdb"), read_only=True)
     runs = hist.execute("SELECT table_name, passed FROM synthetic.tabletwin_runs").df()
     hist.close()

@@ -86,7 +86,7 @@ def test_rebalancing_a_numeric_column_names_table_and_column():
 
 def test_catalog_rebalance_gate_compares_per_class():
     cat = parse_catalog(_catalog(rebalance={"column": "is_fraud", "shares": {True: 0.4}}))
-    res = synth_frame(_frame(), cat.tables["t"], key=b"k" * 32)
+    res = synth_frame(_frame(12000), cat.tables["t"], key=b"k" * 32)
     syn, rep = res.synthetic, res.report
     assert syn["is_fraud"].mean() == pytest.approx(0.4, abs=0.01)
     fid = next(o for o in rep.outcomes() if o.name == "fidelity_above_threshold")

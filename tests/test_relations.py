@@ -55,3 +55,31 @@ def test_relation_scores_tell_a_faithful_join_from_a_random_one():
     assert good.cardinality > bad.cardinality
     dangling = c.assign(fk=c["fk"] + 10**6)
     assert relation_scores(c, dangling, {"fk": real}, ["amount"])[0].orphans == len(c)
+
+
+def test_fanout_accuracy_tells_large_fan_outs_apart():
+    from tabletwin.relations import fanout_accuracy
+
+    rng = np.random.default_rng(3)
+    parents = pd.Series(np.arange(500))
+    wide = pd.Series(np.repeat(parents, rng.integers(30, 600, 500)))
+    narrow = pd.Series(np.repeat(parents, rng.integers(30, 60, 500)))
+    # both fan-outs are above MAX_COUNT_BIN: the capped histogram cannot tell them apart
+    assert cardinality_accuracy(wide, parents, narrow, parents) == pytest.approx(1.0)
+    assert fanout_accuracy(wide, parents, narrow, parents) < 0.5
+    again = pd.Series(np.repeat(parents, rng.integers(30, 600, 500)))
+    assert fanout_accuracy(wide, parents, again, parents) > 0.8
+
+
+def test_report_shows_related_tables(tmp_path):
+    from tabletwin.report import _relations_section
+
+    p, c = bank()
+    p2, c2 = bank(seed=1)
+    score = relation_scores(c, c2, {"fk": ParentData("people", "pid", p, p2, ("salary",))},
+                            ["amount"])[0]
+    assert len(score.counts_real) == len(score.counts_synthetic) > 2
+    assert sum(score.counts_real) == pytest.approx(1.0, abs=1e-4)
+    html = _relations_section([score])
+    assert "<code>fk</code> → <code>people</code>" in html and "data:image/png;base64" in html
+    assert f"{score.cardinality:.3f}" in html
