@@ -243,19 +243,6 @@ class MinorityPrivacy:
                 "synthetic_rows": self.rows[2], "measured": self.measured}
 
 
-def _row_keys(df: pd.DataFrame) -> list[tuple]:
-    """Hashable exact keys of rows (numbers compared as floats, nulls equal)."""
-    parts = []
-    for col in df.columns:
-        s = df[col]
-        if _is_numeric(s):
-            parts.append(np.where(s.isna().to_numpy(), np.nan, _as_float(s)).tolist())
-        else:
-            parts.append([None if pd.isna(v) else str(v) for v in s.to_numpy(dtype=object)])
-    return [tuple("<null>" if isinstance(v, float) and np.isnan(v) else v for v in row)
-            for row in zip(*parts)] if parts else [() for _ in range(len(df))]
-
-
 def minority_privacy(training: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.DataFrame, *,
                      columns: list[str] | None = None, max_rows: int = MAX_ROWS,
                      identical_max: float = 0.01, dcr_ratio_min: float = 0.8,
@@ -279,10 +266,10 @@ def minority_privacy(training: pd.DataFrame, holdout: pd.DataFrame, synthetic: p
     nn = NearestNeighbors(n_neighbors=1).fit(emb.transform(trn))
     d_syn = nn.kneighbors(emb.transform(syn))[0][:, 0]
     d_hol = nn.kneighbors(emb.transform(hol))[0][:, 0]
-    seen = set(_row_keys(trn))
+    seen = _row_keys(trn)
     return MinorityPrivacy(
-        identical=float(np.mean([k in seen for k in _row_keys(syn)])),
-        identical_holdout=float(np.mean([k in seen for k in _row_keys(hol)])),
+        identical=float(np.isin(_row_keys(syn), seen).mean()),
+        identical_holdout=float(np.isin(_row_keys(hol), seen).mean()),
         dcr_q05=float(np.quantile(d_syn, 0.05)), dcr_median=float(np.median(d_syn)),
         holdout_q05=float(np.quantile(d_hol, 0.05)), holdout_median=float(np.median(d_hol)),
         rows=(len(trn), len(hol), len(syn)), identical_max=identical_max,
