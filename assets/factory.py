@@ -3,7 +3,7 @@
 
 from dagster import AssetChecksDefinition, AssetsDefinition
 
-from assets import generator, pii, profile, publish, quality, source, synthetic
+from assets import generator, pii, profile, publish, quality, scenario, source, synthetic
 from assets.common import TableContext, daily_partitions
 from tabletwin.catalog import Catalog
 
@@ -11,6 +11,8 @@ from tabletwin.catalog import Catalog
 def build_table_assets(tc: TableContext) -> tuple[list[AssetsDefinition], list[AssetChecksDefinition]]:
     assets = [source.build(tc), *pii.build(tc), profile.build(tc), generator.build(tc),
               synthetic.build(tc), *quality.build(tc), publish.build(tc)]
+    assets += [scenario.build(tc, name, sc) for name, sc in tc.catalog.scenarios.items()
+               if sc.table == tc.name]
     return assets, quality.build_checks(tc)
 
 

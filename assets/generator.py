@@ -8,7 +8,8 @@ from assets.common import TableContext, parent_frames, parent_ins
 from tabletwin.generators import Generator
 from tabletwin.large import is_sample
 from tabletwin.pii import PiiPlan
-from tabletwin.synthesis import fit_generator, modelled_columns
+from tabletwin.conditional import fit_table_generator
+from tabletwin.synthesis import modelled_columns
 
 
 def build(tc: TableContext) -> AssetsDefinition:
@@ -21,7 +22,7 @@ def build(tc: TableContext) -> AssetsDefinition:
                        "columns given the parent's columns, to sample from the synthetic parents.")
     def fitted_generator(context, masked: pd.DataFrame, plan: PiiPlan,
                          **parents) -> Output[Generator]:
-        gen = fit_generator(masked, plan, tc.table, seed=tc.seed(context.partition_key),
+        gen = fit_table_generator(masked, plan, tc.table, seed=tc.seed(context.partition_key),
                             parents=None if is_sample(masked)  # streamed: keys drawn, per chunk
                             else parent_frames(tc, parents, "masked_table"))
         return Output(gen, metadata={

@@ -41,6 +41,8 @@ CHECKS = {
                                  "cardinality_min).",
     "joins_like_source": "Parent vs child columns after the join match the source (warns by "
                          "default).",
+    "minority_not_copied": "Rebalanced tables: synthetic rows of each named class are no closer "
+                           "to that class's real rows than new real rows of the class are.",
 }
 
 

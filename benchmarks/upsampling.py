@@ -6,16 +6,22 @@ then balanced to 50:50 by
 
 (a) naive random oversampling (copies of the few minority rows),
 (b) SMOTE-NC (imbalanced-learn; ``pip install -e .[bench]``),
-(c) tabletwin: the sequential tree fitted on the unbalanced set, conditioned on ``income``, adds
-    synthetic minority rows (``tabletwin.rebalance`` machinery, i.e. ``--rebalance``),
+(c) tabletwin: synthetic minority rows *added* to the unbalanced set (the real rows are kept):
+    by default (``--mode class_leaves``) the sequential tree fitted on the whole unbalanced set with
+    ``income`` first, its node distributions re-estimated from the minority rows
+    (:mod:`tabletwin.minority`); ``conditional`` samples the plain conditional tree given the class
+    (what ``--rebalance`` does), ``minority`` fits a small tree on the minority rows alone,
 
 and a HistGradientBoosting classifier trained on each is scored on the untouched holdout: AUC-ROC and
-AUC-PR, averaged over seeds. Privacy of (c) on the minority subset: share of synthetic minority rows
-identical to a real minority row, and their distance-to-closest-record share (training vs holdout
-minority rows).
+AUC-PR, averaged over seeds (same classifier, hyperparameters, holdout and unbalanced sets for
+every method). Privacy of the added minority rows of each method on the minority subset
+(:func:`tabletwin.privacy.minority_privacy`): share identical to a real training minority row, and
+the 5% quantile of their distance to the closest training minority row against the same quantile
+for real minority rows the methods never saw (``dcr_ratio`` >= 1: no closer than a new real person).
 
     .venv/bin/python benchmarks/upsampling.py [--seeds 5] [--fractions 0.001 0.005 0.01 0.05]
-                                              [--plot upsampling.png] [--mode conditional|minority]
+                                              [--plot upsampling.png] [--mode class_leaves|conditional|minority]
+                                              [--out results.csv]
 """
 
 from __future__ import annotations
@@ -95,15 +101,15 @@ def smote_nc(df: pd.DataFrame, cats: dict[str, list[str]], seed: int) -> pd.Data
 
 
 def tabletwin_upsample(df: pd.DataFrame, seed: int,
-                       mode: str = "conditional") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Synthetic minority rows: ``conditional`` = the sequential tree fitted on the whole
-    unbalanced table with ``income`` first, sampled given the minority class (what
-    ``--rebalance`` does); ``minority`` = a sequential tree fitted on the minority rows alone,
-    with leaves scaled to their number."""
+                       mode: str = "class_leaves") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Synthetic minority rows added to ``df`` (see the module docstring for the modes)."""
     from tabletwin.generators import SequentialTree
+    from tabletwin.minority import upsample_class
 
     need = int((df[TARGET] != POSITIVE).sum() - (df[TARGET] == POSITIVE).sum())
-    if mode == "minority":
+    if mode == "class_leaves":
+        extra = upsample_class(df.reset_index(drop=True), TARGET, POSITIVE, need, seed=seed)
+    elif mode == "minority":
         pos = df[df[TARGET] == POSITIVE].reset_index(drop=True)
         leaf = max(5, len(pos) // 20)
         gen = SequentialTree(min_samples_leaf=leaf, leaf_scale=0.0, rare_k=2).fit(pos, seed=seed)
@@ -116,18 +122,11 @@ def tabletwin_upsample(df: pd.DataFrame, seed: int,
     return pd.concat([df, extra], ignore_index=True), extra
 
 
-def minority_privacy(real_pos: pd.DataFrame, hold_pos: pd.DataFrame,
-                     syn_pos: pd.DataFrame) -> tuple[float, float]:
-    from tabletwin.privacy import distance_scores
-
-    cols = [c for c in real_pos.columns if c != TARGET]
-    merged = syn_pos[cols].astype(str).agg("|".join, axis=1)
-    real_rows = set(real_pos[cols].astype(str).agg("|".join, axis=1))
-    identical = float(merged.isin(real_rows).mean())
-    if len(real_pos) < 2 or len(hold_pos) < 2:
-        return identical, float("nan")
-    d = distance_scores(real_pos[cols], hold_pos[cols], syn_pos[cols])
-    return identical, d.dcr_share
+def added_rows(balanced: pd.DataFrame, small: pd.DataFrame) -> pd.DataFrame:
+    """The minority rows a method added (every method keeps the unbalanced set's rows first,
+    except SMOTE-NC, which appends after them too)."""
+    extra = balanced.iloc[len(small):]
+    return extra[extra[TARGET] == POSITIVE]
 
 
 def main() -> int:
@@ -135,9 +134,15 @@ def main() -> int:
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--fractions", type=float, nargs="*", default=[0.001, 0.005, 0.01, 0.05])
     p.add_argument("--plot", default=None, help="write a PNG of AUC-PR by fraction and method")
-    p.add_argument("--mode", choices=["conditional", "minority"], default="conditional",
+    p.add_argument("--mode", choices=["class_leaves", "conditional", "minority"],
+                   default="class_leaves",
                    help="how tabletwin makes minority rows (see tabletwin_upsample)")
+    p.add_argument("--first-seed", type=int, default=0,
+                   help="seeds run from here (tune on other seeds than the ones reported)")
+    p.add_argument("--out", default=None, help="write every (fraction, seed, method) row as CSV")
     args = p.parse_args()
+    from tabletwin.privacy import minority_privacy
+
     data = SHARED / "datasets" / "census"
     if not (data / "train.parquet").exists():
         print(f"no census data at {data}: this benchmark needs ../shared/datasets", file=sys.stderr)
@@ -146,28 +151,32 @@ def main() -> int:
     holdout = pd.read_parquet(data / "holdout.parquet")
     cats = {c: sorted(set(train[c].astype(str)) | set(holdout[c].astype(str)))
             for c in train.columns if c != TARGET and not pd.api.types.is_numeric_dtype(train[c])}
+    cols = [c for c in train.columns if c != TARGET]
     rows = []
     for fraction in args.fractions:
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             rng = np.random.default_rng(1000 + seed)
             small = unbalance(train, fraction, rng)
+            real_pos = small[small[TARGET] == POSITIVE]
+            # real minority rows no method saw: the privacy baseline ("a new real person")
             hold_pos = train[(train[TARGET] == POSITIVE) & ~train.index.isin(small.index)]
-            t0 = time.perf_counter()
-            balanced = {"naive": naive(small, rng), "smote_nc": smote_nc(small, cats, seed)}
-            t1 = time.perf_counter()
-            balanced["tabletwin"], extra = tabletwin_upsample(small, seed, args.mode)
-            t2 = time.perf_counter()
-            ident, dcr = minority_privacy(small[small[TARGET] == POSITIVE],
-                                          hold_pos.sample(min(len(hold_pos), 2000),
-                                                          random_state=seed), extra)
-            for method, df in balanced.items():
+            hold_pos = hold_pos.sample(min(len(hold_pos), 2000), random_state=seed)
+            makers = {"naive": lambda: naive(small, rng),
+                      "smote_nc": lambda: smote_nc(small, cats, seed),
+                      "tabletwin": lambda: tabletwin_upsample(small, seed, args.mode)[0]}
+            for method, make in makers.items():
+                t0 = time.perf_counter()
+                df = make()
+                took = time.perf_counter() - t0
                 roc, pr = score(df, holdout, cats, seed)
+                priv = minority_privacy(real_pos, hold_pos, added_rows(df, small), columns=cols,
+                                        seed=seed)
                 rows.append({"fraction": fraction, "seed": seed, "method": method,
-                             "auc_roc": roc, "auc_pr": pr,
-                             "minority_rows": int((small[TARGET] == POSITIVE).sum()),
-                             "identical": ident if method == "tabletwin" else np.nan,
-                             "dcr_share": dcr if method == "tabletwin" else np.nan,
-                             "upsample_s": (t2 - t1) if method == "tabletwin" else (t1 - t0) / 2})
+                             "auc_roc": roc, "auc_pr": pr, "minority_rows": len(real_pos),
+                             "identical": priv.identical,
+                             "dcr_ratio": priv.dcr_q05 / priv.holdout_q05
+                             if priv.holdout_q05 > 0 else np.nan,
+                             "privacy_ok": priv.passed, "upsample_s": took})
             print(f"fraction {fraction:.3f} seed {seed}: minority rows "
                   f"{rows[-1]['minority_rows']}, " + ", ".join(
                       f"{r['method']} pr {r['auc_pr']:.3f}" for r in rows[-3:]), flush=True)
@@ -175,13 +184,18 @@ def main() -> int:
     table = res.groupby(["fraction", "method"]).agg(
         auc_roc=("auc_roc", "mean"), auc_pr=("auc_pr", "mean"), auc_pr_sd=("auc_pr", "std"),
         minority_rows=("minority_rows", "mean"), identical=("identical", "mean"),
-        dcr_share=("dcr_share", "mean"), upsample_s=("upsample_s", "mean")).round(4)
+        dcr_ratio=("dcr_ratio", "mean"), privacy_ok=("privacy_ok", "mean"),
+        upsample_s=("upsample_s", "mean")).round(4)
+    if args.out:
+        res.to_csv(args.out, index=False)
     print()
     print(table.to_string())
     best = res.groupby(["fraction", "method"])["auc_pr"].mean().unstack()
     print()
     print("best AUC-PR per fraction:", best.idxmax(axis=1).to_dict())
     print("tabletwin - naive (AUC-PR):", (best["tabletwin"] - best["naive"]).round(4).to_dict())
+    print("tabletwin - smote_nc (AUC-PR):",
+          (best["tabletwin"] - best["smote_nc"]).round(4).to_dict())
     if args.plot:
         from matplotlib.figure import Figure
 

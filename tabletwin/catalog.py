@@ -60,7 +60,7 @@ CHECK_NAMES = ("schema_matches_source", "row_count_matches", "no_pii_in_syntheti
                "expectations_pass", "fidelity_above_threshold", "constraints_hold",
                "not_closer_to_training", "no_copied_rows", "correlations_preserved",
                "useful_for_ml", "no_orphan_keys", "children_per_parent_match",
-               "joins_like_source")
+               "joins_like_source", "minority_not_copied")
 #: Which check each threshold field sets (so a bad threshold's error names its check).
 _THRESHOLD_CHECKS = {"fidelity_min": "fidelity_above_threshold",
                      "expectations_min": "expectations_pass",
@@ -71,7 +71,8 @@ _THRESHOLD_CHECKS = {"fidelity_min": "fidelity_above_threshold",
                      "correlation_diff_max": "correlations_preserved",
                      "tstr_gap_max": "useful_for_ml",
                      "cardinality_min": "children_per_parent_match",
-                     "cross_table_min": "joins_like_source"}
+                     "cross_table_min": "joins_like_source",
+                     "minority_dcr_ratio_min": "minority_not_copied"}
 #: Checks that only warn unless the catalog makes them errors.
 WARN_BY_DEFAULT = ("correlations_preserved", "useful_for_ml", "joins_like_source")
 
@@ -98,6 +99,12 @@ class CheckThresholds(_Strict):
         children per parent (parents without children included), synthetic vs source.
     cross_table_min: for each foreign key, the least mean bivariate accuracy of (parent column,
         child column) pairs after joining children to their parents, synthetic vs source.
+    minority_dcr_ratio_min: rebalanced tables only, per value named in ``rebalance.shares``: the
+        5% quantile of the distance from the synthetic rows of that class to the closest training
+        row of the class, over the same quantile for real holdout rows of the class, must be at
+        least this; and the share of synthetic rows of the class identical to a training row of
+        the class may exceed the holdout rows' share by ``identical_rows_max`` at most
+        (``tabletwin.privacy.minority_privacy``).
     severity: per check name, ``error`` (blocks publication) or ``warn`` (reported only).
         Defaults: ``warn`` for correlations_preserved, useful_for_ml and joins_like_source,
         ``error`` otherwise. Foreign keys never dangle: ``no_orphan_keys`` is always checked.
@@ -113,6 +120,7 @@ class CheckThresholds(_Strict):
     tstr_gap_max: float = Field(0.05, ge=0.0, le=1.0)
     cardinality_min: float = Field(0.9, ge=0.0, le=1.0)
     cross_table_min: float = Field(0.85, ge=0.0, le=1.0)
+    minority_dcr_ratio_min: float = Field(0.8, ge=0.0, le=1.0)
     severity: dict[str, Literal["error", "warn"]] = Field(default_factory=dict)
 
     @field_validator("severity")
@@ -221,6 +229,27 @@ class GeneratorConfig(_Strict):
     max_fit_rows: int = Field(200_000, gt=0)
 
 
+class RebalanceConfig(_Strict):
+    """A chosen mix of one categorical column in the published table, e.g. ``{column: is_fraud,
+    shares: {true: 0.5}}``: each named value gets its share of the rows; the values not named keep
+    their relative proportions; every other column follows its distribution given this one."""
+
+    column: str
+    shares: dict[Union[bool, int, float, str], float]
+
+    @field_validator("shares")
+    @classmethod
+    def _shares(cls, v: dict[Any, float]) -> dict[Any, float]:
+        if not v:
+            raise ValueError("name at least one value and its share")
+        for value, share in v.items():
+            if not 0.0 < share < 1.0:
+                raise ValueError(f"share {share} must lie strictly between 0 and 1")
+        if sum(v.values()) > 1.0 + 1e-9:
+            raise ValueError(f"shares sum to {sum(v.values()):.4f} > 1")
+        return v
+
+
 class TableConfig(_Strict):
     """One warehouse table to copy."""
 
@@ -235,6 +264,7 @@ class TableConfig(_Strict):
     constraints: list[Constraint] = Field(default_factory=list)
     target: str | None = None  # a column a model should predict as well from synthetic rows (TSTR)
     locale: str = "en_US"
+    rebalance: RebalanceConfig | None = None  # a chosen mix of one categorical column
     # child tables: draw children per parent and child columns given the synthetic parent rows
     condition_on_parents: bool = True
     # sources with more rows are streamed: snapshot on disk, fit on a sample, chunked output
@@ -260,6 +290,12 @@ class TableConfig(_Strict):
         keys = set(self.key_columns)
         if self.target is not None and self.target in keys:
             raise ValueError(f"target {self.target!r} is a key; name a modelled column")
+        if self.rebalance is not None:
+            if self.rebalance.column in keys:
+                raise ValueError(f"rebalance column {self.rebalance.column!r} is a key; name a "
+                                 "modelled categorical column")
+            if self.constraints:
+                raise ValueError("rebalance does not combine with constraints yet")
         derived = [c.column for c in self.constraints if isinstance(c, FormulaConstraint)]
         highs = [c.high for c in self.constraints if isinstance(c, InequalityConstraint)]
         for i, c in enumerate(self.constraints):
@@ -302,6 +338,15 @@ class TableConfig(_Strict):
             if not dot or not _IDENT.match(parent) or not _IDENT.match(pcol):
                 raise ValueError(f"foreign key {col!r} must reference 'table.column', got {ref!r}")
         return v
+
+
+class ScenarioConfig(_Strict):
+    """A seeded scenario: synthetic rows of ``table`` whose columns named in the ``seed_table`` file
+    (Parquet or CSV, one row per synthetic row, path relative to the catalog) are fixed as given
+    and the rest generated consistently, published as ``<target_schema>.<table>__<scenario>``."""
+
+    table: str
+    seed_table: str
 
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -373,6 +418,7 @@ class Catalog(_Strict):
     recognizers: list[str] = Field(default_factory=list)  # YAML files of custom PII recognizers
     versions_kept: int = Field(3, ge=1, le=365)  # published versions kept per table
     tables: dict[str, TableConfig]
+    scenarios: dict[str, ScenarioConfig] = Field(default_factory=dict)
     path: str = ""  # the file it came from (set by load_catalog)
 
     @property
@@ -466,6 +512,16 @@ def parse_catalog(data: Any, path: str = "<catalog>") -> Catalog:
             if catalog.tables[parent].primary_key != pcol:
                 raise ConfigError(f"foreign key must reference the primary key of {parent!r}",
                                   path=path, table=name, field=f"foreign_keys.{col}")
+    for name, sc in catalog.scenarios.items():
+        if not isinstance(name, str) or not _IDENT.match(name):
+            raise ConfigError("scenario names must be identifiers", path=path,
+                              field=f"scenarios.{name}")
+        if sc.table not in catalog.tables:
+            raise ConfigError(f"scenario names unknown table {sc.table!r}", path=path,
+                              field=f"scenarios.{name}.table")
+        if catalog.tables[sc.table].constraints:
+            raise ConfigError("seeded scenarios do not combine with constraints yet", path=path,
+                              table=sc.table, field=f"scenarios.{name}")
     for p in catalog.recognizers:
         if not catalog.resolve(p).is_file():
             raise ConfigError(f"recognizers file not found: {p}", path=path, field="recognizers")
@@ -494,6 +550,7 @@ def check_columns(catalog: Catalog, table: str, columns: list[str]) -> None:
     named += [(f"columns.{c}", c) for c in t.columns]
     named += [(f"constraints[{i}]", c) for i, k in enumerate(t.constraints) for c in k.columns]
     named += [("target", t.target)] if t.target else []
+    named += [("rebalance.column", t.rebalance.column)] if t.rebalance else []
     for field, col in named:
         if col not in have:
             raise ConfigError(f"column {col!r} is not in source table {t.source_table!r}",

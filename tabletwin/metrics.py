@@ -252,3 +252,28 @@ def utility(fit_part: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.DataFra
 
     return UtilityScore(target, "classification", fit_score_cls(Xr, y),
                         fit_score_cls(Xs, syn[target]))
+
+
+def class_fidelity(reference: pd.DataFrame, synthetic: pd.DataFrame,
+                   classes: dict[str, tuple[np.ndarray, np.ndarray]], columns: list[str], *,
+                   min_rows: int = 2, seed: int = 0) -> tuple[FidelityScore, dict[str, float]]:
+    """Fidelity of a rebalanced table: :func:`fidelity` of ``columns`` within each class
+    (``classes``: label -> (reference row mask, synthetic row mask)), averaged over the classes
+    with at least ``min_rows`` rows on both sides, each class weighing the same (the point of
+    rebalancing is that the classes' mix changes, not their conditionals). Returns the averaged
+    score and the accuracy per class."""
+    scores: dict[str, FidelityScore] = {}
+    for label, (ref_mask, syn_mask) in classes.items():
+        if ref_mask.sum() >= min_rows and syn_mask.sum() >= min_rows:
+            scores[label] = fidelity(reference[ref_mask], synthetic[syn_mask], columns, seed=seed)
+    if not scores:  # every class too small: the other columns over the whole table
+        whole = fidelity(reference, synthetic, columns, seed=seed)
+        return whole, {"all_rows": round(whole.accuracy, 4)}
+    vals = list(scores.values())
+    per_col = {c: float(np.mean([s.per_column.get(c, np.nan) for s in vals]))
+               for c in vals[0].per_column}
+    mean = lambda attr: float(np.mean([getattr(s, attr) for s in vals]))  # noqa: E731
+    return (FidelityScore(accuracy=mean("accuracy"), univariate=mean("univariate"),
+                          bivariate=mean("bivariate"), trivariate=mean("trivariate"),
+                          per_column=per_col, columns=vals[0].columns),
+            {k: round(v.accuracy, 4) for k, v in scores.items()})

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from tabletwin.catalog import Catalog, GeneratorConfig, TableConfig, check_columns
+from tabletwin.catalog import Catalog, RebalanceConfig, TableConfig, check_columns
 from tabletwin.errors import CheckFailed, ConfigError, InputError
 from tabletwin.generators import Generator
 from tabletwin.pii import PiiPlan, detect_pii, mask_table
 from tabletwin.profile import TableProfile, profile_table
 from tabletwin.quality import QualityReport, evaluate
 from tabletwin.seeds import stable_seed
-from tabletwin.synthesis import fit_generator, modelled_columns, synthesize
+from tabletwin.synthesis import fit_generator, synthesize
 from tabletwin.warehouse import RunRecord, Warehouse
 
 if TYPE_CHECKING:
@@ -140,6 +140,8 @@ def synth_frame(df: pd.DataFrame, table: TableConfig, *, rows: int | None = None
     columns following their distribution given it; ``conditions`` fixes some columns row by row
     (one row per synthetic row) and generates the rest consistently. Both fit the sequential tree
     with those columns first."""
+    from tabletwin.conditional import check_fixable, with_first
+
     s = stable_seed(table.name, seed)
     plan = detect_pii(df, table=table.name, overrides=table.overrides(),
                       key_columns=table.key_columns)
@@ -154,20 +156,15 @@ def synth_frame(df: pd.DataFrame, table: TableConfig, *, rows: int | None = None
         fixed = list(conditions.columns)
         if len(conditions) == 0:
             raise InputError("the seed table has no rows", table=table.name)
+    elif table.rebalance is not None:  # the catalog's rebalance, as the pipeline does it
+        rebalance = (table.rebalance.column, dict(table.rebalance.shares))
+        fixed = [rebalance[0]]
+    if rebalance is not None:  # the quality gate then compares the other columns per class
+        table = table.model_copy(update={"rebalance": RebalanceConfig(
+            column=rebalance[0], shares=rebalance[1])})
     if fixed:
-        allowed = set(modelled_columns(plan, table))
-        for col in fixed:
-            if col not in allowed:
-                raise ConfigError("can only fix a modelled column (not a key, not a replaced PII "
-                                  "column, and present in the table)", table=table.name,
-                                  field=col)
-        if table.constraints:
-            raise ConfigError("rebalancing and seeding do not combine with constraints yet",
-                              table=table.name, field="constraints")
-        params = dict(table.generator.params) if table.generator.name == "sequential_tree" else {}
-        table = table.model_copy(update={"generator": GeneratorConfig(
-            name="sequential_tree", params={**params, "first": tuple(fixed)},
-            max_fit_rows=table.generator.max_fit_rows)})
+        check_fixable(plan, table, fixed)
+        table = with_first(table, fixed)
     gen = fit_generator(masked, plan, table, seed=s)
     n = rows or table.rows or len(df)
     cond = None

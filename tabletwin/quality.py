@@ -19,13 +19,18 @@ from tabletwin.catalog import CheckThresholds, TableConfig
 from tabletwin.constraints import violations
 from tabletwin.expectations import ExpectationResults, run_suite, suite_for_table
 from tabletwin.metrics import (AssociationScore, FidelityScore, UtilityScore, associations,
-                               fidelity, utility)
+                               class_fidelity, fidelity, utility)
 from tabletwin.pii.leakage import pii_leaks
 from tabletwin.pii.plan import PiiPlan
 from tabletwin.profile import TableProfile
-from tabletwin.privacy import DistanceScore, distance_scores
+from tabletwin.privacy import DistanceScore, MinorityPrivacy, distance_scores, minority_privacy
 from tabletwin.relations import ParentData, RelationScore, relation_scores
 from tabletwin.synthesis import modelled_columns, split_source
+
+
+#: Rebalanced tables: classes with fewer real rows are left out of the per-class fidelity (binned
+#: histograms of a dozen rows are noise); their privacy is still checked (minority_not_copied).
+CLASS_MIN_ROWS = 50
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,10 @@ class QualityReport:
     holdout_rows: int = 0
     generator: str = ""  # the fitted generator as shown to people (e.g. "auto: sequential_tree")
     relations: tuple[RelationScore, ...] = ()  # one per foreign key
+    # rebalanced tables: accuracy within each class, shares reached, minority privacy per class
+    class_accuracy: dict[str, float] = field(default_factory=dict)
+    shares: dict[str, dict[str, float]] = field(default_factory=dict)  # label -> target/actual
+    minority: dict[str, MinorityPrivacy] = field(default_factory=dict)
 
     @property
     def schema_problems(self) -> list[str]:
@@ -181,6 +190,27 @@ class QualityReport:
                          threshold=t.cross_table_min,
                          details={"foreign_keys": per_fk} if rel else none),
         ]
+        m = self.minority
+        worst = min((p.dcr_q05 / p.holdout_q05 if p.holdout_q05 > 0 else 1.0
+                     for p in m.values() if p.measured), default=None)
+        out.append(CheckOutcome(
+            "minority_not_copied", all(p.passed for p in m.values()),
+            "Rebalanced tables: synthetic rows of each named class are no copies of that class's "
+            "few real rows (identical share at most identical_rows_max above real holdout "
+            "rows', 5% quantile of "
+            "the distance to the closest real row of the class at least minority_dcr_ratio_min "
+            "times the holdout rows')" + ("." if m else " (not rebalanced)."),
+            value=None if worst is None else round(worst, 4),
+            threshold=t.minority_dcr_ratio_min,
+            details={k: p.as_dict() for k, p in m.items()} if m else {"note": "not rebalanced"}))
+        if self.class_accuracy:  # the fidelity outcome says how it was measured
+            out = [CheckOutcome(o.name, o.passed, o.description + " Rebalanced table: measured "
+                                "within each class of the rebalanced column (classes with at "
+                                f"least {CLASS_MIN_ROWS} real rows), classes weighing the same.",
+                                o.value, o.threshold,
+                                {**o.details, "per_class": dict(self.class_accuracy),
+                                 "shares": dict(self.shares)})
+                   if o.name == "fidelity_above_threshold" else o for o in out]
         return [CheckOutcome(o.name, o.passed, o.description, o.value, o.threshold, o.details,
                              t.severity_of(o.name)) for o in out]
 
@@ -238,13 +268,37 @@ def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFr
         if table.target and table.target in fid_cols:
             utility_score = utility(fit_part[fid_cols], holdout[fid_cols], synthetic[fid_cols],
                                     table.target, seed=seed)
+    fid = class_acc = None
+    shares: dict[str, dict[str, float]] = {}
+    minority: dict[str, MinorityPrivacy] = {}
+    rb = table.rebalance
+    if rb is not None and rb.column in masked.columns and rb.column in synthetic.columns:
+        from tabletwin.rebalance import class_masks
+
+        real_m = class_masks(masked[rb.column], rb.shares)
+        syn_m = class_masks(synthetic[rb.column], rb.shares)
+        others = [c for c in fid_cols if c != rb.column]
+        fid, class_acc = class_fidelity(masked, synthetic,
+                                        {k: (real_m[k], syn_m[k]) for k in real_m}, others,
+                                        min_rows=CLASS_MIN_ROWS, seed=seed)
+        shares = {str(k): {"target": float(v), "actual": round(float(syn_m[str(k)].mean()), 4)}
+                  for k, v in rb.shares.items()}
+        if len(holdout) >= 2:
+            fit_m = class_masks(fit_part[rb.column], rb.shares)
+            hold_m = class_masks(holdout[rb.column], rb.shares)
+            for k in rb.shares:
+                minority[str(k)] = minority_privacy(
+                    fit_part[fit_m[str(k)]], holdout[hold_m[str(k)]],
+                    synthetic[syn_m[str(k)]], columns=fid_cols, seed=seed,
+                    identical_max=table.checks.identical_rows_max,
+                    dcr_ratio_min=table.checks.minority_dcr_ratio_min)
     return QualityReport(
         table=table.name, rows_expected=rows_expected, rows_actual=len(synthetic),
         schema_expected=_schema(masked), schema_actual=_schema(synthetic),
         pii_leaks=leaks,
         expectations=run_suite(synthetic, specs, suite_name=f"{table.name}_synthetic",
                                docs_dir=docs_dir, run_name=run_name),
-        fidelity=fidelity(masked, synthetic, fid_cols, seed=seed),
+        fidelity=fid if fid is not None else fidelity(masked, synthetic, fid_cols, seed=seed),
         thresholds=table.checks,
         constraint_violations=violations(synthetic, table.constraints),
         distances=distances,
@@ -254,4 +308,5 @@ def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFr
         generator=generator or table.generator.name,
         relations=tuple(relation_scores(masked, synthetic, parents, fid_cols, seed=seed))
         if parents else (),
+        class_accuracy=class_acc or {}, shares=shares, minority=minority,
     )

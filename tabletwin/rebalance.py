@@ -215,3 +215,22 @@ def parse_rebalance(spec: str) -> tuple[str, dict[str, float]]:
     if sum(shares.values()) > 1.0 + _SUM_TOL:
         raise ConfigError("rebalance spec: shares sum to more than 1", field="rebalance")
     return column, shares
+
+
+def class_masks(values: pd.Series, shares: dict[Any, float]) -> dict[str, np.ndarray]:
+    """Row masks of each named value of a rebalanced column (keys matched as in
+    :func:`rebalanced_conditions`, labelled by ``str(key)``) and of every other row (``"rest"``,
+    nulls included). A named value that does not occur gets an all-False mask."""
+    levels = list(pd.unique(values.dropna()))
+    named = np.zeros(len(values), dtype=bool)
+    out: dict[str, np.ndarray] = {}
+    arr = values.to_numpy(dtype=object)
+    for key in shares:
+        i = _match(key, levels)
+        mask = np.zeros(len(values), dtype=bool)
+        if i is not None:
+            mask = values.notna().to_numpy() & np.array([_same(v, levels[i]) for v in arr])
+        out[str(key)] = mask
+        named |= mask
+    out["rest"] = ~named
+    return out

@@ -1,0 +1,54 @@
+"""Seeded scenarios: a user-provided table of fixed values, the rest generated, published apart."""
+
+
+import pandas as pd
+from dagster import AssetIn, AssetsDefinition, MetadataValue, Output, asset
+
+from assets.common import TableContext, parent_ins, synthetic_parents
+from resources.warehouse import WarehouseResource
+from tabletwin.catalog import ScenarioConfig
+from tabletwin.conditional import publish_scenario, run_scenario, scenario_table_name
+from tabletwin.generators import Generator
+from tabletwin.pii import PiiPlan
+from tabletwin.pipeline import read_file
+from tabletwin.profile import TableProfile
+
+
+def build(tc: TableContext, name: str, scenario: ScenarioConfig) -> AssetsDefinition:
+    published = scenario_table_name(tc.name, name)
+    parents = parent_ins(tc, "synthetic_table")
+
+    @asset(**tc.common(f"scenario_{name}"), kinds={"pandas", "duckdb"},
+           ins={"source": AssetIn(tc.key("source_table")),
+                "masked": AssetIn(tc.key("masked_table")),
+                "plan": AssetIn(tc.key("pii_plan")),
+                "profile": AssetIn(tc.key("table_profile")),
+                "generator": AssetIn(tc.key("fitted_generator")), **parents},
+           description=f"Scenario `{name}`: one synthetic `{tc.name}` row per row of "
+                       f"`{scenario.seed_table}`, its columns fixed as given and the rest "
+                       "generated given them; privacy checks (PII leakage, copied rows, distance "
+                       f"to closest record), then published as `<target_schema>.{published}`.")
+    def scenario_asset(context, source, masked: pd.DataFrame, plan: PiiPlan,
+                       profile: TableProfile, generator: Generator,
+                       warehouse: WarehouseResource,
+                       **parent_tables: pd.DataFrame) -> Output[pd.DataFrame]:
+        seed = tc.seed(context.partition_key)
+        parent_keys = {col: rows[tc.table.parent_of(col)[1]]
+                       for col, rows in synthetic_parents(tc, parent_tables).items()}
+        source = tc.frame(source, context.partition_key)  # a streamed table: its seeded sample
+        result = run_scenario(name, read_file(tc.catalog.resolve(scenario.seed_table)),
+                              source=source, masked=masked, plan=plan, profile=profile,
+                              table=tc.table, seed=seed, generator=generator,
+                              parent_keys=parent_keys)
+        where = publish_scenario(warehouse.get(), result, tc.table,
+                                 source_schema=warehouse.source_schema,
+                                 target_schema=warehouse.target_schema,
+                                 partition=context.partition_key, run_id=context.run_id,
+                                 seed=seed, versions_kept=tc.catalog.versions_kept)
+        return Output(result.synthetic, metadata={
+            "table": where, "dagster/row_count": len(result.synthetic),
+            "fixed_columns": MetadataValue.json(list(result.fixed_columns)),
+            "generator": result.generator,
+            "scores": MetadataValue.json(result.scores())})
+
+    return scenario_asset
