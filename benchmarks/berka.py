@@ -104,10 +104,8 @@ def write_catalog(folder: Path, warehouse: Path, generator: str) -> Path:
 def figures(warehouse: Path, reports: Path, date: str) -> tuple[list[dict], list[dict]]:
     import duckdb
 
-    import numpy as np
-
-    from tabletwin.relations import (cardinality_accuracy, children_per_parent, fanout_accuracy,
-                                     orphans, sequence_accuracy)
+    from tabletwin.relations import (cardinality_accuracy, fanout_accuracy, orphans,
+                                     sequence_accuracy)
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -152,10 +150,13 @@ def figures(warehouse: Path, reports: Path, date: str) -> tuple[list[dict], list
                                                         ps[pcol]), 4),
                 "fanout_noise_floor": _noise_floor(real[t][fk], real[parent][pcol]),
                 "join_accuracy": rel.get("cross_table"),
-                "sequence": (round(sequence_accuracy(real[t], s, fk, dates[0]), 4)
-                             if dates and sequence_accuracy(real[t], s, fk, dates[0]) is not None
-                             else None)})
+                "sequence": _rounded(sequence_accuracy(real[t], s, fk, dates[0])
+                                     if dates else None)})
     return per_table, per_fk
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 def _noise_floor(fk: pd.Series, parents: pd.Series, draws: int = 20) -> float:

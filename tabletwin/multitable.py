@@ -32,6 +32,7 @@ from pandas.api import types as pdt
 
 from tabletwin.errors import GeneratorError, InputError
 from tabletwin.generators.base import Generator, TableMeta
+from tabletwin.relations import children_per_parent
 
 CONTEXT = "__parent__"
 COUNT = "__children__"
@@ -92,15 +93,9 @@ def _entropy(counts: np.ndarray) -> float:
 def _attach(keys: pd.Series, parent: ParentFrame, columns: list[str], fk: str) -> pd.DataFrame:
     """The parent's ``columns`` for every value of ``keys`` (nulls where no parent matches)."""
     p = parent.frame[[parent.key] + columns].drop_duplicates(parent.key).set_index(parent.key)
-    idx = p.index.get_indexer(keys.to_numpy())
-    out = {}
-    for c in columns:
-        col = p[c].iloc[np.where(idx >= 0, idx, 0)].reset_index(drop=True) if len(p) else \
-            pd.Series([None] * len(keys))
-        if len(p):
-            col = col.where(pd.Series(idx >= 0))
-        out[context_name(fk, c)] = col
-    return pd.DataFrame(out, index=range(len(keys)))
+    out = p.reindex(keys.to_numpy())
+    out.columns = [context_name(fk, c) for c in columns]
+    return out.reset_index(drop=True)
 
 
 #: The end of a child's time span is its ``_END_K``-th latest value (never the single latest row).
@@ -225,27 +220,20 @@ class RelationalGenerator(Generator):
                   seed=seed)
 
         # children per parent, given the parent's attributes, on the primary link
-        counts_of: dict[str, np.ndarray] = {}
-        for fk in fks:
-            p = parents[fk]
-            keys = all_keys.get(fk, table[fk])
-            vc = keys.dropna().value_counts()
-            counts_of[fk] = vc.reindex(p.frame[p.key].dropna().unique(),
-                                       fill_value=0).to_numpy(np.int64)
+        # (one count per distinct parent key, in order of first appearance, zeros included)
+        counts_of = {fk: children_per_parent(all_keys.get(fk, table[fk]), parents[fk].frame[
+            parents[fk].key]) for fk in fks}
         primary = max(fks, key=lambda fk: (_entropy(counts_of[fk]), -fks.index(fk)))
         p = parents[primary]
-        parent_rows = p.frame[[p.key] + context_cols[primary]].drop_duplicates(p.key)
-        count_frame = parent_rows[context_cols[primary]].rename(
+        parent_rows = p.frame[[p.key] + context_cols[primary]].dropna(subset=[p.key])
+        count_frame = parent_rows.drop_duplicates(p.key)[context_cols[primary]].rename(
             columns={c: context_name(primary, c) for c in context_cols[primary]})
-        vc = all_keys.get(primary, table[primary]).dropna().value_counts()
-        count_frame[COUNT] = vc.reindex(parent_rows[p.key].to_numpy(), fill_value=0).to_numpy(
-            np.int64)
         count_frame = count_frame.reset_index(drop=True)
+        count_frame[COUNT] = counts_of[primary]
         params = {**(self.count_params or {})}
         params["first"] = tuple(context_name(primary, c) for c in context_cols[primary])
         self.count_model_ = SequentialTree(**params).fit(
             count_frame, TableMeta(table=f"{meta.table} (children per {p.name})"), seed=seed + 1)
-        self.max_count_ = int(count_frame[COUNT].max())
         self.null_rates_ = {fk: float(all_keys.get(fk, table[fk]).isna().mean()) for fk in fks}
         self.fk_counts_ = {fk: counts_of[fk][counts_of[fk] > 0] for fk in fks}
         self.fk_dtypes_ = {fk: table[fk].dtype for fk in fks}
@@ -255,7 +243,6 @@ class RelationalGenerator(Generator):
         self.primary_ = primary
         self.anchors_ = anchors
         self.columns_ = list(table.columns)
-        self.own_ = own
         return self
 
     def describe(self) -> str:
@@ -329,21 +316,14 @@ class RelationalGenerator(Generator):
         frame = pd.DataFrame(context, index=range(n))
         frame[primary] = key_series
         frame = frame.iloc[order].reset_index(drop=True)
-        from tabletwin.synthesis import assign_foreign_keys
+        from tabletwin.synthesis import draw_foreign_keys
 
         for fk in self.parents_:
             if fk == primary:
                 continue
             pk = self.parent_keys_[fk]
-            source_like = pd.Series(np.repeat(np.arange(len(self.fk_counts_[fk])),
-                                              self.fk_counts_[fk]), name=fk)
-            if self.null_rates_[fk] > 0:
-                nulls = int(round(len(source_like) * self.null_rates_[fk]
-                                  / max(1e-9, 1 - self.null_rates_[fk])))
-                source_like = pd.concat([source_like.astype(object),
-                                         pd.Series([None] * nulls, dtype=object)],
-                                        ignore_index=True)
-            frame[fk] = assign_foreign_keys(source_like, parents[fk][pk], n, rng).to_numpy()
+            frame[fk] = draw_foreign_keys(self.fk_counts_[fk], self.null_rates_[fk],
+                                          parents[fk][pk], n, rng, column=fk).to_numpy()
             ctx = _attach(frame[fk], ParentFrame(self.parents_[fk], pk, parents[fk],
                                                  tuple(self.context_[fk])), self.context_[fk], fk)
             for c in ctx.columns:

@@ -598,19 +598,12 @@ def synth_file(path: str | Path, output: str | Path, table: TableConfig, *, rows
         return _in_memory(src, out, table, rows=rows, seed=seed, key=key)
 
     make_generator(table.generator.name, table.generator.params, table=table.name)  # fail fast
-    timings: dict[str, float] = {}
-    clock = [time.perf_counter()]
-
-    def lap(stage: str) -> None:
-        now = time.perf_counter()
-        timings[stage] = round(now - clock[0], 2)
-        clock[0] = now
+    watch = _Stopwatch()
+    lap = watch.lap
 
     s = stable_seed(table.name, seed)
     n = rows or table.rows or total
-    sizes = [min(opts.chunk_rows, n - start) for start in range(0, n, opts.chunk_rows)]
-    workers = (os.cpu_count() or 1) if opts.workers is None else opts.workers
-    workers = min(workers, len(sizes)) if len(sizes) > 1 else 0
+    workers = _chunk_plan(n, opts)[1]
     if workers:
         _forkserver()  # workers import their modules while this process reads and fits
     k = min(total, opts.sample_rows or table.generator.max_fit_rows)
@@ -631,10 +624,9 @@ def synth_file(path: str | Path, output: str | Path, table: TableConfig, *, rows
         lap("fit")
         streamed = synthesize_file(src, out, gen, plan, table, sample=sample, masked=masked,
                                    n=n, seed=s, options=opts, parent_keys=parent_keys,
-                                   indexing=indexing)
+                                   indexing=indexing, watch=watch)
     finally:
         indexing.close()
-    timings.update(streamed.timings)
     report = evaluate(source=sample.iloc[:opts.eval_rows], masked=masked,
                       synthetic=streamed.head, plan=plan, profile=profile, table=table,
                       rows_expected=n, seed=s, generator=gen.describe(), parent_keys=parent_keys)
@@ -644,7 +636,28 @@ def synth_file(path: str | Path, output: str | Path, table: TableConfig, *, rows
                            profile=profile, generator=gen, report=report, streamed=True,
                            source_rows=total, sample_rows=len(sample),
                            checked_rows=len(streamed.head), workers=streamed.workers,
-                           timings=timings)
+                           timings=watch.timings)
+
+
+class _Stopwatch:
+    """Seconds per stage: ``lap(stage)`` records the time since the previous lap."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = round(now - self._last, 2)
+        self._last = now
+
+
+def _chunk_plan(n: int, opts: StreamOptions) -> tuple[list[int], int]:
+    """Rows per chunk for ``n`` synthetic rows, and the worker processes making them (none for a
+    single chunk)."""
+    sizes = [min(opts.chunk_rows, n - start) for start in range(0, n, opts.chunk_rows)]
+    workers = (os.cpu_count() or 1) if opts.workers is None else opts.workers
+    return sizes, (min(workers, len(sizes)) if len(sizes) > 1 else 0)
 
 
 @dataclass
@@ -674,7 +687,8 @@ def synthesize_file(source: str | Path, output: str | Path, generator: Generator
                     table: TableConfig, *, sample: pd.DataFrame, masked: pd.DataFrame, n: int,
                     seed: int, options: StreamOptions | None = None,
                     parent_keys: dict[str, pd.Series] | None = None,
-                    indexing: "_SourceIndexing | None" = None) -> StreamedSynthesis:
+                    indexing: "_SourceIndexing | None" = None,
+                    watch: "_Stopwatch | None" = None) -> StreamedSynthesis:
     """Sample ``n`` rows from a fitted ``generator`` into the Parquet file ``output``, chunk by
     chunk, with bounded memory (module docstring, steps 2 and 3). ``source`` is the full source
     Parquet file (read column by column for the leak check and the fresh keys), ``sample`` its
@@ -683,18 +697,11 @@ def synthesize_file(source: str | Path, output: str | Path, generator: Generator
     opts = options or StreamOptions()
     src, out = Path(source), Path(output)
     pf = _parquet(src)
-    timings: dict[str, float] = {}
-    clock = [time.perf_counter()]
-
-    def lap(stage: str) -> None:
-        now = time.perf_counter()
-        timings[stage] = round(now - clock[0], 2)
-        clock[0] = now
+    watch = watch or _Stopwatch()
+    lap = watch.lap
 
     s = seed
-    sizes = [min(opts.chunk_rows, n - start) for start in range(0, n, opts.chunk_rows)]
-    workers = (os.cpu_count() or 1) if opts.workers is None else opts.workers
-    workers = min(workers, len(sizes)) if len(sizes) > 1 else 0
+    sizes, workers = _chunk_plan(n, opts)
     keys = set(table.key_columns)
     own = indexing is None
     if own:
@@ -751,4 +758,4 @@ def synthesize_file(source: str | Path, output: str | Path, generator: Generator
     return StreamedSynthesis(output=out, rows=written, head=synthetic_head,
                              leaks=dict(finisher.leaks),
                              violations=dict(finisher.violations) if table.constraints else None,
-                             workers=workers, timings=timings)
+                             workers=workers, timings=watch.timings)

@@ -137,12 +137,19 @@ def assign_foreign_keys(child_fk: pd.Series, parent_keys: pd.Series, n: int,
     """
     null_rate = float(child_fk.isna().mean()) if len(child_fk) else 0.0
     counts = child_fk.dropna().value_counts().to_numpy()
+    return draw_foreign_keys(counts, null_rate, parent_keys, n, rng, column=str(child_fk.name))
+
+
+def draw_foreign_keys(counts: np.ndarray, null_rate: float, parent_keys: pd.Series, n: int,
+                      rng: np.random.Generator, *, column: str | None = None) -> pd.Series:
+    """:func:`assign_foreign_keys` from the source's children per referenced parent (``counts``,
+    parents without children left out) and its share of null references."""
     out = np.empty(n, dtype=object)
     null_mask = rng.random(n) < null_rate
     need = int((~null_mask).sum())
     parents = parent_keys.dropna().to_numpy()
     if need and (len(counts) == 0 or len(parents) == 0):
-        raise InputError("foreign key has no parent rows to point at", column=str(child_fk.name))
+        raise InputError("foreign key has no parent rows to point at", column=column)
     values = []
     if need:
         draws = rng.choice(counts, size=max(1, int(need / counts.mean() * 1.2) + 1))

@@ -182,6 +182,11 @@ class Warehouse(ABC):
     def record_run(self, schema: str, record: RunRecord) -> None:
         """Add (or replace) the history row of ``record``'s run, not published (yet)."""
 
+    def versions(self, schema: str, table: str) -> list[str]:
+        """Partitions (YYYY-MM-DD) with a kept version of ``table``, oldest first."""
+        with self.connect() as con:
+            return self._versions(con, schema, table)
+
     def history(self, schema: str, table: str, limit: int = 30) -> list[dict[str, Any]]:
         """The table's latest runs, newest first: partition, run id, generator, passed, published,
         accuracy (from the scores), checked_at. Empty when nothing was recorded yet."""
@@ -328,11 +333,6 @@ class DuckDBWarehouse(Warehouse):
                 raise PublishError(f"recording the run of {schema}.{record.table_name} failed: "
                                    f"{type(exc).__name__}") from None
 
-    def versions(self, schema: str, table: str) -> list[str]:
-        """Partitions (YYYY-MM-DD) with a kept version of ``table``, oldest first."""
-        with self.connect() as con:
-            return self._versions(con, schema, table)
-
     def _versions(self, con: Any, schema: str, table: str) -> list[str]:
         rows = con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
@@ -436,6 +436,9 @@ class SplitWarehouse(Warehouse):
 
     def history(self, schema: str, table: str, limit: int = 30) -> list[dict[str, Any]]:
         return self.target.history(schema, table, limit)
+
+    def versions(self, schema: str, table: str) -> list[str]:
+        return self.target.versions(schema, table)
 
     def publish_types(self, df: pd.DataFrame, source_types: dict[str, str]) -> dict[str, str]:
         return self.target.publish_types(df, source_types)

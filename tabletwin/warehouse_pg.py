@@ -429,11 +429,6 @@ class PostgresWarehouse(Warehouse):
             frames = list(_copy_frames(con, sql, 1_000_000))
         return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
-    def versions(self, schema: str, table: str) -> list[str]:
-        """Partitions (YYYY-MM-DD) with a kept version of ``table``, oldest first."""
-        with self.connect() as con:
-            return self._versions(con, schema, table)
-
     def _versions(self, con: Any, schema: str, table: str) -> list[str]:
         rows = con.execute(
             "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
