@@ -22,13 +22,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tabletwin.errors import InputError
+
+if TYPE_CHECKING:
+    from tabletwin.streaming import StreamedSynthesis
 
 #: The attribute a masked *sample* of a streamed table carries (the source's row count).
 SAMPLE_OF = "tabletwin_sample_of"
@@ -43,10 +46,20 @@ class Snapshot:
     columns: tuple[str, ...]
 
     def sample(self, rows: int, seed: int) -> pd.DataFrame:
-        """A uniform sample of ``rows`` rows (all when fewer), the same for the same seed."""
+        """A uniform sample of ``rows`` rows (all when fewer), the same for the same seed. The
+        first call reads the whole file and keeps the sample in a small Parquet file beside it;
+        every stage then reads that (the same rows and dtypes each time)."""
+        import os
+
         from tabletwin.streaming import read_parquet_sample
 
-        frame = read_parquet_sample(self.path, min(rows, self.rows), seed=seed)
+        rows = min(rows, self.rows)
+        kept = Path(f"{self.path}.sample-{rows}-{seed}.parquet")
+        if not kept.is_file():
+            partial = kept.with_name(f".{kept.name}.partial")
+            read_parquet_sample(self.path, rows, seed=seed).to_parquet(partial, index=False)
+            os.replace(partial, kept)
+        frame = pd.read_parquet(kept)
         frame.attrs[SAMPLE_OF] = self.rows
         return frame
 
@@ -57,13 +70,16 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class SyntheticFile:
-    """A streamed synthetic table: the file, the first rows for the sampled checks, and the counts
-    measured on every row (see :class:`tabletwin.streaming.StreamedSynthesis`)."""
+    """A streamed synthetic table: the file as a snapshot, and what writing it measured (the first
+    rows for the sampled checks, counts over every row: see
+    :class:`tabletwin.streaming.StreamedSynthesis`)."""
 
     snapshot: Snapshot
-    head: pd.DataFrame
-    leaks: dict[str, int]
-    violations: dict[str, int] | None
+    written: "StreamedSynthesis"
+
+    @property
+    def head(self) -> pd.DataFrame:
+        return self.written.head
 
     def __len__(self) -> int:
         return self.snapshot.rows
@@ -96,6 +112,8 @@ def write_snapshot(chunks: Iterable[pd.DataFrame], path: str | Path, *, table: s
             raise InputError("source table is empty; nothing to synthesize", table=table)
         writer.close()
         writer = None
+        for stale in out.parent.glob(f"{out.name}.sample-*.parquet"):  # samples of an old file
+            stale.unlink()
         partial.replace(out)
     finally:
         if writer is not None:
@@ -142,8 +160,7 @@ def synthesize_large(snapshot: Snapshot, output: str | Path, generator, plan, ta
     done = synthesize_file(snapshot.path, output, generator, plan, table, sample=sample,
                            masked=masked, n=n, seed=seed, parent_keys=parent_keys,
                            options=StreamOptions(threshold=1))
-    return SyntheticFile(Snapshot(str(done.output), done.rows, tuple(masked.columns)),
-                         done.head, done.leaks, done.violations)
+    return SyntheticFile(Snapshot(str(done.output), done.rows, tuple(masked.columns)), done)
 
 
 def streamed_report(report, synthetic: SyntheticFile, source: Snapshot, parents: dict):
@@ -168,8 +185,4 @@ def streamed_report(report, synthetic: SyntheticFile, source: Snapshot, parents:
             cardinality=cardinality_accuracy(real_fk, real_parents, syn_fk, p.synthetic[p.key]),
             counts_real=count_shares(real_fk, real_parents),
             counts_synthetic=count_shares(syn_fk, p.synthetic[p.key])))
-    updates = {"rows_actual": synthetic.snapshot.rows, "pii_leaks": dict(synthetic.leaks),
-               "relations": tuple(relations)}
-    if synthetic.violations is not None:
-        updates["constraint_violations"] = dict(synthetic.violations)
-    return dataclasses.replace(report, **updates)
+    return dataclasses.replace(synthetic.written.apply(report), relations=tuple(relations))

@@ -82,3 +82,15 @@ def test_a_streamed_parent_is_refused_with_a_clear_error(project):
     finally:
         con.close()
     assert "transactions" not in views
+
+
+def test_a_rewritten_snapshot_drops_its_kept_samples(tmp_path):
+    import pandas as pd
+
+    from tabletwin.large import write_snapshot
+
+    path = tmp_path / "s.parquet"
+    first = write_snapshot([pd.DataFrame({"a": range(100)})], path, table="t")
+    assert first.sample(10, seed=1)["a"].max() < 100
+    second = write_snapshot([pd.DataFrame({"a": range(1000, 1100)})], path, table="t")
+    assert second.sample(10, seed=1)["a"].min() >= 1000  # not the first file's kept sample
