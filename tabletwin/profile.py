@@ -14,11 +14,14 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as pdt
 
+from tabletwin.generators.marginals import MIN_TRAINING_ROWS, PROTECT_K, RARE_K, TAIL_MIN_SHARE
 from tabletwin.pii.plan import PiiPlan
 
 TOP_K = 10
 DOMAIN_MAX = 50
-QUANTILES = (0.0, 0.01, 0.25, 0.5, 0.75, 0.99, 1.0)
+#: Quantiles of the protected range (the PROTECT_K-th smallest to the PROTECT_K-th largest value,
+#: as the generators draw): the raw minimum and maximum are single people's values, never shown.
+QUANTILES = (0.01, 0.25, 0.5, 0.75, 0.99)
 
 
 @dataclass
@@ -63,7 +66,8 @@ class TableProfile:
             if c.sensitive:
                 summary = "sensitive: values withheld"
             elif c.kind in ("numeric", "datetime") and c.quantiles:
-                summary = f"min {c.quantiles['p0']} · median {c.quantiles['p50']} · max {c.quantiles['p100']}"
+                summary = (f"p1 {c.quantiles['p1']} · median {c.quantiles['p50']} · "
+                           f"p99 {c.quantiles['p99']}")
             elif c.top:
                 summary = ", ".join(f"{v} ({s:.0%})" for v, s in c.top[:3])
             else:
@@ -105,20 +109,28 @@ def profile_column(s: pd.Series, *, sensitive: bool) -> ColumnProfile:
         prof.mean_length = float(non_null.astype(str).str.len().mean())
     if sensitive or len(non_null) == 0:
         return prof
-    if kind == "numeric":
-        x = pd.to_numeric(non_null).to_numpy(dtype=float)
-        qs = np.quantile(x, QUANTILES)
-        prof.quantiles = {f"p{int(q * 100)}": float(v) for q, v in zip(QUANTILES, qs)}
-        prof.mean, prof.std = float(x.mean()), float(x.std())
-    elif kind == "datetime":
-        qs = non_null.quantile(list(QUANTILES))
-        prof.quantiles = {f"p{int(q * 100)}": str(v) for q, v in zip(QUANTILES, qs)}
-    if kind in ("boolean", "categorical") and distinct <= DOMAIN_MAX:
-        prof.domain = sorted((v.item() if hasattr(v, "item") else v for v in non_null.unique()),
-                             key=str)
+    if kind in ("numeric", "datetime") and len(non_null) >= MIN_TRAINING_ROWS:
+        n = len(non_null)
+        k = min(PROTECT_K, (n - 1) // 2)
+        levels = [k / (n - 1) + q * (1 - 2 * k / (n - 1)) for q in QUANTILES]
+        if kind == "numeric":
+            x = pd.to_numeric(non_null).to_numpy(dtype=float)
+            qs = np.quantile(x, levels)
+            prof.quantiles = {f"p{int(round(q * 100))}": float(v) for q, v in zip(QUANTILES, qs)}
+            prof.mean, prof.std = float(x.mean()), float(x.std())
+        else:
+            qs = non_null.quantile(levels)
+            prof.quantiles = {f"p{int(round(q * 100))}": str(v) for q, v in zip(QUANTILES, qs)}
+    # values seen fewer than RARE_K times are never shown (the generators never emit them either)
+    counts = non_null.astype(str).value_counts()
+    frequent = counts[counts >= RARE_K]
+    rare_share = 1.0 - float(frequent.sum()) / len(non_null)
+    if kind in ("boolean", "categorical") and distinct <= DOMAIN_MAX and rare_share < TAIL_MIN_SHARE:
+        keep = set(frequent.index)
+        prof.domain = sorted((v.item() if hasattr(v, "item") else v for v in non_null.unique()
+                              if str(v) in keep), key=str)
     if kind in ("boolean", "categorical") or (kind == "numeric" and distinct <= TOP_K * 2):
-        vc = non_null.astype(str).value_counts(normalize=True).head(TOP_K)
-        prof.top = [(str(k), float(v)) for k, v in vc.items()]
+        prof.top = [(str(k), float(v) / len(non_null)) for k, v in frequent.head(TOP_K).items()]
     return prof
 
 

@@ -62,7 +62,7 @@ def _match(key: Any, levels: list[Any]) -> int | None:
 def _emitted_marginal(gen: SequentialTree, column: str) -> tuple[list[Any], np.ndarray, float,
                                                                  list[Any]]:
     """Levels the model can emit with their probabilities (summing to 1 - null rate), the null
-    rate, and every fitted level (including rare ones it never emits)."""
+    rate, and every level the codec stores (the frequent ones: rare levels are never stored)."""
     model = gen.models_[gen.columns_.index(column)]
     codec = model.codec
     assert isinstance(codec, LevelsCodec)
@@ -117,6 +117,10 @@ def rebalanced_conditions(generator: SequentialTree, column: str, shares: dict[A
             raise GeneratorError(f"target share {share} must lie strictly between 0 and 1",
                                  table=table, column=column)
         i = _match(key, all_levels)
+        if i is None and model.codec.is_rare([key]).any():
+            raise GeneratorError(
+                f"a value to rebalance occurs fewer than rare_k={generator.rare_k} times; it is "
+                "never generated (privacy), so it cannot be rebalanced", table=table, column=column)
         if i is None:  # the key is not shown: it is a data value, and errors never carry one
             raise GeneratorError("a value to rebalance does not occur in the column",
                                  table=table, column=column)

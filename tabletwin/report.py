@@ -598,7 +598,8 @@ def render_html(report: QualityReport, plan: PiiPlan, profile: TableProfile, *, 
         if c.sensitive:
             summary = "sensitive: values withheld"
         elif c.quantiles:
-            summary = f"min {c.quantiles.get('p0')} · median {c.quantiles.get('p50')} · max {c.quantiles.get('p100')}"
+            summary = (f"p1 {c.quantiles.get('p1')} · median {c.quantiles.get('p50')} · "
+                       f"p99 {c.quantiles.get('p99')}")
         else:
             summary = ", ".join(f"{v} ({s:.0%})" for v, s in c.top[:4])
         acc = report.fidelity.per_column.get(c.name)

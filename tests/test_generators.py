@@ -8,6 +8,7 @@ import pytest
 
 from tabletwin.errors import ConfigError, GeneratorError, InputError
 from tabletwin.generators import REGISTRY, GaussianCopula, Generator, make_generator
+from tabletwin.generators.base import TableMeta
 
 
 def mixed_frame(n: int = 3000, seed: int = 0) -> pd.DataFrame:
@@ -84,10 +85,12 @@ def test_values_stay_inside_protected_range(fitted):
     assert out["income"].isin(set(df["income"])).mean() < 0.5
 
 
-def test_one_row_table():
-    df = pd.DataFrame({"a": [1], "b": ["x"], "c": [2.5]})
-    out = GaussianCopula().fit(df).sample(10, seed=0)
-    assert len(out) == 10 and (out["b"] == "x").all() and (out["a"] == 1).all()
+@pytest.mark.parametrize("rows", [1, 5, 11])
+def test_tiny_table_is_refused_not_copied(rows):
+    df = pd.DataFrame({"a": range(rows), "b": [f"name{i}" for i in range(rows)],
+                       "c": [2.5 + i for i in range(rows)]})
+    with pytest.raises(InputError, match="at least 12"):
+        GaussianCopula().fit(df, TableMeta(table="tiny"))
 
 
 def test_chunked_sampling_matches_size():
@@ -103,7 +106,7 @@ def test_errors_are_clear():
     with pytest.raises(GeneratorError, match="not fitted"):
         GaussianCopula().sample(3)
     with pytest.raises(GeneratorError, match="'bad'"):
-        GaussianCopula().fit(pd.DataFrame({"bad": [[1], [2]]}))
+        GaussianCopula().fit(pd.DataFrame({"bad": [[1], [2]] * 10}))
     with pytest.raises(GeneratorError, match="'inf'"):
         GaussianCopula().fit(pd.DataFrame({"inf": [1.0, np.inf] * 20 + list(range(40))}))
 
@@ -111,7 +114,7 @@ def test_errors_are_clear():
 def test_registry_and_contract(tmp_path):
     assert REGISTRY["gaussian_copula"] is GaussianCopula
     gen = make_generator("gaussian_copula", {"shrinkage": 0.05})
-    assert gen.get_params() == {"shrinkage": 0.05, "chunk_rows": 100_000}
+    assert gen.get_params() == {"shrinkage": 0.05, "chunk_rows": 100_000, "rare_k": 5}
     assert not any(k.endswith("_") for k in vars(gen))  # __init__ stores parameters only
     with pytest.raises(ConfigError, match="unknown generator"):
         make_generator("gan9000")

@@ -52,7 +52,11 @@ def test_profile_withholds_sensitive_values():
     assert "MARKER" not in text
     assert prof["name"].sensitive and prof["name"].top == [] and prof["name"].distinct == 300
     assert prof["c"].domain == ["x", "y", "z"]
-    assert prof["a"].quantiles["p0"] <= prof["a"].quantiles["p50"] <= prof["a"].quantiles["p100"]
+    q = prof["a"].quantiles
+    assert q["p1"] <= q["p50"] <= q["p99"] and "p0" not in q and "p100" not in q
+    # the protected range: the raw extremes are single people's values and are never profiled
+    xs = np.sort(df["a"].to_numpy(dtype=float))
+    assert xs[5] <= q["p1"] and q["p99"] <= xs[-6]
 
 
 def test_profile_edge_columns():

@@ -14,7 +14,8 @@ from scipy.special import ndtr, ndtri
 
 from tabletwin.errors import GeneratorError, InputError
 from tabletwin.generators.base import Generator, TableMeta, register
-from tabletwin.generators.marginals import Codec, fit_codec, restore
+from tabletwin.generators.marginals import (RARE_K, Codec, check_enough_rows, fit_codec,
+                                            model_values, restore)
 
 
 def _normal_scores(u: np.ndarray) -> np.ndarray:
@@ -37,32 +38,37 @@ class GaussianCopula(Generator):
     ----------
     shrinkage: weight in [0, 1) pulling the correlation matrix toward identity (stability).
     chunk_rows: rows sampled per chunk (bounds memory when sampling millions of rows).
+    rare_k: values seen fewer than ``rare_k`` times are never emitted (see ``marginals``).
     """
 
     name = "gaussian_copula"
 
-    def __init__(self, shrinkage: float = 0.01, chunk_rows: int = 100_000):
+    def __init__(self, shrinkage: float = 0.01, chunk_rows: int = 100_000, rare_k: int = RARE_K):
         self.shrinkage = shrinkage
         self.chunk_rows = chunk_rows
+        self.rare_k = rare_k
 
     def fit(self, table: pd.DataFrame, meta: TableMeta | None = None, *,
             seed: int = 0) -> "GaussianCopula":
         meta = meta or TableMeta()
         if not 0 <= self.shrinkage < 1:
             raise GeneratorError("shrinkage must be in [0, 1)", table=meta.table)
-        if len(table) == 0:
-            raise InputError("cannot fit a generator on an empty table", table=meta.table)
+        check_enough_rows(len(table), meta.table)
         rng = np.random.default_rng(seed)
         codecs: list[Codec] = []
         null_rates: list[float] = []
         scores: list[np.ndarray] = []
         null_dims: list[int] = []
         n = len(table)
+        if self.rare_k < 1:
+            raise GeneratorError("rare_k must be >= 1", table=meta.table)
         for col in table.columns:
-            s = table[col]
+            original = table[col]
+            s, number_format = model_values(original)
             mask = s.isna().to_numpy()
             try:
-                codec = fit_codec(s[~mask], col)
+                codec = fit_codec(s[~mask], col, rare_k=self.rare_k, number_format=number_format,
+                                  original=original[~mask], rng=rng)
             except GeneratorError as exc:
                 raise GeneratorError(str(exc).split(": ", 1)[-1], table=meta.table,
                                      column=col) from None
@@ -107,7 +113,7 @@ class GaussianCopula(Generator):
                 null_mask = u[:, ndim] < rate
             else:
                 null_mask = np.zeros(n, dtype=bool)
-            values = (codec.from_uniform(u[:, vdim]) if codec.kind != "null"
+            values = (codec.from_uniform(u[:, vdim], rng) if codec.kind != "null"
                       else np.empty(n, dtype=object))
             out[col] = restore(values, null_mask, codec)
         return pd.DataFrame(out)

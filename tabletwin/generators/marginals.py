@@ -1,21 +1,35 @@
 """Per-column marginal codecs shared by the generators.
 
 Each codec maps a column to uniform scores in (0, 1) and back, restoring the column's dtype. Nulls are
-handled by the caller (see :class:`NullModel`). Privacy is part of the codec, not bolted on: continuous
-values are drawn by interpolating a bounded quantile grid (never copied from a row), and the grid's ends
-are protected quantiles, so no single extreme value is ever reproduced.
+handled by the caller. Privacy is part of the codec, not bolted on, whatever the PII plan said about
+the column (detection misses columns; this code must not rely on it):
+
+* continuous values are drawn by interpolating a quantile grid spanning the protected range (the
+  ``PROTECT_K``-th smallest to the ``PROTECT_K``-th largest value): never copied from a row, and the
+  range ends are points of a continuous draw, not point masses (clipping a full-range grid made 2k/n
+  of the draws equal to two real values);
+* a level (category, string, few-valued number or date) seen fewer than ``rare_k`` times is *rare*:
+  the codec does not even store it. Its mass goes to the frequent levels, or, when rare values make
+  up most of the column (identifiers, names nobody flagged, free text), to fresh shape-alike values
+  from :class:`~tabletwin.generators.tail.TailModel`;
+* numbers stored as text and ``Decimal`` values are modelled as numbers and written back in their
+  own form (text, ``Decimal`` of the same scale), not as categories that would be copied;
+* a numeric or datetime column with fewer than ``2 * PROTECT_K + 2`` values has no protected range:
+  it is withheld (all null in the synthetic table).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import decimal
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from pandas.api import types as pdt
 
-from tabletwin.errors import GeneratorError
+from tabletwin.errors import GeneratorError, InputError
+from tabletwin.generators.tail import RareValueSet, TailModel
 
 #: Numeric columns with at most this many distinct values are modelled as discrete (exact levels).
 DISCRETE_MAX_LEVELS = 30
@@ -26,6 +40,30 @@ MIN_GRID_SIZE = 51
 ROWS_PER_GRID_STEP = 25
 #: A continuous column's range is clipped to its k-th smallest and k-th largest value.
 PROTECT_K = 5
+#: Levels seen fewer than this many times are rare: never emitted (generators may raise it).
+RARE_K = 5
+#: A few-valued numeric/datetime column is modelled by its levels only when the rare levels hold at
+#: most this share of its values; otherwise by its protected grid (so rare values are not lost).
+DISCRETE_RARE_MAX = 0.05
+#: When rare values hold at least this share of a column, its tail is drawn as fresh shape-alike
+#: values (identifier-like columns) instead of being folded into the frequent levels.
+TAIL_MIN_SHARE = 0.5
+#: A text column is numbers stored as text when at least this share of its values parse.
+TEXT_NUMBER_MIN_SHARE = 0.9
+#: Fewest rows a generator learns from: below it no protected range exists (the k-th smallest and
+#: k-th largest values would meet) and few levels can be seen ``RARE_K`` times, so a synthetic
+#: table would be a reshuffle of the real rows. Tables this small are refused, never copied.
+MIN_TRAINING_ROWS = 2 * PROTECT_K + 2
+
+
+def check_enough_rows(n: int, table: str) -> None:
+    """Refuse to learn from fewer than :data:`MIN_TRAINING_ROWS` rows (an empty table included)."""
+    if n == 0:
+        raise InputError("cannot fit a generator on an empty table", table=table)
+    if n < MIN_TRAINING_ROWS:
+        raise InputError(f"only {n} rows to learn from; at least {MIN_TRAINING_ROWS} are needed to "
+                         "synthesise a table without copying its rows (values seen fewer than "
+                         f"{RARE_K} times are never emitted)", table=table)
 
 
 def _decimals(values: np.ndarray, limit: int = 6) -> int:
@@ -55,7 +93,10 @@ class Codec:
 
 @dataclass
 class ContinuousCodec(Codec):
-    """Numeric or datetime values drawn by interpolating a protected quantile grid."""
+    """Numeric or datetime values drawn by interpolating a protected quantile grid.
+
+    ``number_format``: ``"text"`` (numbers stored as text) or ``"decimal"`` (``Decimal`` objects):
+    modelled as floats, written back in that form with ``decimals`` places."""
 
     grid: np.ndarray = None  # type: ignore[assignment]
     decimals: int | None = None  # None: keep floats as they come (datetimes use 0)
@@ -63,6 +104,8 @@ class ContinuousCodec(Codec):
     datetime_unit: str | None = None  # "ns" etc. when the column is a datetime
     tz: str | None = None
     date_only: bool = False
+    number_format: str | None = None
+    text_width: int | None = None  # numbers stored as text with a fixed width (ZIP codes): padded
 
     kind = "continuous"
 
@@ -71,7 +114,7 @@ class ContinuousCodec(Codec):
         ranks = pd.Series(x).rank(method="average").to_numpy()
         return (ranks - 0.5) / len(x)
 
-    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+    def from_uniform(self, u: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         probs = np.linspace(0.0, 1.0, len(self.grid))
         x = np.interp(u, probs, self.grid)
         if self.is_int or self.datetime_unit:
@@ -85,39 +128,62 @@ class ContinuousCodec(Codec):
 class LevelsCodec(Codec):
     """Discrete levels (categories, booleans, few-valued numerics) with their frequencies.
 
-    ``levels`` is ordered (ascending value for ordinal data, descending frequency for nominal data);
-    level i owns the interval [cum[i-1], cum[i]) of the unit line.
+    ``levels`` holds the *frequent* levels only (seen at least ``rare_k`` times), ordered (ascending
+    value for ordinal data, descending frequency for nominal data); level i owns the interval
+    [cum[i-1], cum[i]) of the unit line. Rare levels are not stored: ``rare`` holds keyed digests
+    to recognise them, ``rare_share`` their share of the values. With a ``tail`` model the interval
+    [cum[-1], 1) draws fresh shape-alike values; without one the frequent levels share it.
     """
 
     levels: np.ndarray = None  # type: ignore[assignment]
     cum: np.ndarray = None  # type: ignore[assignment]
     ordinal: bool = False
+    counts: np.ndarray = None  # type: ignore[assignment]  # training rows per level
+    rare_share: float = 0.0
+    rare: RareValueSet | None = field(default=None, repr=False)
+    tail: TailModel | None = field(default=None, repr=False)
 
     kind = "levels"
 
-    def _index(self, s: pd.Series) -> np.ndarray:
-        lookup = pd.Index(self.levels)
-        idx = lookup.get_indexer(s)
-        if (idx < 0).any():  # cannot happen for the fitted data; guards misuse
-            raise GeneratorError("value outside fitted levels", column=self.column)
-        return idx
+    def is_rare(self, values: list[Any]) -> np.ndarray:
+        """True for values seen in fitting fewer than ``rare_k`` times (compared case-folded)."""
+        if self.rare is None:
+            return np.zeros(len(values), dtype=bool)
+        return self.rare.contains(values)
 
     def to_uniform(self, s: pd.Series, rng: np.random.Generator) -> np.ndarray:
-        idx = self._index(s)
-        lo = np.concatenate([[0.0], self.cum[:-1]])[idx]
-        hi = self.cum[idx]
-        return lo + (hi - lo) * rng.uniform(0.001, 0.999, size=len(idx))
+        idx = pd.Index(self.levels).get_indexer(s)
+        known = idx >= 0
+        lo = np.concatenate([[0.0], self.cum[:-1]])
+        top = float(self.cum[-1]) if len(self.cum) else 0.0
+        u = np.empty(len(idx))
+        i = idx[known]
+        u[known] = lo[i] + (self.cum[i] - lo[i]) * rng.uniform(0.001, 0.999, size=len(i))
+        # rare values: the tail's interval, or (folded into the frequent levels) anywhere
+        k = int((~known).sum())
+        u[~known] = (top + (1.0 - top) * rng.uniform(0.001, 0.999, size=k) if self.tail is not None
+                     else rng.uniform(0.001, 0.999, size=k))
+        return u
 
-    def from_uniform(self, u: np.ndarray) -> np.ndarray:
-        idx = np.searchsorted(self.cum, u, side="right")
-        return self.levels[np.minimum(idx, len(self.levels) - 1)]
+    def from_uniform(self, u: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        out = np.empty(len(u), dtype=object)
+        top = float(self.cum[-1]) if len(self.cum) else 0.0
+        in_tail = (u >= top) if self.tail is not None else np.zeros(len(u), dtype=bool)
+        if len(self.levels):
+            idx = np.searchsorted(self.cum, u[~in_tail], side="right")
+            out[~in_tail] = self.levels[np.minimum(idx, len(self.levels) - 1)]
+        if in_tail.any():
+            out[in_tail] = self.tail.sample(int(in_tail.sum()),
+                                            rng if rng is not None else np.random.default_rng(0))
+        return out
 
 
 @dataclass
 class NullCodec(Codec):
-    """A column with no values at all: sampled as all null."""
+    """A column with no values to learn (none at all, or too few to draw privately): all null."""
 
     kind = "null"
+    withheld: bool = False  # True: values existed but too few to model without copying
 
 
 def _as_float(s: pd.Series, codec: ContinuousCodec) -> np.ndarray:
@@ -126,64 +192,151 @@ def _as_float(s: pd.Series, codec: ContinuousCodec) -> np.ndarray:
         if codec.tz:
             v = v.dt.tz_convert("UTC").dt.tz_localize(None)
         return v.astype("datetime64[ns]").astype("int64").to_numpy(dtype=float)
+    if codec.number_format:
+        return pd.to_numeric(pd.Series(np.asarray(s, dtype=object)).astype(str).str.strip(),
+                             errors="coerce").to_numpy(dtype=float)
     return pd.to_numeric(s).to_numpy(dtype=float)
 
 
-def fit_codec(s: pd.Series, column: str, *, nominal_order: str = "frequency") -> Codec:
-    """Choose and fit the codec of one column (nulls already removed from ``s``)."""
-    dtype = str(s.dtype)
+def model_values(s: pd.Series) -> tuple[pd.Series, str | None]:
+    """The values a generator models for a column, and their number format.
+
+    Numbers stored as text (at least ``TEXT_NUMBER_MIN_SHARE`` of the values parse) and ``Decimal``
+    values become floats (``"text"`` / ``"decimal"``); a text cell that is no number becomes
+    missing (modelled with the nulls; written back as null). Anything else is returned as is."""
+    if s.dtype != object:
+        return s, None
+    vals = s.dropna()
+    if len(vals) == 0:
+        return s, None
+    kinds = vals.map(type).value_counts()
+    if len(kinds) == 1 and kinds.index[0] is decimal.Decimal:
+        return pd.to_numeric(s.map(lambda v: None if v is None else float(v))), "decimal"
+    if not all(k is str for k in kinds.index):
+        return s, None
+    parsed = pd.to_numeric(vals.str.strip(), errors="coerce")
+    if parsed.notna().mean() < TEXT_NUMBER_MIN_SHARE or not np.isfinite(parsed.dropna()).all():
+        return s, None
+    out = pd.to_numeric(s.where(s.notna(), None).astype(object).map(
+        lambda v: v.strip() if isinstance(v, str) else v), errors="coerce")
+    return out, "text"
+
+
+def _text_decimals(values: pd.Series) -> int:
+    tail = values.astype(str).str.extract(r"\.(\d+)\s*$")[0].dropna()
+    return int(tail.str.len().max()) if len(tail) else 0
+
+
+def _decimal_scale(values: pd.Series) -> int:
+    exps = [v.as_tuple().exponent for v in values if isinstance(v, decimal.Decimal)]
+    return max([0] + [-e for e in exps if isinstance(e, int)])
+
+
+def fit_codec(s: pd.Series, column: str, *, rare_k: int = RARE_K,
+              number_format: str | None = None, original: pd.Series | None = None,
+              rng: np.random.Generator | None = None) -> Codec:
+    """Choose and fit the codec of one column (nulls already removed from ``s``).
+
+    ``number_format``/``original``: from :func:`model_values` (``s`` then holds the floats,
+    ``original`` the column as stored, which sets the output dtype and the decimals)."""
+    rng = rng if rng is not None else np.random.default_rng(0)
+    dtype = str(original.dtype) if original is not None else str(s.dtype)
     if len(s) == 0:
         return NullCodec(column=column, dtype=dtype)
     if pdt.is_bool_dtype(s.dtype):
-        return _fit_levels(s, column, dtype, ordinal=False)
+        return _fit_levels(s, column, dtype, ordinal=False, rare_k=rare_k, rng=rng)
     if pdt.is_datetime64_any_dtype(s.dtype):
         tz = str(s.dt.tz) if getattr(s.dt, "tz", None) is not None else None
         unit = np.datetime_data(s.dt.tz_localize(None).dtype if tz else s.dtype)[0]
         naive = s.dt.tz_convert("UTC").dt.tz_localize(None) if tz else s
         date_only = bool((naive.dt.normalize() == naive).all())
+        if _few_frequent_levels(s, rare_k):
+            return _fit_levels(s, column, dtype, ordinal=True, rare_k=rare_k, rng=rng)
         codec = ContinuousCodec(column=column, dtype=dtype, datetime_unit=unit, tz=tz,
                                 date_only=date_only)
-        if s.nunique() <= DISCRETE_MAX_LEVELS:
-            return _fit_levels(s, column, dtype, ordinal=True)
-        codec.grid = _grid(_as_float(s, codec))
+        x = _as_float(s, codec)
+        if len(x) < 2 * PROTECT_K + 2:
+            return NullCodec(column=column, dtype=dtype, withheld=True)
+        codec.grid = _grid(x)
         return codec
     if pdt.is_numeric_dtype(s.dtype):
         x = pd.to_numeric(s).to_numpy(dtype=float)
         if not np.isfinite(x).all():
             raise GeneratorError("numeric column holds infinite values", column=column)
-        if s.nunique() <= DISCRETE_MAX_LEVELS:
-            return _fit_levels(s, column, dtype, ordinal=True)
-        is_int = pdt.is_integer_dtype(s.dtype)
+        if number_format is None and _few_frequent_levels(s, rare_k):
+            return _fit_levels(s, column, dtype, ordinal=True, rare_k=rare_k, rng=rng)
+        if len(x) < 2 * PROTECT_K + 2:
+            return NullCodec(column=column, dtype=dtype, withheld=True)
+        is_int = pdt.is_integer_dtype(s.dtype) or (
+            number_format is not None and bool(np.all(x == np.round(x)))
+            and (number_format != "text" or _text_decimals(original.dropna()) == 0)
+            and (number_format != "decimal" or _decimal_scale(original.dropna()) == 0))
+        if number_format == "text":
+            decimals: int | None = _text_decimals(original.dropna())
+        elif number_format == "decimal":
+            decimals = _decimal_scale(original.dropna())
+        else:
+            decimals = None if is_int else _decimals(x)
+        width = None
+        if number_format == "text":
+            lengths = original.dropna().astype(str).str.strip().str.len()
+            if is_int and lengths.nunique() == 1 and original.dropna().astype(str).str.strip() \
+                    .str.fullmatch(r"\d+").all():
+                width = int(lengths.iloc[0])
         return ContinuousCodec(column=column, dtype=dtype, grid=_grid(x), is_int=is_int,
-                               decimals=None if is_int else _decimals(x))
+                               decimals=decimals, number_format=number_format, text_width=width)
     if any(t.__hash__ is None for t in s.map(type).unique()):
         raise GeneratorError("column holds unhashable values (lists or mappings)", column=column)
-    return _fit_levels(s, column, dtype, ordinal=False)
+    return _fit_levels(s, column, dtype, ordinal=False, rare_k=rare_k, rng=rng)
+
+
+def _few_frequent_levels(s: pd.Series, rare_k: int) -> bool:
+    """A numeric/datetime column is modelled by its levels when it has few distinct values and
+    the rare ones hold at most ``DISCRETE_RARE_MAX`` of the rows (else by its protected grid)."""
+    if s.nunique() > DISCRETE_MAX_LEVELS:
+        return False
+    counts = s.value_counts()
+    return float(counts[counts < rare_k].sum()) <= DISCRETE_RARE_MAX * len(s)
 
 
 def _grid(x: np.ndarray) -> np.ndarray:
+    """Quantiles spanning the protected range [k-th smallest, k-th largest]: the whole unit line
+    maps inside it, so no value beyond it is drawn and neither end is drawn more often than any
+    other point (a grid clipped at the ends would give them the tails' mass)."""
     xs = np.sort(x)
     n = len(xs)
     k = min(PROTECT_K, max(0, (n - 1) // 2))
-    lo, hi = xs[k], xs[n - 1 - k]
+    pk = k / (n - 1) if n > 1 else 0.0
     # every grid interval spans about ROWS_PER_GRID_STEP rows, so drawn values follow the shape of
     # the distribution, not the positions of individual rows (small tables get a coarser grid)
     size = int(np.clip(n // ROWS_PER_GRID_STEP, MIN_GRID_SIZE, GRID_SIZE))
-    probs = np.linspace(0.0, 1.0, size)
-    grid = np.quantile(xs, probs)
-    return np.clip(grid, lo, hi)
+    return np.quantile(xs, np.linspace(pk, 1.0 - pk, size))
 
 
-def _fit_levels(s: pd.Series, column: str, dtype: str, *, ordinal: bool) -> LevelsCodec:
+def _fit_levels(s: pd.Series, column: str, dtype: str, *, ordinal: bool, rare_k: int,
+                rng: np.random.Generator) -> LevelsCodec:
     counts = s.value_counts(sort=True)
     if ordinal:
         counts = counts.sort_index()
-    p = counts.to_numpy(dtype=float)
-    cum = np.cumsum(p / p.sum())
-    cum[-1] = 1.0
-    levels = np.empty(len(counts), dtype=object)
-    levels[:] = list(counts.index)
-    return LevelsCodec(column=column, dtype=dtype, levels=levels, cum=cum, ordinal=ordinal)
+    frequent = counts[counts >= rare_k]
+    rare = counts[counts < rare_k]
+    total = float(counts.sum())
+    rare_share = float(rare.sum()) / total if total else 0.0
+    rare_set = RareValueSet(list(rare.index)) if len(rare) else None
+    tail = None
+    if len(rare) and (rare_share >= TAIL_MIN_SHARE or len(frequent) == 0):
+        tail = TailModel(rare_k).fit(s, rare_set, pd.Series(np.repeat(
+            np.asarray(rare.index, dtype=object), rare.to_numpy())), rng)
+    p = frequent.to_numpy(dtype=float)
+    mass = (1.0 - rare_share) if tail is not None else 1.0
+    cum = np.cumsum(p / p.sum()) * mass if len(p) else np.zeros(0)
+    if len(cum) and tail is None:
+        cum[-1] = 1.0
+    levels = np.empty(len(frequent), dtype=object)
+    levels[:] = list(frequent.index)
+    return LevelsCodec(column=column, dtype=dtype, levels=levels, cum=cum, ordinal=ordinal,
+                       counts=frequent.to_numpy(dtype=float), rare_share=rare_share,
+                       rare=rare_set, tail=tail)
 
 
 def restore(values: np.ndarray, null_mask: np.ndarray, codec: Codec) -> pd.Series:
@@ -200,6 +353,16 @@ def restore(values: np.ndarray, null_mask: np.ndarray, codec: Codec) -> pd.Serie
             out = out.dt.tz_localize("UTC").dt.tz_convert(codec.tz)
         out = out.astype(codec.dtype)
         out[null_mask] = pd.NaT
+        return out
+    if isinstance(codec, ContinuousCodec) and codec.number_format:
+        d = 0 if codec.is_int else (codec.decimals or 0)
+        text = [f"{x:.{d}f}" for x in np.asarray(values, dtype=float)]
+        if codec.text_width:
+            text = [t.zfill(codec.text_width) for t in text]
+        vals = (np.array(text, dtype=object) if codec.number_format == "text"
+                else np.array([decimal.Decimal(t) for t in text], dtype=object))
+        out = pd.Series(vals, dtype=object)
+        out[null_mask] = None
         return out
     out = pd.Series(values, dtype=object)
     out[null_mask] = None

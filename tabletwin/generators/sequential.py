@@ -33,7 +33,8 @@ from sklearn.tree import DecisionTreeClassifier
 from tabletwin.errors import GeneratorError, InputError
 from tabletwin.generators.base import Generator, TableMeta, register
 from tabletwin.generators.marginals import (Codec, ContinuousCodec, LevelsCodec, _as_float,
-                                            _cast, fit_codec, restore)
+                                            _cast, check_enough_rows, fit_codec, model_values,
+                                            restore)
 
 #: Rows used to measure the dependence between columns when choosing the order.
 _ORDER_ROWS = 20_000
@@ -54,6 +55,7 @@ class _ColumnModel:
         self.other = False
         self.pool_levels: np.ndarray | None = None  # indices drawn for "other"
         self.pool_cum: np.ndarray | None = None
+        self.tail_p = 0.0  # share of "other" drawn from the codec's tail model (fresh values)
 
     @property
     def is_nominal(self) -> bool:
@@ -84,28 +86,30 @@ class _ColumnModel:
             self.u_hi = np.append(lo[1:], 1.0)
             return np.clip(np.searchsorted(self.u_lo, u, side="right") - 1, 0, len(lo) - 1)
         assert isinstance(codec, LevelsCodec)
-        counts = pd.Series(s.to_numpy(dtype=object)).value_counts()
-        lookup = pd.Index(codec.levels)
-        level_counts = np.zeros(len(codec.levels))
-        level_counts[lookup.get_indexer(counts.index)] = counts.to_numpy(dtype=float)
-        frequent = np.flatnonzero(level_counts >= rare_k)
-        if len(frequent) == 0:  # nothing is frequent (a one-row table, an id-like column):
-            frequent = np.flatnonzero(level_counts > 0)  # fall back to the observed levels
-        by_count = frequent[np.argsort(-level_counts[frequent], kind="stable")]
-        top = by_count[:max_levels]
-        self.kept = np.sort(top)  # codec order: ascending value for ordinal levels
-        rest = np.setdiff1d(np.arange(len(codec.levels)), self.kept)
-        self.other = len(rest) > 0 and level_counts[rest].sum() > 0
-        pool = np.setdiff1d(frequent, self.kept)
+        # the codec stores only the frequent levels (seen >= rare_k times); rare values are not
+        # in it (get_indexer: -1) and fall in the "other" class, which never emits them
+        idx = pd.Index(codec.levels).get_indexer(pd.Index(s.to_numpy(dtype=object)))
+        level_counts = np.asarray(codec.counts, dtype=float)
+        rare_rows = float((idx < 0).sum())
+        by_count = np.argsort(-level_counts, kind="stable")
+        self.kept = np.sort(by_count[:max_levels])  # codec order: ascending for ordinal levels
+        pool = np.setdiff1d(np.arange(len(codec.levels)), self.kept)
+        self.other = len(pool) > 0 or rare_rows > 0
+        # "other" draws a frequent level outside the modelled ones, or (identifier-like columns)
+        # a fresh value from the codec's tail model, in proportion to the rows each stands for
+        self.tail_p = 0.0
+        if codec.tail is not None and rare_rows > 0:
+            self.tail_p = rare_rows / (rare_rows + level_counts[pool].sum())
         if len(pool) == 0:
             pool = self.kept
-        p = level_counts[pool] / level_counts[pool].sum()
+        w = level_counts[pool]
         self.pool_levels = pool
-        self.pool_cum = np.cumsum(p)
-        self.pool_cum[-1] = 1.0
-        cls = np.full(len(codec.levels), len(self.kept), dtype=np.int64)
+        self.pool_cum = np.cumsum(w / w.sum()) if len(pool) and w.sum() > 0 else np.ones(0)
+        if len(self.pool_cum):
+            self.pool_cum[-1] = 1.0
+        cls = np.full(len(codec.levels) + 1, len(self.kept), dtype=np.int64)
         cls[self.kept] = np.arange(len(self.kept))
-        return cls[lookup.get_indexer(s)]
+        return cls[np.where(idx < 0, len(codec.levels), idx)]
 
     def features(self, s: pd.Series, classes: np.ndarray) -> np.ndarray:
         """Feature values of the non-null training values (what later trees condition on)."""
@@ -153,13 +157,20 @@ class _ColumnModel:
             x = codec.from_uniform(u)
             return x, x.astype(float)
         assert isinstance(codec, LevelsCodec)
-        idx = np.empty(len(cls), dtype=np.int64)
+        out = np.empty(len(cls), dtype=object)
         known = cls < len(self.kept)
-        idx[known] = self.kept[cls[known]]
-        if (~known).any():
-            pick = np.searchsorted(self.pool_cum, rng.random(int((~known).sum())), side="right")
-            idx[~known] = self.pool_levels[np.minimum(pick, len(self.pool_levels) - 1)]
-        return codec.levels[idx], cls.astype(float)
+        out[known] = codec.levels[self.kept[cls[known]]]
+        other = np.flatnonzero(~known)
+        if len(other):
+            tail = rng.random(len(other)) < getattr(self, "tail_p", 0.0)
+            if tail.any():
+                out[other[tail]] = codec.tail.sample(int(tail.sum()), rng)
+            rest = other[~tail]
+            if len(rest):
+                pick = np.searchsorted(self.pool_cum, rng.random(len(rest)), side="right")
+                out[rest] = codec.levels[self.pool_levels[np.minimum(pick,
+                                                                     len(self.pool_levels) - 1)]]
+        return out, cls.astype(float)
 
 
 class _Step:
@@ -345,8 +356,7 @@ class SequentialTree(Generator):
             seed: int = 0) -> "SequentialTree":
         meta = meta or TableMeta()
         self._validate(meta.table)
-        if len(table) == 0:
-            raise InputError("cannot fit a generator on an empty table", table=meta.table)
+        check_enough_rows(len(table), meta.table)
         first = list(self.first or ())
         for col in first:
             if col not in table.columns:
@@ -361,10 +371,12 @@ class SequentialTree(Generator):
         targets: list[np.ndarray] = []  # per column: class codes (-1 where null)
         nulls: list[np.ndarray] = []
         for col in table.columns:
-            s = table[col]
+            original = table[col]
+            s, number_format = model_values(original)
             mask = s.isna().to_numpy()
             try:
-                codec = fit_codec(s[~mask], col)
+                codec = fit_codec(s[~mask], col, rare_k=self.rare_k, number_format=number_format,
+                                  original=original[~mask], rng=rng)
             except GeneratorError as exc:
                 raise GeneratorError(str(exc).split(": ", 1)[-1], table=meta.table,
                                      column=col) from None
