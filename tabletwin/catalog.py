@@ -60,7 +60,7 @@ CHECK_NAMES = ("schema_matches_source", "row_count_matches", "no_pii_in_syntheti
                "expectations_pass", "fidelity_above_threshold", "constraints_hold",
                "not_closer_to_training", "no_copied_rows", "correlations_preserved",
                "useful_for_ml", "no_orphan_keys", "children_per_parent_match",
-               "joins_like_source", "minority_not_copied")
+               "joins_like_source", "minority_not_copied", "no_rare_values_copied")
 #: Which check each threshold field sets (so a bad threshold's error names its check).
 _THRESHOLD_CHECKS = {"fidelity_min": "fidelity_above_threshold",
                      "expectations_min": "expectations_pass",
@@ -72,7 +72,8 @@ _THRESHOLD_CHECKS = {"fidelity_min": "fidelity_above_threshold",
                      "tstr_gap_max": "useful_for_ml",
                      "cardinality_min": "children_per_parent_match",
                      "cross_table_min": "joins_like_source",
-                     "minority_dcr_ratio_min": "minority_not_copied"}
+                     "minority_dcr_ratio_min": "minority_not_copied",
+                     "rare_values_excess_max": "no_rare_values_copied"}
 #: Checks that only warn unless the catalog makes them errors.
 WARN_BY_DEFAULT = ("correlations_preserved", "useful_for_ml", "joins_like_source")
 
@@ -105,6 +106,9 @@ class CheckThresholds(_Strict):
         least this; and the share of synthetic rows of the class identical to a training row of
         the class may exceed the holdout rows' share by ``identical_rows_max`` at most
         (``tabletwin.privacy.minority_privacy``).
+    rare_values_excess_max: in every column (PII or not), the share of synthetic cells equal to
+        a value seen fewer than 5 times in the training rows may exceed the holdout cells' share
+        by this much, plus three standard errors for chance (``tabletwin.rare_values``).
     severity: per check name, ``error`` (blocks publication) or ``warn`` (reported only).
         Defaults: ``warn`` for correlations_preserved, useful_for_ml and joins_like_source,
         ``error`` otherwise. Foreign keys never dangle: ``no_orphan_keys`` is always checked.
@@ -118,6 +122,7 @@ class CheckThresholds(_Strict):
     identical_rows_max: float = Field(0.01, ge=0.0, le=1.0)
     correlation_diff_max: float = Field(0.1, ge=0.0, le=1.0)
     tstr_gap_max: float = Field(0.05, ge=0.0, le=1.0)
+    rare_values_excess_max: float = Field(0.0, ge=0.0, le=1.0)
     cardinality_min: float = Field(0.9, ge=0.0, le=1.0)
     cross_table_min: float = Field(0.85, ge=0.0, le=1.0)
     minority_dcr_ratio_min: float = Field(0.8, ge=0.0, le=1.0)

@@ -23,6 +23,7 @@ from tabletwin.metrics import (AssociationScore, FidelityScore, UtilityScore, as
 from tabletwin.pii.leakage import pii_leaks
 from tabletwin.pii.plan import PiiPlan
 from tabletwin.profile import TableProfile
+from tabletwin.rare_values import RareCopies, rare_value_copies
 from tabletwin.privacy import DistanceScore, MinorityPrivacy, distance_scores, minority_privacy
 from tabletwin.relations import ParentData, RelationScore, relation_scores
 from tabletwin.synthesis import modelled_columns, split_source
@@ -73,6 +74,7 @@ class QualityReport:
     class_accuracy: dict[str, float] = field(default_factory=dict)
     shares: dict[str, dict[str, float]] = field(default_factory=dict)  # label -> target/actual
     minority: dict[str, MinorityPrivacy] = field(default_factory=dict)
+    rare_copies: RareCopies | None = None  # None: not computed (no holdout rows)
 
     @property
     def schema_problems(self) -> list[str]:
@@ -161,6 +163,7 @@ class QualityReport:
                                "trained_on_real": round(u.real, 4),
                                "trained_on_synthetic": round(u.synthetic, 4)}),
         ]
+        out.append(self._rare_outcome())
         rel = self.relations
         per_fk = {r.column: {"parent": r.parent, "orphans": r.orphans,
                              "children_per_parent": round(r.cardinality, 4),
@@ -213,6 +216,23 @@ class QualityReport:
                    if o.name == "fidelity_above_threshold" else o for o in out]
         return [CheckOutcome(o.name, o.passed, o.description, o.value, o.threshold, o.details,
                              t.severity_of(o.name)) for o in out]
+
+    def _rare_outcome(self) -> CheckOutcome:
+        desc = ("In every column, detected as PII or not: synthetic cells equal to a value seen "
+                "fewer than 5 times in the training rows, against the share of real holdout cells "
+                "that are (chance on small domains); a column fails above the holdout's share plus "
+                "rare_values_excess_max plus three standard errors.")
+        r, excess_max = self.rare_copies, self.thresholds.rare_values_excess_max
+        if r is None or not r.measured:
+            return CheckOutcome("no_rare_values_copied", True, desc, None, None,
+                                {"note": "no holdout rows (holdout_share 0 or a tiny table): "
+                                         "not measured", "not_measured": True})
+        failing = r.failing(excess_max)
+        column, excess, allowed = r.worst(excess_max)
+        return CheckOutcome("no_rare_values_copied", not failing, desc,
+                            value=round(excess, 5), threshold=round(allowed, 5),
+                            details={"failing_columns": failing, "worst_column": column,
+                                     **r.details(excess_max)})
 
     @property
     def passed(self) -> bool:
@@ -309,4 +329,15 @@ def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFr
         relations=tuple(relation_scores(masked, synthetic, parents, fid_cols, seed=seed))
         if parents else (),
         class_accuracy=class_acc or {}, shares=shares, minority=minority,
+        rare_copies=_rare_copies(source, synthetic, table, seed),
     )
+
+
+def _rare_copies(source: pd.DataFrame, synthetic: pd.DataFrame, table: TableConfig,
+                 seed: int) -> RareCopies | None:
+    """Rare raw training values in the synthetic table, every column (the raw source split as the
+    generator's rows were: same share, same seed), or None without holdout rows."""
+    training, holdout = split_source(source, table, seed)
+    if len(holdout) == 0:
+        return None
+    return rare_value_copies(training, holdout, synthetic)

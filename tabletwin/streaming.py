@@ -55,8 +55,10 @@ from tabletwin.pii.leakage import LeakIndex, hash_strings, member
 from tabletwin.pii.plan import ColumnDecision, PiiPlan
 from tabletwin.profile import TableProfile, profile_table
 from tabletwin.quality import QualityReport, evaluate
+from tabletwin.rare_values import RareCopies, RareValueCounter
 from tabletwin.seeds import stable_seed
-from tabletwin.synthesis import REGENERATED, fit_generator, forbidden_values, fresh_keys, synthesize
+from tabletwin.synthesis import (REGENERATED, fit_generator, forbidden_values, fresh_keys,
+                                 split_source, synthesize)
 
 __all__ = ["FileSynthResult", "StreamOptions", "StreamedSynthesis", "read_parquet_sample",
            "synth_file", "synthesize_file"]
@@ -434,6 +436,7 @@ class _Finisher:
     violations: dict[str, int] = field(default_factory=dict)
     seen: dict[str, _SeenValues] = field(default_factory=dict)
     offset: int = 0
+    rare: RareValueCounter | None = None  # rare training values copied, over every row
 
     def __post_init__(self) -> None:
         self.leaks = {c: 0 for c in self.index.columns}
@@ -514,6 +517,8 @@ class _Finisher:
 
             for label, count in violations(chunk, table.constraints).items():
                 self.violations[label] = self.violations.get(label, 0) + count
+        if self.rare is not None:
+            self.rare.add(chunk)
         return chunk
 
 
@@ -673,11 +678,13 @@ class StreamedSynthesis:
     violations: dict[str, int] | None  # None: the table has no constraints
     workers: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    rare_copies: RareCopies | None = None  # None: no holdout rows in the sample
 
     def apply(self, report: QualityReport) -> QualityReport:
-        """``report`` (computed on ``head``) with the row count, leak counts and constraint
-        violations of every row."""
-        updates: dict[str, Any] = {"rows_actual": self.rows, "pii_leaks": dict(self.leaks)}
+        """``report`` (computed on ``head``) with the row count, leak counts, constraint
+        violations and rare training values copied, over every row."""
+        updates: dict[str, Any] = {"rows_actual": self.rows, "pii_leaks": dict(self.leaks),
+                                   "rare_copies": self.rare_copies}
         if self.violations is not None:
             updates["constraint_violations"] = dict(self.violations)
         return dataclasses.replace(report, **updates)
@@ -729,9 +736,12 @@ def synthesize_file(source: str | Path, output: str | Path, generator: Generator
     context = _ChunkContext(
         generator=generator, plan=plan, table=table, source=_slim(sample, needed),
         masked=_slim(masked, replaced + list(table.foreign_keys)), parent_keys=parent_keys, seed=s)
+    training, holdout = split_source(sample, table, s)  # the rows the generator learned from
     finisher = _Finisher(context=context, index=index, replaced=replaced,
                          forbidden=forbidden_values(sample, replaced), unique=unique, keys=fresh,
-                         source_keys=source_keys)
+                         source_keys=source_keys,
+                         rare=RareValueCounter(training, holdout) if len(holdout) else None)
+    del training, holdout
     schema = _output_schema(masked, pf.schema_arrow, table.name)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.partial")
@@ -758,4 +768,5 @@ def synthesize_file(source: str | Path, output: str | Path, generator: Generator
     return StreamedSynthesis(output=out, rows=written, head=synthetic_head,
                              leaks=dict(finisher.leaks),
                              violations=dict(finisher.violations) if table.constraints else None,
-                             workers=workers, timings=watch.timings)
+                             workers=workers, timings=watch.timings,
+                             rare_copies=finisher.rare.result() if finisher.rare else None)
