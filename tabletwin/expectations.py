@@ -109,15 +109,22 @@ def protected_bounds(values: pd.Series | np.ndarray | Iterable[float],
     if n == 0:
         return None
     if len(np.unique(x)) <= DISCRETE_MAX_LEVELS:
-        return float(x[0]), float(x[-1])
+        return _round_outward(float(x[0]), float(x[-1]))
     kk = min(k, max(0, (n - 1) // 2))
-    lo, hi = float(x[kk]), float(x[n - 1 - kk])
-    # the generators round floats to at most ROUND_DECIMALS decimals: a bound with more decimals
-    # may be overshot by half a unit of the last kept one
-    pad = max(10.0 ** -ROUND_DECIMALS, 1e-12 * max(abs(lo), abs(hi)))
-    lo -= pad if round(lo, ROUND_DECIMALS) != lo else 0.0
-    hi += pad if round(hi, ROUND_DECIMALS) != hi else 0.0
-    return lo, hi
+    return _round_outward(float(x[kk]), float(x[n - 1 - kk]))
+
+
+def _round_outward(lo: float, hi: float) -> tuple[float, float]:
+    """``[lo, hi]`` widened to multiples of a round unit (the power of ten at or above 1% of the
+    width): the bounds are the k-th smallest and largest real values, single people's values that
+    the suite (shown in reports and data docs) must not carry; rounding them outward keeps the
+    check (the synthetic values must lie inside) without showing them."""
+    width = hi - lo
+    if not np.isfinite(width) or width <= 0:
+        unit = 10.0 ** math.ceil(math.log10(max(abs(lo), 1e-12))) if lo else 1.0
+    else:
+        unit = 10.0 ** math.ceil(math.log10(width / 100.0))
+    return float(math.floor(lo / unit) * unit), float(math.ceil(hi / unit) * unit)
 
 
 def _profile_range(c: ColumnProfile, tolerance: float) -> tuple[float, float, float] | None:

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as pdt
 
+from tabletwin.protection import RARE_K
+
 BINS = 10
 MAX_ROWS = 50_000
 MAX_TRIPLES = 400
@@ -55,7 +57,10 @@ def _binner(ref: pd.Series):
             return np.where(np.isnan(x), len(edges) + 1, c)
 
         return code
-    top = list(non_null.astype(str).value_counts().index[:BINS])
+    # the most frequent values among those seen RARE_K times or more: rare values are never
+    # generated (privacy), so they share the "other" bin instead of counting as misses
+    counts = non_null.astype(str).value_counts()
+    top = list(counts[counts >= RARE_K].index[:BINS])
     lookup = {v: i for i, v in enumerate(top)}
 
     def code_cat(s: pd.Series) -> np.ndarray:

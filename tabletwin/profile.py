@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as pdt
 
-from tabletwin.generators.marginals import MIN_TRAINING_ROWS, PROTECT_K, RARE_K, TAIL_MIN_SHARE
+from tabletwin.protection import MIN_TRAINING_ROWS, PROTECT_K, RARE_K, TAIL_MIN_SHARE
 from tabletwin.pii.plan import PiiPlan
 
 TOP_K = 10

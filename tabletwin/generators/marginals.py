@@ -30,6 +30,7 @@ from pandas.api import types as pdt
 
 from tabletwin.errors import GeneratorError, InputError
 from tabletwin.generators.tail import RareValueSet, TailModel
+from tabletwin.protection import MIN_TRAINING_ROWS, PROTECT_K, RARE_K, TAIL_MIN_SHARE
 
 #: Numeric columns with at most this many distinct values are modelled as discrete (exact levels).
 DISCRETE_MAX_LEVELS = 30
@@ -38,22 +39,11 @@ GRID_SIZE = 1001
 #: Smallest grid, and the rows each grid step should span at least.
 MIN_GRID_SIZE = 51
 ROWS_PER_GRID_STEP = 25
-#: A continuous column's range is clipped to its k-th smallest and k-th largest value.
-PROTECT_K = 5
-#: Levels seen fewer than this many times are rare: never emitted (generators may raise it).
-RARE_K = 5
 #: A few-valued numeric/datetime column is modelled by its levels only when the rare levels hold at
 #: most this share of its values; otherwise by its protected grid (so rare values are not lost).
 DISCRETE_RARE_MAX = 0.05
-#: When rare values hold at least this share of a column, its tail is drawn as fresh shape-alike
-#: values (identifier-like columns) instead of being folded into the frequent levels.
-TAIL_MIN_SHARE = 0.5
 #: A text column is numbers stored as text when at least this share of its values parse.
 TEXT_NUMBER_MIN_SHARE = 0.9
-#: Fewest rows a generator learns from: below it no protected range exists (the k-th smallest and
-#: k-th largest values would meet) and few levels can be seen ``RARE_K`` times, so a synthetic
-#: table would be a reshuffle of the real rows. Tables this small are refused, never copied.
-MIN_TRAINING_ROWS = 2 * PROTECT_K + 2
 
 
 def check_enough_rows(n: int, table: str) -> None:
