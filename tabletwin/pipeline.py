@@ -5,7 +5,8 @@ Assets call these one function at a time; :func:`synth_frame` runs the whole cha
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -122,13 +123,78 @@ def read_file(path: str | Path) -> pd.DataFrame:
     return df
 
 
+#: Output file extensions ``synth`` writes, and the format each picks.
+OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
+
+
+def output_format(path: str | Path) -> str:
+    """``parquet`` or ``csv`` from the output file's extension; any other is refused (InputError)."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in OUTPUT_FORMATS:
+        raise InputError(f"output {Path(path).name}: extension {suffix or '(none)'} not "
+                         "supported; use .parquet or .csv")
+    return OUTPUT_FORMATS[suffix]
+
+
+def check_output_path(output: str | Path, *inputs: str | Path | None) -> str:
+    """Refuse an output path that is one of the input files (a failed or partial write must never
+    destroy its own source); returns the output format (:func:`output_format`)."""
+    out = Path(output)
+    fmt = output_format(out)
+    for given in inputs:
+        if given is None:
+            continue
+        src = Path(given)
+        same = out.resolve() == src.resolve()
+        if not same and out.exists() and src.exists():
+            same = out.samefile(src)
+        if same:
+            raise InputError(f"output {out} is the input file {src}; write to another path")
+    if out.is_dir():
+        raise InputError(f"output {out} is a directory; name a .parquet or .csv file")
+    return fmt
+
+
+def temp_path(output: Path) -> Path:
+    """A hidden temporary file beside ``output`` (same directory, so the final rename is atomic)."""
+    return output.with_name(f".{output.name}.{os.getpid()}.tmp")
+
+
+def write_atomic(df: pd.DataFrame, output: str | Path) -> Path:
+    """Write ``df`` to ``output`` in the format its extension names, atomically: a temporary file
+    in the same directory, then a rename; an interrupted write leaves the old file (or none)."""
+    out = Path(output)
+    fmt = output_format(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path(out)
+    try:
+        if fmt == "csv":
+            df.to_csv(tmp, index=False)
+        else:
+            df.to_parquet(tmp, index=False)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
+
+
 @dataclass
 class SynthResult:
+    """The in-memory chain's output. ``failed_checks``: the blocking checks that failed (for a
+    seeded run, only the scenario's gate, as in the pipeline: the privacy checks and
+    ``seed_values_kept``)."""
+
     plan: PiiPlan
     profile: TableProfile
     generator: Generator
     synthetic: pd.DataFrame
     report: QualityReport
+    failed_checks: list[str] = field(default_factory=list)
+    seeded: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return not self.failed_checks
 
 
 def synth_frame(df: pd.DataFrame, table: TableConfig, *, rows: int | None = None, seed: int = 0,
@@ -178,4 +244,9 @@ def synth_frame(df: pd.DataFrame, table: TableConfig, *, rows: int | None = None
     syn = synthesize(gen, plan, table, n=n, seed=s, source=df, masked=masked, conditions=cond)
     report = evaluate(source=df, masked=masked, synthetic=syn, plan=plan, profile=profile,
                       table=table, rows_expected=n, seed=s, generator=gen.describe())
-    return SynthResult(plan, profile, gen, syn, report)
+    if conditions is not None:  # a seeded scenario's gate, as the pipeline applies it
+        from tabletwin.conditional import scenario_failures
+
+        return SynthResult(plan, profile, gen, syn, report,
+                           scenario_failures(report, cond, syn), seeded=True)
+    return SynthResult(plan, profile, gen, syn, report, report.failed_checks)

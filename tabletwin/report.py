@@ -32,7 +32,7 @@ import base64
 import html
 import io
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 from typing import Any, Sequence
@@ -81,6 +81,7 @@ h1{font-size:1.6rem;margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px s
 font-size:.95rem}
 .pass{background:#dff5e3;color:#11612a}.fail{background:#fde2e1;color:#8a1c17}
 .warn{background:#fff3cd;color:#7a5300}
+.na{background:#eceef3;color:#5b6477}.nm{background:#fff3cd;color:#7a5300;border:1px dashed #c9a227}
 nav{margin:.8rem 0 0;font-size:.92rem}nav a{color:#3b6fb6;margin-right:1rem;text-decoration:none}
 table{border-collapse:collapse;width:100%;font-size:.92rem}th,td{text-align:left;padding:.35rem .6rem;
 border-bottom:1px solid #eceef3;vertical-align:top}th{background:#f6f7fa}
@@ -354,11 +355,11 @@ def _plot_dcr(d: DistanceScore) -> str:
 # --------------------------------------------------------------------------- page sections
 
 def _failed(report: QualityReport) -> tuple[list[str], list[str]]:
-    """(blocking failures, warnings); checks without a severity are blocking."""
+    """(blocking failures, warnings): checks that failed or were not measured, by severity."""
     blocking, warned = [], []
     for o in report.outcomes():
-        if not o.passed:
-            (warned if getattr(o, "severity", "error") == "warn" else blocking).append(o.name)
+        if o.flagged:
+            (warned if o.severity == "warn" else blocking).append(o.name)
     return blocking, warned
 
 
@@ -578,13 +579,16 @@ def render_html(report: QualityReport, plan: PiiPlan, profile: TableProfile, *, 
         sections.append(("history", "Earlier runs", _history_section(history, partition)))
 
     rows = []
+    css = {"pass": "pass", "FAIL": "fail", "warn": "warn", "not applicable": "na",
+           "not measured": "nm"}
     for o in report.outcomes():
-        sev = getattr(o, "severity", "error")
-        state = "pass" if o.passed else ("warn" if sev == "warn" else "fail")
+        # a check that did not measure shows why, never a value
+        shown = o.value if o.status in ("passed", "failed") else o.details.get("note", "")
         rows.append(
             f"<tr><td><code>{_e(o.name)}</code></td>"
-            f"<td><span class='verdict {state}'>{'pass' if o.passed else state.upper()}</span></td>"
-            f"<td>{_e(sev)}</td><td class='num'>{_e(o.value)}</td>"
+            f"<td><span class='verdict {css[o.label]}'>{_e(o.label)}</span></td>"
+            f"<td>{_e(o.severity if o.status != 'not_applicable' else '—')}</td>"
+            f"<td class='num'>{_e(shown)}</td>"
             f"<td class='num'>{_e(o.threshold)}</td><td>{_e(o.description)}</td></tr>")
     plan_rows = []
     for d in plan.columns:
@@ -658,7 +662,9 @@ def write_report(directory: str | Path, report: QualityReport, plan: PiiPlan,
         "table": report.table, "partition": partition, "run_id": run_id, "generator": generator,
         "passed": report.passed, "rows": report.rows_actual,
         "failed_checks": blocking, "warnings": warned,
-        "checks": [asdict(o) for o in report.outcomes()],
+        "not_measured": report.not_measured,
+        "not_applicable": [o.name for o in report.outcomes() if o.status == "not_applicable"],
+        "checks": [o.as_dict() for o in report.outcomes()],
         "pii_plan": plan.to_dict(),
     }
     if dist is not None:

@@ -13,20 +13,22 @@ import pytest
 from dagster import DagsterInstance, Definitions, materialize
 
 from assets import build_all_assets
-from assets.quality import CHECKS
-from tabletwin.catalog import WARN_BY_DEFAULT
+from tabletwin.checks import WARN_BY_DEFAULT
 from pipelines.build import DAILY_JOB, build_definitions, build_resources
 from tabletwin.catalog import load_catalog
 from tabletwin.pii import pii_leaks
-from tests.conftest import ROOT, write_catalog
+from tests.conftest import DEMO_CHECKS, ROOT, write_catalog
 
 DAY = "2026-03-01"
 TABLES = ["customers", "accounts", "transactions", "support_tickets"]
 
 
-def run_day(project, day=DAY, instance=None):
-    """Materialize every asset and check for ``day`` (in ``instance``, else a fresh one)."""
+def run_day(project, day=DAY, instance=None, tables=None):
+    """Materialize every asset and check for ``day`` (in ``instance``, else a fresh one); only
+    those of ``tables`` when given."""
     catalog = load_catalog(project / "tabletwin.yaml")
+    if tables is not None:
+        catalog = catalog.model_copy(update={"tables": {t: catalog.tables[t] for t in tables}})
     assets, checks = build_all_assets(catalog)
     with contextlib.ExitStack() as stack:
         if instance is None:
@@ -60,7 +62,8 @@ def test_materialize_publishes_every_table_without_pii(project):
     result = run_day(project)
     assert result.success
     checks = result.get_asset_check_evaluations()
-    assert len(checks) == len(CHECKS) * len(TABLES)
+    assert {(c.asset_key.path[0], c.check_name) for c in checks} == {
+        (t, name) for t, names in DEMO_CHECKS.items() for name in names}
     # every blocking (ERROR) check passes; on this small warehouse only soft ones may warn
     failed = {(c.asset_key.path[0], c.check_name) for c in checks if not c.passed}
     assert all(name in WARN_BY_DEFAULT for _, name in failed), failed
@@ -151,8 +154,64 @@ def test_definitions_load(project, monkeypatch):
     assert isinstance(defs, Definitions)
     graph = defs.get_repository_def().asset_graph
     assert len(graph.get_all_asset_keys()) == 8 * len(TABLES)
-    assert len(graph.asset_check_keys) == len(CHECKS) * len(TABLES) == 14 * len(TABLES)
+    per_table = {t: {k.name for k in graph.asset_check_keys if k.asset_key.path[0] == t}
+                 for t in TABLES}
+    assert per_table == DEMO_CHECKS
+    assert {t: len(v) for t, v in per_table.items()} == {
+        "customers": 9, "accounts": 11, "transactions": 12, "support_tickets": 11}
     assert defs.resolve_job_def(DAILY_JOB).partitions_def is not None
+
+
+def test_checks_defined_from_the_catalog_alone(tmp_path):
+    """Which checks a table gets follows its catalog entry (foreign keys, target, rebalance,
+    constraints), without a warehouse: the catalog points at a file that does not exist."""
+    from tabletwin.catalog import parse_catalog
+
+    catalog = parse_catalog({
+        "warehouse": {"path": str(tmp_path / "missing.duckdb")},
+        "tables": {
+            "plain": {},
+            "parent": {"primary_key": "id"},
+            "child": {"primary_key": "id", "foreign_keys": {"pid": "parent.id"},
+                      "target": "y", "rebalance": {"column": "c", "shares": {"a": 0.5}}},
+            "tree": {"primary_key": "id", "foreign_keys": {"up": "tree.id"}},  # self-reference
+        }}, str(tmp_path / "tabletwin.yaml"))
+    _, checks = build_all_assets(catalog)
+    got = {}
+    for c in checks:
+        for key in c.check_keys:
+            got.setdefault(key.asset_key.path[0], set()).add(key.name)
+    every = set(DEMO_CHECKS["customers"]) - {"constraints_hold"}
+    relations = {"no_orphan_keys", "children_per_parent_match", "joins_like_source"}
+    assert got["plain"] == got["parent"] == got["tree"] == every
+    assert got["child"] == every | relations | {"useful_for_ml", "minority_not_copied"}
+    assert not (tmp_path / "missing.duckdb").exists()
+
+
+def test_not_measured_check_is_a_failed_warning_in_dagster(project):
+    """A table without a holdout (holdout_share 0): the distance checks fail at WARN severity
+    with metadata saying not measured (never Succeeded), and publication goes on; with
+    ``not_measured: error`` they block it."""
+    write_catalog(project, customers={"checks": {"fidelity_min": 0.5, "holdout_share": 0.0}})
+    result = run_day(project)
+    evals = {(c.asset_key.path[0], c.check_name): c for c in result.get_asset_check_evaluations()}
+    for name in ("not_closer_to_training", "no_copied_rows"):
+        ev = evals[("customers", name)]
+        assert not ev.passed and ev.severity.value == "WARN", ev
+        assert ev.metadata["status"].value == "not_measured"
+    assert ("customers", "useful_for_ml") not in evals  # no target: not defined at all
+    assert len(published(project, "customers")) > 0
+    write_catalog(project, customers={"checks": {"fidelity_min": 0.5, "holdout_share": 0.0,
+                                                 "not_measured": "error"}})
+    result = run_day(project, day="2026-03-02", tables=["customers"])
+    ev = {c.check_name: c for c in result.get_asset_check_evaluations()
+          if c.asset_key.path[0] == "customers"}["no_copied_rows"]
+    assert not ev.passed and ev.severity.value == "ERROR"
+    con = duckdb.connect(str(project / "data" / "demo_warehouse.duckdb"), read_only=True)
+    runs = con.execute("SELECT partition_key, published FROM synthetic.tabletwin_runs WHERE "
+                       "table_name = 'customers' ORDER BY partition_key").df()
+    con.close()
+    assert runs.values.tolist() == [[DAY, True], ["2026-03-02", False]]
 
 
 def test_core_never_imports_dagster():
