@@ -249,24 +249,56 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    """The published version's verdict (from the run history, not a report file) and, when it
+    differs, the latest attempt's. Exit 0 when the latest attempt was published, else 1."""
     from tabletwin.catalog import load_catalog
-    from tabletwin.report import find_report
+    from tabletwin.report import run_report_path
+    from tabletwin.warehouse_keys import open_warehouse
 
     catalog = load_catalog(args.catalog)
     catalog.table(args.table)  # unknown table: a ConfigError naming it
     if args.date is not None:
         _check_date(args.date)
-    found = find_report(catalog.resolve(catalog.reports_dir), args.table, args.date)
-    verdict = "published" if found.passed else "NOT published"
-    print(f"{found.table} {found.partition}: {verdict}")
-    if found.failed_checks:
-        print(f"  failed: {', '.join(found.failed_checks)}")
-    if found.warnings:
-        print(f"  warnings: {', '.join(found.warnings)}")
-    print(f"  report: {found.html}")
-    if found.data_docs:
-        print(f"  data docs: {found.data_docs}")
-    return 0 if found.passed else 1
+    schema = catalog.warehouse.target_schema
+    runs = open_warehouse(catalog).history(schema, args.table, limit=100_000)
+    if args.date is not None:
+        runs = [r for r in runs if str(r["partition"]) == args.date]
+    if not runs:
+        when = f" for {args.date}" if args.date else ""
+        raise InputError(f"no run recorded{when} in {schema}.tabletwin_runs; run `tabletwin "
+                         "run` first", table=args.table)
+    latest = runs[0]  # newest first
+    # what the table serves: the newest published partition (its latest published run)
+    published = max((r for r in runs if r["published"]),
+                    key=lambda r: (str(r["partition"]), str(r["checked_at"])), default=None)
+    reports = catalog.resolve(catalog.reports_dir)
+
+    def show(r: dict, head: str) -> None:
+        verdict = "published" if r["published"] else (
+            "NOT published" + ("" if r["passed"] else " (blocking checks failed)"))
+        print(f"{head}{args.table} {r['partition']}: {verdict} (run {r['run_id']}, checked "
+              f"{r['checked_at']})")
+        states = r.get("checks") or {}
+        flagged = {n: c for n, c in states.items() if c.get("status") in ("failed", "not_measured")}
+        failed = [n for n, c in flagged.items() if c.get("severity") == "error"]
+        warned = [n for n, c in flagged.items() if c.get("severity") == "warn"]
+        unmeasured = [n for n, c in flagged.items() if c.get("status") == "not_measured"]
+        if failed:
+            print(f"  failed: {', '.join(failed)}")
+        if warned:
+            print(f"  warnings: {', '.join(warned)}")
+        if unmeasured:
+            print(f"  not measured: {', '.join(unmeasured)}")
+        page = run_report_path(reports, args.table, str(r["partition"]), str(r["run_id"]))
+        print(f"  report: {page}" + ("" if page.exists() else " (missing)"))
+
+    if published is None:
+        print(f"{args.table}: nothing published" + (f" for {args.date}" if args.date else ""))
+    else:
+        show(published, "")
+    if published is None or latest["run_id"] != published["run_id"]:
+        show(latest, "latest attempt: ")
+    return 0 if latest["published"] else 1
 
 
 def _check_date(value: str) -> None:
@@ -373,7 +405,8 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--catalog", default=os.environ.get("TABLETWIN_CATALOG", "tabletwin.yaml"))
     w.set_defaults(func=_cmd_worker)
 
-    q = sub.add_parser("report", help="print a table's verdict and report path for a day")
+    q = sub.add_parser("report", help="print the published version's verdict (from the run "
+                                      "history) and the latest attempt's, with report paths")
     q.add_argument("table")
     q.add_argument("--date", default=None, help="partition YYYY-MM-DD (default: the latest)")
     q.add_argument("--catalog", default=os.environ.get("TABLETWIN_CATALOG", "tabletwin.yaml"))

@@ -234,7 +234,9 @@ def publish_scenario(warehouse: Warehouse, result: ScenarioResult, table: TableC
     record = RunRecord(table_name=name, partition_key=partition, run_id=run_id,
                        generator=result.generator, seed=seed, rows=len(result.synthetic),
                        passed=result.passed, scores=result.scores(),
-                       code_version=_code_version())
+                       code_version=_code_version(),
+                       checks={o.name: {"status": o.status, "severity": o.severity}
+                               for o in result.report.outcomes() if o.name in SCENARIO_CHECKS})
     if not result.passed:
         warehouse.record_run(target_schema, record)
         raise CheckFailed(name, list(result.failed))

@@ -6,6 +6,7 @@ Assets call these one function at a time; :func:`synth_frame` runs the whole cha
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -63,7 +64,12 @@ def run_record(table: TableConfig, report: QualityReport, *, partition: str, run
                      generator=generator or report.generator or table.generator.name,
                      seed=seed,
                      rows=report.rows_actual, passed=report.passed, scores=report.scores(),
-                     code_version=code_version())
+                     code_version=code_version(), checks=check_states(report))
+
+
+def check_states(report: QualityReport) -> dict[str, dict[str, str]]:
+    """Check name -> status and severity, as the run history keeps them."""
+    return {o.name: {"status": o.status, "severity": o.severity} for o in report.outcomes()}
 
 
 def record_checked_run(warehouse: Warehouse, table: TableConfig, report: QualityReport, *,
@@ -97,6 +103,30 @@ def publish_table(warehouse: Warehouse, table: TableConfig, synthetic: "pd.DataF
                           column_types=warehouse.publish_types(synthetic, source_types),
                           record=record, versions_kept=versions_kept)
     return f"{target_schema}.{table.name}"
+
+
+#: A stored file of one partition: ``2026-03-01.parquet``, ``2026-03-01.pkl``, a snapshot's
+#: ``2026-03-01.parquet.sample-...`` and hidden partial files (``.2026-03-01.parquet.partial``).
+_PARTITION_FILE = re.compile(r"^\.?(\d{4}-\d{2}-\d{2})\.")
+
+
+def prune_storage(storage_dir: str | Path, table: str, kept: list[str], current: str) -> list[Path]:
+    """Delete ``table``'s stored files (the IO manager's per-partition values, raw source
+    snapshots and their samples, streamed synthetic files) of every partition older than its
+    oldest kept published version (``kept``: the partitions the warehouse still has), except
+    ``current`` (the partition being run, which downstream steps may still read). No raw copy of
+    the source then outlives the published versions. Returns the deleted paths."""
+    root = Path(storage_dir) / table
+    if not kept or not root.is_dir():
+        return []
+    oldest = min(kept)
+    removed = []
+    for path in sorted(root.rglob("*")):
+        m = _PARTITION_FILE.match(path.name)
+        if m and path.is_file() and m.group(1) < oldest and m.group(1) != current:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def read_file(path: str | Path) -> pd.DataFrame:

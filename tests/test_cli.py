@@ -205,14 +205,34 @@ def test_run_exit_codes(project, capsys):
     new = after[~after["run_id"].isin(history["run_id"])]
     failed = new[new["table_name"] == "accounts"]
     assert len(failed) == 1 and not failed["passed"].iloc[0] and not failed["published"].iloc[0]
-    # tabletwin report: the verdict and the page, for the latest day or a given one
+    # tabletwin report: the published version (from the history) and the latest attempt apart
     assert main(["report", "accounts", "--catalog", cat]) == 1
     out = capsys.readouterr().out
-    assert "accounts 2026-04-02: NOT published" in out and "fidelity_above_threshold" in out
-    assert "2026-04-02.html" in out
+    first, attempt = out.split("latest attempt: ")
+    assert first.startswith("accounts 2026-04-01: published (run ")
+    assert "accounts 2026-04-02: NOT published (blocking checks failed)" in attempt
+    assert "failed: fidelity_above_threshold" in attempt and "fidelity" not in first
+    assert "/accounts/2026-04-02/" in attempt and "(missing)" not in out
     assert main(["report", "accounts", "--catalog", cat, "--date", "2026-04-01"]) == 0
-    assert "accounts 2026-04-01: published" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "accounts 2026-04-01: published" in out and "latest attempt" not in out
+    # a failed re-run of a published day: its own report; the day's published report intact
+    reports = project / "data" / "reports" / "accounts"
+    day_page = (reports / "2026-04-01.html").read_text()
+    day_json = json.loads((reports / "2026-04-01.json").read_text())
+    assert day_json["published"] is True
+    assert main(["run", "--catalog", cat, "--date", "2026-04-01", "--table", "accounts"]) == 1
+    capsys.readouterr()
+    assert (reports / "2026-04-01.html").read_text() == day_page
+    assert json.loads((reports / "2026-04-01.json").read_text()) == day_json
+    assert len(list((reports / "2026-04-01").glob("*.html"))) == 2  # one report per run
+    assert main(["report", "accounts", "--catalog", cat, "--date", "2026-04-01"]) == 1
+    out = capsys.readouterr().out
+    first, attempt = out.split("latest attempt: ")
+    assert first.startswith("accounts 2026-04-01: published (run " + day_json["run_id"])
+    assert "accounts 2026-04-01: NOT published" in attempt
     assert main(["report", "accounts", "--catalog", cat, "--date", "2026-05-09"]) == 2
+    assert "no run recorded for 2026-05-09" in capsys.readouterr().err
     assert main(["report", "nope", "--catalog", cat]) == 2
     capsys.readouterr()
     # a threshold above 1.0 is refused before anything runs, naming the table and the check

@@ -214,6 +214,27 @@ def test_not_measured_check_is_a_failed_warning_in_dagster(project):
     assert runs.values.tolist() == [[DAY, True], ["2026-03-02", False]]
 
 
+def test_raw_snapshots_are_pruned_with_the_published_versions(project):
+    """versions_kept 1: once day 2 is published, no stored file of day 1 (raw source snapshot
+    included) is left; day 2's are kept."""
+    import yaml
+
+    path = write_catalog(project)
+    data = yaml.safe_load(path.read_text())
+    data["versions_kept"] = 1
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    storage = project / "data" / "storage" / "customers"
+    assert run_day(project, tables=["customers"]).success
+    assert (storage / "source_table" / f"{DAY}.parquet").exists()
+    day2 = "2026-03-02"
+    assert run_day(project, day=day2, tables=["customers"]).success
+    left = sorted(p.relative_to(storage).as_posix() for p in storage.rglob("*") if p.is_file())
+    assert left and not [p for p in left if DAY in p], left
+    assert f"source_table/{day2}.parquet" in left and f"masked_table/{day2}.parquet" in left
+    # the reports of day 1 stay (they hold no data value)
+    assert (project / "data" / "reports" / "customers" / f"{DAY}.html").exists()
+
+
 def test_core_never_imports_dagster():
     code = ("import pkgutil, importlib, sys, tabletwin\n"
             "for m in pkgutil.walk_packages(tabletwin.__path__, 'tabletwin.'):\n"
@@ -245,3 +266,31 @@ def test_new_or_changed_columns_are_flagged_for_review(project):
         assert "agent_email" in meta[("support_tickets", "pii_plan")]["review"].value
         fp = meta[("support_tickets", "pii_plan")]["fingerprint"].value
         assert fp["agent_email"]["entity"] == "EMAIL_ADDRESS"
+
+
+def test_prune_storage_keeps_kept_and_current_partitions(tmp_path):
+    from tabletwin.pipeline import prune_storage
+
+    names = {"source_table/2026-03-01.parquet", "source_table/2026-03-04.parquet",
+             "masked_table/2026-03-01.parquet", "quality_report/2026-03-02.pkl",
+             "source_snapshot/2026-03-01.parquet", "source_snapshot/2026-03-01.parquet.sample-9-1"
+             ".parquet", "source_snapshot/.2026-03-02.parquet.partial",
+             "pii_plan/2026-03-03.pkl", "pii_plan/2026-03-05.pkl", "pii_plan/notes.txt"}
+    for n in names:
+        (tmp_path / "t" / n).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "t" / n).write_text("x")
+    (tmp_path / "other" / "source_table").mkdir(parents=True)
+    (tmp_path / "other" / "source_table" / "2026-03-01.parquet").write_text("x")
+    # kept versions 03-03 and 03-05; 03-01 is being re-run (a backfill): it stays for now
+    removed = prune_storage(tmp_path, "t", ["2026-03-03", "2026-03-05"], "2026-03-01")
+    left = {p.relative_to(tmp_path / "t").as_posix() for p in (tmp_path / "t").rglob("*")
+            if p.is_file()}
+    assert {p.relative_to(tmp_path / "t").as_posix() for p in removed} == {
+        "quality_report/2026-03-02.pkl", "source_snapshot/.2026-03-02.parquet.partial"}
+    prune_storage(tmp_path, "t", ["2026-03-03", "2026-03-05"], "2026-03-05")
+    left = {p.relative_to(tmp_path / "t").as_posix() for p in (tmp_path / "t").rglob("*")
+            if p.is_file()}
+    assert left == {"source_table/2026-03-04.parquet", "pii_plan/2026-03-03.pkl",
+                    "pii_plan/2026-03-05.pkl", "pii_plan/notes.txt"}
+    assert (tmp_path / "other" / "source_table" / "2026-03-01.parquet").exists()  # other table
+    assert prune_storage(tmp_path, "t", [], "2026-03-05") == []  # nothing published: keep all
