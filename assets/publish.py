@@ -6,8 +6,9 @@ from dagster import AssetIn, AssetsDefinition, MetadataValue, Output, asset
 
 from assets.common import TableContext, key
 from resources.warehouse import WarehouseResource
-from tabletwin.pipeline import publish_table
+from tabletwin.pipeline import prune_storage, publish_table
 from tabletwin.quality import QualityReport
+from tabletwin.report import mark_published
 
 
 def build(tc: TableContext) -> AssetsDefinition:
@@ -23,15 +24,25 @@ def build(tc: TableContext) -> AssetsDefinition:
                        f"{tc.catalog.versions_kept} kept), swapped atomically with the run marked "
                        f"published in `{target}.tabletwin_runs`. Runs only when every blocking "
                        "check passed and its parent tables were published, so foreign keys "
-                       "always resolve.")
+                       "always resolve. Then the run's report becomes the day's report, and "
+                       "stored files (raw snapshots included) of days older than the oldest "
+                       "kept version are deleted.")
     def published_table(context, synthetic, report: QualityReport,
                         warehouse: WarehouseResource) -> Output[None]:
+        wh = warehouse.get()
         where = publish_table(
-            warehouse.get(), tc.table, synthetic, report, source_schema=warehouse.source_schema,
+            wh, tc.table, synthetic, report, source_schema=warehouse.source_schema,
             target_schema=warehouse.target_schema, partition=context.partition_key,
             run_id=context.run_id, seed=tc.seed(context.partition_key),
             versions_kept=tc.catalog.versions_kept)
+        # the day's report is now this run's, and no raw snapshot outlives the kept versions
+        mark_published(tc.catalog.resolve(tc.catalog.reports_dir), tc.name,
+                       context.partition_key, context.run_id)
+        pruned = prune_storage(tc.catalog.resolve(tc.catalog.storage_dir), tc.name,
+                               wh.versions(warehouse.target_schema, tc.name),
+                               context.partition_key)
         return Output(None, metadata={"table": where, "dagster/row_count": len(synthetic),
+                                      "storage_files_pruned": len(pruned),
                                       "version": f"{warehouse.target_schema}_versions."
                                                  f"{tc.name}__{context.partition_key.replace('-', '')}",
                                       "scores": MetadataValue.json(report.scores())})

@@ -10,6 +10,7 @@ from dagster import (AssetCheckResult, PreviewWarning, AssetCheckSeverity, Asset
 from assets.common import TableContext, parent_frames, parent_ins, synthetic_parents
 from tabletwin.large import SyntheticFile, source_rows, streamed_report
 from resources.warehouse import WarehouseResource
+from tabletwin import checks
 from tabletwin.generators import Generator
 from tabletwin.pipeline import record_checked_run
 from tabletwin.pii import PiiPlan
@@ -22,29 +23,6 @@ from tabletwin.report import write_report
 # would otherwise print once per check on every load.
 warnings.filterwarnings("ignore", category=PreviewWarning,
                         message=".*partitions_def on an AssetCheckSpec.*")
-
-CHECKS = {
-    "schema_matches_source": "Same column names, order and types as the masked source.",
-    "row_count_matches": "Row count equals the configured count (within tolerance).",
-    "no_pii_in_synthetic": "Not one source PII value appears in any synthetic cell.",
-    "expectations_pass": "The Great Expectations suite derived from the source profile passes.",
-    "fidelity_above_threshold": "In-project accuracy is at least the catalog's fidelity_min.",
-    "constraints_hold": "Every constraint declared in the catalog holds on every synthetic row.",
-    "not_closer_to_training": "Synthetic rows are not closer to training rows than to holdout "
-                              "rows (DCR share at most dcr_share_max).",
-    "no_copied_rows": "No more synthetic rows identical to a training row than real data shows.",
-    "correlations_preserved": "Pairwise associations differ by at most correlation_diff_max "
-                              "(warns by default).",
-    "useful_for_ml": "TSTR close to TRTR on the catalog's target (warns by default).",
-    "no_orphan_keys": "Every foreign key points at a synthetic parent row.",
-    "children_per_parent_match": "Children per parent follow the source (at least "
-                                 "cardinality_min).",
-    "joins_like_source": "Parent vs child columns after the join match the source (warns by "
-                         "default).",
-    "minority_not_copied": "Rebalanced tables: synthetic rows of each named class are no closer "
-                           "to that class's real rows than new real rows of the class are.",
-}
-
 
 def build(tc: TableContext) -> list[AssetsDefinition]:
     parents = parent_ins(tc, "synthetic_table", "masked_table", "pii_plan")
@@ -103,10 +81,9 @@ def build(tc: TableContext) -> list[AssetsDefinition]:
 
 
 def build_checks(tc: TableContext) -> list[AssetChecksDefinition]:
-    checks = []
-    for name, description in CHECKS.items():
-        checks.append(_check(tc, name, description))
-    return checks
+    """The asset checks of the table's quality report: only those that apply to the table,
+    decided from its catalog entry (:func:`tabletwin.checks.applicable`; no warehouse access)."""
+    return [_check(tc, c.name, c.description) for c in checks.applicable(tc.table)]
 
 
 def _check(tc: TableContext, name: str, description: str) -> AssetChecksDefinition:
@@ -114,11 +91,16 @@ def _check(tc: TableContext, name: str, description: str) -> AssetChecksDefiniti
                  blocking=True, partitions_def=tc.partitions)
     def check(report: QualityReport) -> AssetCheckResult:
         outcome = next(o for o in report.outcomes() if o.name == name)
+        # not measured (or, against the definitions, not applicable at run time): a failure of the
+        # severity the catalog gives unmeasured checks, never a pass
         return AssetCheckResult(
             passed=outcome.passed,
             severity=AssetCheckSeverity.ERROR if outcome.severity == "error"
             else AssetCheckSeverity.WARN,
-            metadata={"value": outcome.value, "threshold": outcome.threshold,
+            description=None if outcome.status in (checks.PASSED, checks.FAILED)
+            else f"{outcome.label}: {outcome.details.get('note', '')}",
+            metadata={"status": outcome.status, "value": outcome.value,
+                      "threshold": outcome.threshold,
                       "details": MetadataValue.json(outcome.details)})
 
     return check

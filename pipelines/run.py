@@ -134,9 +134,11 @@ def _summarize(result, catalog, table: str | None, partition: str) -> int:
         errors.append(f"step {ev.step_key} failed: {lines[-1] if lines else cause.cls_name}")
     tables = [table] if table else catalog.ordered_tables()
     target = catalog.warehouse.target_schema
+    from tabletwin.report import run_report_path
+
     reports = catalog.resolve(catalog.reports_dir)
     for t in tables:
-        report = reports / t / f"{partition}.html"
+        report = run_report_path(reports, t, partition, result.run_id)  # this run's own page
         if t in published:
             note = f"   warnings: {', '.join(warned[t])}" if t in warned else ""
             print(f"published {target}.{t}   report {report}{note}")

@@ -14,6 +14,10 @@ from typing import Annotated, Any, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+# the check registry (tabletwin.checks) holds names, default severities and threshold fields
+from tabletwin import checks as check_registry
+from tabletwin.checks import CHECK_NAMES
+from tabletwin.checks import THRESHOLD_CHECKS as _THRESHOLD_CHECKS
 from tabletwin.errors import ConfigError
 from tabletwin.pii.plan import ACTIONS, ENTITIES, ColumnOverride
 
@@ -55,29 +59,6 @@ class ColumnConfig(_Strict):
         return ColumnOverride(entity=self.entity, pii=self.pii, action=self.action)
 
 
-#: Every check of the quality gate, in report order (predicates, as named in Dagster).
-CHECK_NAMES = ("schema_matches_source", "row_count_matches", "no_pii_in_synthetic",
-               "expectations_pass", "fidelity_above_threshold", "constraints_hold",
-               "not_closer_to_training", "no_copied_rows", "correlations_preserved",
-               "useful_for_ml", "no_orphan_keys", "children_per_parent_match",
-               "joins_like_source", "minority_not_copied", "no_rare_values_copied")
-#: Which check each threshold field sets (so a bad threshold's error names its check).
-_THRESHOLD_CHECKS = {"fidelity_min": "fidelity_above_threshold",
-                     "expectations_min": "expectations_pass",
-                     "row_count_tolerance": "row_count_matches",
-                     "holdout_share": "not_closer_to_training",
-                     "dcr_share_max": "not_closer_to_training",
-                     "identical_rows_max": "no_copied_rows",
-                     "correlation_diff_max": "correlations_preserved",
-                     "tstr_gap_max": "useful_for_ml",
-                     "cardinality_min": "children_per_parent_match",
-                     "cross_table_min": "joins_like_source",
-                     "minority_dcr_ratio_min": "minority_not_copied",
-                     "rare_values_excess_max": "no_rare_values_copied"}
-#: Checks that only warn unless the catalog makes them errors.
-WARN_BY_DEFAULT = ("correlations_preserved", "useful_for_ml", "joins_like_source")
-
-
 class CheckThresholds(_Strict):
     """Gate thresholds, each in [0, 1] (``holdout_share`` in [0, 0.5]).
 
@@ -110,8 +91,11 @@ class CheckThresholds(_Strict):
         a value seen fewer than 5 times in the training rows may exceed the holdout cells' share
         by this much, plus three standard errors for chance (``tabletwin.rare_values``).
     severity: per check name, ``error`` (blocks publication) or ``warn`` (reported only).
-        Defaults: ``warn`` for correlations_preserved, useful_for_ml and joins_like_source,
-        ``error`` otherwise. Foreign keys never dangle: ``no_orphan_keys`` is always checked.
+        Defaults (``tabletwin.checks``): ``warn`` for correlations_preserved, useful_for_ml and
+        joins_like_source, ``error`` otherwise.
+    not_measured: what a check that applies to the table but could not be measured this run
+        (e.g. a holdout too small for the distance checks) does: ``warn`` (default) reports it,
+        ``error`` blocks publication when the check itself has ``error`` severity. Never a pass.
     """
 
     fidelity_min: float = Field(0.80, ge=0.0, le=1.0)
@@ -127,6 +111,7 @@ class CheckThresholds(_Strict):
     cross_table_min: float = Field(0.85, ge=0.0, le=1.0)
     minority_dcr_ratio_min: float = Field(0.8, ge=0.0, le=1.0)
     severity: dict[str, Literal["error", "warn"]] = Field(default_factory=dict)
+    not_measured: Literal["warn", "error"] = "warn"
 
     @field_validator("severity")
     @classmethod
@@ -137,7 +122,12 @@ class CheckThresholds(_Strict):
         return v
 
     def severity_of(self, check: str) -> str:
-        return self.severity.get(check, "warn" if check in WARN_BY_DEFAULT else "error")
+        return self.severity.get(check, check_registry.get(check).severity)
+
+    def not_measured_severity(self, check: str) -> str:
+        """The severity of ``check`` when it applies but was not measured."""
+        return "error" if self.not_measured == "error" and self.severity_of(check) == "error" \
+            else "warn"
 
 
 class InequalityConstraint(_Strict):

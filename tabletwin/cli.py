@@ -4,15 +4,16 @@
     tabletwin demo-warehouse --postgres [URL]   ... or load it into PostgreSQL schema main
                                              (URL default: $TABLETWIN_WAREHOUSE_URL)
     tabletwin scan FILE [--json]             PII plan of a Parquet/CSV file
-    tabletwin synth FILE -o OUT.parquet      detect + mask PII, fit, sample, score (large
-                                             Parquet files are streamed in bounded memory)
+    tabletwin synth FILE -o OUT.parquet|.csv detect + mask PII, fit, sample, score (large
+        [--force] [--json]                   Parquet files are streamed in bounded memory); OUT
+                                             is written only when the blocking checks pass
     tabletwin run [--date D] [--table T]     materialize the Dagster pipeline for one day
         [--executor in_process|multiprocess|celery] [--queue Q]
     tabletwin worker [--queue Q]             a Celery worker for `run --executor celery`
     tabletwin ui                             serve the Dagster UI (dagster dev)
 
-Errors print one line naming what is wrong (file, table, column) and exit with status 2; a run whose
-blocking checks fail exits with status 1 and names the table and the checks.
+Errors print one line naming what is wrong (file, table, column) and exit with status 2; a run (or a
+``synth``) whose blocking checks fail exits with status 1 and names the table and the checks.
 """
 
 from __future__ import annotations
@@ -94,9 +95,12 @@ def _pseudonym_key(root: Path) -> bytes:
 
 def _cmd_synth(args: argparse.Namespace) -> int:
     from tabletwin.catalog import GeneratorConfig, TableConfig
+    from tabletwin.pipeline import check_output_path
     from tabletwin.streaming import StreamOptions, synth_file
 
     t0 = time.perf_counter()
+    # before any work: a refused extension, or the input itself as output, exits 2
+    check_output_path(args.output, args.file, args.seed_table)
     table = TableConfig(name=Path(args.file).stem.replace("-", "_"),
                         generator=GeneratorConfig(name=args.generator))
     if args.rebalance or args.seed_table:
@@ -104,27 +108,29 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     options = StreamOptions(threshold=args.stream_above, sample_rows=args.sample_rows,
                             workers=args.workers)
     res = synth_file(args.file, args.output, table, rows=args.rows, seed=args.seed,
-                     key=_pseudonym_key(Path.cwd()), options=options)
+                     key=_pseudonym_key(Path.cwd()), options=options, force=args.force)
     secs = time.perf_counter() - t0
     pii = ", ".join(f"{d.column}:{d.entity}" for d in res.plan.columns if d.is_pii) or "none"
-    print(f"wrote {res.output}: {res.rows:,} rows x {len(res.columns)} columns in "
-          f"{secs:.1f} s; generator {res.generator.describe()}; PII columns: {pii}")
+    lines = [f"synthesized {res.rows:,} rows x {len(res.columns)} columns in {secs:.1f} s; "
+             f"generator {res.generator.describe()}; PII columns: {pii}"]
     if res.streamed:
-        print(f"  streamed: detection, masking and fit on a sample of {res.sample_rows:,} of "
-              f"{res.source_rows:,} source rows; {res.workers or 1} sampling process(es); "
-              + ", ".join(f"{stage} {secs:.1f} s" for stage, secs in res.timings.items()))
-    for o in res.report.outcomes():
-        print(f"  {'pass' if o.passed else 'FAIL'}  {o.name}: {o.value} (threshold {o.threshold})")
-    if res.streamed:
-        print(f"  (checks on a sample: expectations, fidelity and the holdout checks used the "
-              f"first {res.checked_rows:,} synthetic rows; row count, PII leaks and constraints "
-              f"covered all {res.rows:,} rows)")
-    return 0
+        lines.append(
+            f"  streamed: detection, masking and fit on a sample of {res.sample_rows:,} of "
+            f"{res.source_rows:,} source rows; {res.workers or 1} sampling process(es); "
+            + ", ".join(f"{stage} {secs:.1f} s" for stage, secs in res.timings.items()))
+        lines.append(
+            f"  (checks on a sample: expectations, fidelity and the holdout checks used the "
+            f"first {res.checked_rows:,} synthetic rows; row count, PII leaks and constraints "
+            f"covered all {res.rows:,} rows)")
+    extra = {"streamed": res.streamed, "source_rows": res.source_rows,
+             "checked_rows": res.checked_rows}
+    return _gate_verdict(args, res.report, res.failed_checks, res.written, res.rows,
+                         len(res.columns), res.generator.describe(), res.plan, lines, extra)
 
 
 def _synth_conditional(args: argparse.Namespace, table, t0: float) -> int:
     """``synth --rebalance`` / ``--seed-table``: in memory, sequential tree with fixed columns."""
-    from tabletwin.pipeline import read_file, synth_frame
+    from tabletwin.pipeline import read_file, synth_frame, write_atomic
     from tabletwin.rebalance import parse_rebalance
 
     df = read_file(args.file)
@@ -132,24 +138,90 @@ def _synth_conditional(args: argparse.Namespace, table, t0: float) -> int:
     conditions = read_file(args.seed_table) if args.seed_table else None
     res = synth_frame(df, table, rows=args.rows, seed=args.seed, key=_pseudonym_key(Path.cwd()),
                       rebalance=rebalance, conditions=conditions)
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    res.synthetic.to_parquet(out, index=False)
+    written = res.passed or args.force
+    if written:
+        write_atomic(res.synthetic, args.output)
     what = (f"rebalanced {rebalance[0]}" if rebalance else
             f"seeded {', '.join(map(str, conditions.columns))} from {args.seed_table}")
-    print(f"wrote {out}: {len(res.synthetic):,} rows x {res.synthetic.shape[1]} columns in "
-          f"{time.perf_counter() - t0:.1f} s; {what}; generator {res.generator.describe()}")
+    lines = [f"synthesized {len(res.synthetic):,} rows x {res.synthetic.shape[1]} columns in "
+             f"{time.perf_counter() - t0:.1f} s; {what}; generator {res.generator.describe()}"]
+    extra: dict = {}
     if rebalance:
         col = res.synthetic[rebalance[0]].astype(str)
+        shares = {}
         for value in rebalance[1]:
             share = float((col.str.lower() == str(value).lower()).mean())
-            print(f"  {rebalance[0]}={value}: {share:.3f} of rows "
-                  f"(asked {rebalance[1][value]:.3f})")
-    for o in res.report.outcomes():
-        print(f"  {'pass' if o.passed else 'FAIL'}  {o.name}: {o.value} (threshold {o.threshold})")
-    print("  (fidelity is measured against the source's own mix, which this run changes on "
-          "purpose)")
-    return 0
+            shares[str(value)] = {"asked": rebalance[1][value], "actual": round(share, 4)}
+            lines.append(f"  {rebalance[0]}={value}: {share:.3f} of rows "
+                         f"(asked {rebalance[1][value]:.3f})")
+        extra["shares"] = shares
+    if res.seeded:
+        lines.append("  seeded scenario: its gate is the privacy checks and seed_values_kept, "
+                     "as in the pipeline; the other checks are shown, not gating")
+    else:
+        lines.append("  (fidelity is measured within each class of the rebalanced column)")
+    return _gate_verdict(args, res.report, res.failed_checks, written, len(res.synthetic),
+                         res.synthetic.shape[1], res.generator.describe(), res.plan, lines, extra,
+                         gating=_scenario_gating() if res.seeded else None)
+
+
+def _scenario_gating() -> set[str]:
+    from tabletwin.checks import SCENARIO_CHECKS
+
+    return set(SCENARIO_CHECKS)
+
+
+def _gate_verdict(args: argparse.Namespace, report, failed: list[str], written: bool, rows: int,
+                  columns: int, generator: str, plan, lines: list[str], extra: dict,
+                  gating: set[str] | None = None) -> int:
+    """Print the checks (text, or ``--json``) and the verdict of ``synth``; the exit status: 0 when
+    the gate passed (or ``--force`` wrote anyway, with a warning on stderr), 1 when a blocking
+    check failed and nothing was written. ``gating``: the checks that gate (default: all)."""
+    outcomes = report.outcomes()
+    if args.json:
+        checks = []
+        for o in outcomes:
+            item = {"name": o.name, "status": o.status, "value": o.value,
+                    "threshold": o.threshold, "severity": o.severity}
+            if o.status in ("not_applicable", "not_measured"):
+                item["note"] = o.details.get("note", "")
+            if gating is not None:
+                item["gating"] = o.name in gating
+            checks.append(item)
+        print(json.dumps({
+            "input": str(args.file), "output": str(args.output), "written": written,
+            "passed": not failed, "failed_checks": list(failed),
+            "warnings": [o.name for o in outcomes if o.flagged and o.severity == "warn"],
+            "rows": rows, "columns": columns, "generator": generator,
+            "pii_columns": {d.column: d.entity for d in plan.columns if d.is_pii},
+            **extra, "checks": checks}, indent=2, default=_json_scalar))
+    else:
+        for line in lines:
+            print(line)
+        width = max(len(o.name) for o in outcomes)
+        for o in outcomes:
+            if o.status in ("passed", "failed"):
+                shown = f"{o.value} (threshold {o.threshold})"
+            else:
+                shown = o.details.get("note", "").split(": ", 1)[-1]
+            tag = "" if gating is None or o.name in gating else "  [not gating]"
+            print(f"  {o.label:<14} {o.name:<{width}}  {shown}{tag}")
+        print(f"wrote {args.output}" if written else f"nothing written at {args.output}")
+    if not failed:
+        return 0
+    names = ", ".join(failed)
+    if written:  # --force
+        print(f"tabletwin: warning: blocking checks failed ({names}); wrote {args.output} "
+              "anyway (--force)", file=sys.stderr)
+        return 0
+    print(f"tabletwin: blocking checks failed: {names}; nothing written at {args.output} "
+          "(--force writes anyway)", file=sys.stderr)
+    return 1
+
+
+def _json_scalar(value):
+    """NumPy scalars in check values as plain numbers."""
+    return value.item() if hasattr(value, "item") else str(value)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -177,24 +249,56 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    """The published version's verdict (from the run history, not a report file) and, when it
+    differs, the latest attempt's. Exit 0 when the latest attempt was published, else 1."""
     from tabletwin.catalog import load_catalog
-    from tabletwin.report import find_report
+    from tabletwin.report import run_report_path
+    from tabletwin.warehouse_keys import open_warehouse
 
     catalog = load_catalog(args.catalog)
     catalog.table(args.table)  # unknown table: a ConfigError naming it
     if args.date is not None:
         _check_date(args.date)
-    found = find_report(catalog.resolve(catalog.reports_dir), args.table, args.date)
-    verdict = "published" if found.passed else "NOT published"
-    print(f"{found.table} {found.partition}: {verdict}")
-    if found.failed_checks:
-        print(f"  failed: {', '.join(found.failed_checks)}")
-    if found.warnings:
-        print(f"  warnings: {', '.join(found.warnings)}")
-    print(f"  report: {found.html}")
-    if found.data_docs:
-        print(f"  data docs: {found.data_docs}")
-    return 0 if found.passed else 1
+    schema = catalog.warehouse.target_schema
+    runs = open_warehouse(catalog).history(schema, args.table, limit=100_000)
+    if args.date is not None:
+        runs = [r for r in runs if str(r["partition"]) == args.date]
+    if not runs:
+        when = f" for {args.date}" if args.date else ""
+        raise InputError(f"no run recorded{when} in {schema}.tabletwin_runs; run `tabletwin "
+                         "run` first", table=args.table)
+    latest = runs[0]  # newest first
+    # what the table serves: the newest published partition (its latest published run)
+    published = max((r for r in runs if r["published"]),
+                    key=lambda r: (str(r["partition"]), str(r["checked_at"])), default=None)
+    reports = catalog.resolve(catalog.reports_dir)
+
+    def show(r: dict, head: str) -> None:
+        verdict = "published" if r["published"] else (
+            "NOT published" + ("" if r["passed"] else " (blocking checks failed)"))
+        print(f"{head}{args.table} {r['partition']}: {verdict} (run {r['run_id']}, checked "
+              f"{r['checked_at']})")
+        states = r.get("checks") or {}
+        flagged = {n: c for n, c in states.items() if c.get("status") in ("failed", "not_measured")}
+        failed = [n for n, c in flagged.items() if c.get("severity") == "error"]
+        warned = [n for n, c in flagged.items() if c.get("severity") == "warn"]
+        unmeasured = [n for n, c in flagged.items() if c.get("status") == "not_measured"]
+        if failed:
+            print(f"  failed: {', '.join(failed)}")
+        if warned:
+            print(f"  warnings: {', '.join(warned)}")
+        if unmeasured:
+            print(f"  not measured: {', '.join(unmeasured)}")
+        page = run_report_path(reports, args.table, str(r["partition"]), str(r["run_id"]))
+        print(f"  report: {page}" + ("" if page.exists() else " (missing)"))
+
+    if published is None:
+        print(f"{args.table}: nothing published" + (f" for {args.date}" if args.date else ""))
+    else:
+        show(published, "")
+    if published is None or latest["run_id"] != published["run_id"]:
+        show(latest, "latest attempt: ")
+    return 0 if latest["published"] else 1
 
 
 def _check_date(value: str) -> None:
@@ -248,7 +352,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     y = sub.add_parser("synth", help="synthesize a Parquet or CSV file")
     y.add_argument("file")
-    y.add_argument("-o", "--output", required=True, help="output Parquet file")
+    y.add_argument("-o", "--output", required=True,
+                   help="output file: .parquet or .csv (the extension picks the format); written "
+                        "atomically, and only when every blocking check passes")
+    y.add_argument("--force", action="store_true",
+                   help="write the output even when a blocking check fails (a warning on stderr)")
+    y.add_argument("--json", action="store_true",
+                   help="print the verdict and every check (name, status, value, threshold, "
+                        "severity) as JSON")
     y.add_argument("--rows", type=int, default=None, help="rows to generate (default: as input)")
     y.add_argument("--seed", type=int, default=0)
     y.add_argument("--generator", default="auto",
@@ -294,7 +405,8 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--catalog", default=os.environ.get("TABLETWIN_CATALOG", "tabletwin.yaml"))
     w.set_defaults(func=_cmd_worker)
 
-    q = sub.add_parser("report", help="print a table's verdict and report path for a day")
+    q = sub.add_parser("report", help="print the published version's verdict (from the run "
+                                      "history) and the latest attempt's, with report paths")
     q.add_argument("table")
     q.add_argument("--date", default=None, help="partition YYYY-MM-DD (default: the latest)")
     q.add_argument("--catalog", default=os.environ.get("TABLETWIN_CATALOG", "tabletwin.yaml"))

@@ -21,6 +21,10 @@ import pandas as pd
 from pandas.api import types as pdt
 
 from tabletwin.catalog import GeneratorConfig, TableConfig
+# the checks a seeded scenario must pass (``scenario=True`` in the registry): its distributions
+# differ from the source on purpose, so fidelity, expectations and row count do not apply; privacy
+# does
+from tabletwin.checks import SCENARIO_CHECKS
 from tabletwin.errors import CheckFailed, ConfigError, InputError
 from tabletwin.generators import Generator
 from tabletwin.generators.sequential import SequentialTree
@@ -30,10 +34,6 @@ from tabletwin.quality import QualityReport, evaluate
 from tabletwin.synthesis import fit_generator, modelled_columns, synthesize
 from tabletwin.warehouse import RunRecord, Warehouse
 
-#: The checks a seeded scenario must pass: its distributions differ from the source on purpose,
-#: so fidelity, expectations and row count do not apply; privacy does.
-SCENARIO_CHECKS = ("schema_matches_source", "no_pii_in_synthetic", "not_closer_to_training",
-                   "no_copied_rows")
 
 
 def check_fixable(plan: PiiPlan, table: TableConfig, columns: list[str]) -> None:
@@ -204,13 +204,21 @@ def run_scenario(name: str, seed_table: pd.DataFrame, *, source: pd.DataFrame,
     report = evaluate(source=source, masked=masked, synthetic=syn, plan=plan, profile=profile,
                       table=table, rows_expected=n, seed=seed, generator=generator.describe())
     changed = _changed(conditions, syn)
-    failed = [o.name for o in report.outcomes()
-              if o.name in SCENARIO_CHECKS and o.blocking_failure]
-    if changed:
-        failed.append("seed_values_kept")
+    failed = scenario_failures(report, conditions, syn)
     return ScenarioResult(name=name, table=table.name, synthetic=syn, report=report,
                           fixed_columns=tuple(fixed), values_changed=changed,
                           generator=generator.describe(), failed=tuple(failed))
+
+
+def scenario_failures(report: QualityReport, conditions: pd.DataFrame,
+                      synthetic: pd.DataFrame) -> list[str]:
+    """The blocking failures of a seeded scenario's gate: its privacy checks
+    (:data:`SCENARIO_CHECKS`), and ``seed_values_kept`` when a fixed value changed."""
+    failed = [o.name for o in report.outcomes()
+              if o.name in SCENARIO_CHECKS and o.blocking_failure]
+    if _changed(conditions, synthetic):
+        failed.append("seed_values_kept")
+    return failed
 
 
 def scenario_table_name(table: str, scenario: str) -> str:
@@ -226,7 +234,9 @@ def publish_scenario(warehouse: Warehouse, result: ScenarioResult, table: TableC
     record = RunRecord(table_name=name, partition_key=partition, run_id=run_id,
                        generator=result.generator, seed=seed, rows=len(result.synthetic),
                        passed=result.passed, scores=result.scores(),
-                       code_version=_code_version())
+                       code_version=_code_version(),
+                       checks={o.name: {"status": o.status, "severity": o.severity}
+                               for o in result.report.outcomes() if o.name in SCENARIO_CHECKS})
     if not result.passed:
         warehouse.record_run(target_schema, record)
         raise CheckFailed(name, list(result.failed))

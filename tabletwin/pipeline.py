@@ -5,7 +5,9 @@ Assets call these one function at a time; :func:`synth_frame` runs the whole cha
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import re
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -62,7 +64,12 @@ def run_record(table: TableConfig, report: QualityReport, *, partition: str, run
                      generator=generator or report.generator or table.generator.name,
                      seed=seed,
                      rows=report.rows_actual, passed=report.passed, scores=report.scores(),
-                     code_version=code_version())
+                     code_version=code_version(), checks=check_states(report))
+
+
+def check_states(report: QualityReport) -> dict[str, dict[str, str]]:
+    """Check name -> status and severity, as the run history keeps them."""
+    return {o.name: {"status": o.status, "severity": o.severity} for o in report.outcomes()}
 
 
 def record_checked_run(warehouse: Warehouse, table: TableConfig, report: QualityReport, *,
@@ -98,6 +105,30 @@ def publish_table(warehouse: Warehouse, table: TableConfig, synthetic: "pd.DataF
     return f"{target_schema}.{table.name}"
 
 
+#: A stored file of one partition: ``2026-03-01.parquet``, ``2026-03-01.pkl``, a snapshot's
+#: ``2026-03-01.parquet.sample-...`` and hidden partial files (``.2026-03-01.parquet.partial``).
+_PARTITION_FILE = re.compile(r"^\.?(\d{4}-\d{2}-\d{2})\.")
+
+
+def prune_storage(storage_dir: str | Path, table: str, kept: list[str], current: str) -> list[Path]:
+    """Delete ``table``'s stored files (the IO manager's per-partition values, raw source
+    snapshots and their samples, streamed synthetic files) of every partition older than its
+    oldest kept published version (``kept``: the partitions the warehouse still has), except
+    ``current`` (the partition being run, which downstream steps may still read). No raw copy of
+    the source then outlives the published versions. Returns the deleted paths."""
+    root = Path(storage_dir) / table
+    if not kept or not root.is_dir():
+        return []
+    oldest = min(kept)
+    removed = []
+    for path in sorted(root.rglob("*")):
+        m = _PARTITION_FILE.match(path.name)
+        if m and path.is_file() and m.group(1) < oldest and m.group(1) != current:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
 def read_file(path: str | Path) -> pd.DataFrame:
     """Read a Parquet or CSV file; bad input raises InputError with a one-line reason."""
     p = Path(path)
@@ -122,13 +153,78 @@ def read_file(path: str | Path) -> pd.DataFrame:
     return df
 
 
+#: Output file extensions ``synth`` writes, and the format each picks.
+OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
+
+
+def output_format(path: str | Path) -> str:
+    """``parquet`` or ``csv`` from the output file's extension; any other is refused (InputError)."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in OUTPUT_FORMATS:
+        raise InputError(f"output {Path(path).name}: extension {suffix or '(none)'} not "
+                         "supported; use .parquet or .csv")
+    return OUTPUT_FORMATS[suffix]
+
+
+def check_output_path(output: str | Path, *inputs: str | Path | None) -> str:
+    """Refuse an output path that is one of the input files (a failed or partial write must never
+    destroy its own source); returns the output format (:func:`output_format`)."""
+    out = Path(output)
+    fmt = output_format(out)
+    for given in inputs:
+        if given is None:
+            continue
+        src = Path(given)
+        same = out.resolve() == src.resolve()
+        if not same and out.exists() and src.exists():
+            same = out.samefile(src)
+        if same:
+            raise InputError(f"output {out} is the input file {src}; write to another path")
+    if out.is_dir():
+        raise InputError(f"output {out} is a directory; name a .parquet or .csv file")
+    return fmt
+
+
+def temp_path(output: Path) -> Path:
+    """A hidden temporary file beside ``output`` (same directory, so the final rename is atomic)."""
+    return output.with_name(f".{output.name}.{os.getpid()}.tmp")
+
+
+def write_atomic(df: pd.DataFrame, output: str | Path) -> Path:
+    """Write ``df`` to ``output`` in the format its extension names, atomically: a temporary file
+    in the same directory, then a rename; an interrupted write leaves the old file (or none)."""
+    out = Path(output)
+    fmt = output_format(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path(out)
+    try:
+        if fmt == "csv":
+            df.to_csv(tmp, index=False)
+        else:
+            df.to_parquet(tmp, index=False)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
+
+
 @dataclass
 class SynthResult:
+    """The in-memory chain's output. ``failed_checks``: the blocking checks that failed (for a
+    seeded run, only the scenario's gate, as in the pipeline: the privacy checks and
+    ``seed_values_kept``)."""
+
     plan: PiiPlan
     profile: TableProfile
     generator: Generator
     synthetic: pd.DataFrame
     report: QualityReport
+    failed_checks: list[str] = field(default_factory=list)
+    seeded: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return not self.failed_checks
 
 
 def synth_frame(df: pd.DataFrame, table: TableConfig, *, rows: int | None = None, seed: int = 0,
@@ -178,4 +274,9 @@ def synth_frame(df: pd.DataFrame, table: TableConfig, *, rows: int | None = None
     syn = synthesize(gen, plan, table, n=n, seed=s, source=df, masked=masked, conditions=cond)
     report = evaluate(source=df, masked=masked, synthetic=syn, plan=plan, profile=profile,
                       table=table, rows_expected=n, seed=s, generator=gen.describe())
-    return SynthResult(plan, profile, gen, syn, report)
+    if conditions is not None:  # a seeded scenario's gate, as the pipeline applies it
+        from tabletwin.conditional import scenario_failures
+
+        return SynthResult(plan, profile, gen, syn, report,
+                           scenario_failures(report, cond, syn), seeded=True)
+    return SynthResult(plan, profile, gen, syn, report, report.failed_checks)

@@ -7,6 +7,7 @@ column names only.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from dataclasses import asdict, dataclass, field
@@ -15,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from tabletwin import checks
 from tabletwin.catalog import CheckThresholds, TableConfig
 from tabletwin.constraints import violations
 from tabletwin.expectations import ExpectationResults, run_suite, suite_for_table
@@ -36,20 +38,61 @@ CLASS_MIN_ROWS = 50
 
 @dataclass(frozen=True)
 class CheckOutcome:
-    """name: a predicate (e.g. ``no_pii_in_synthetic``); value/threshold for display; severity
-    ``error`` blocks publication when the check fails, ``warn`` only reports it."""
+    """name: a predicate (e.g. ``no_pii_in_synthetic``, see :mod:`tabletwin.checks`); ``status``:
+    passed, failed, not_applicable or not_measured; value/threshold for display; severity
+    ``error`` blocks publication when the check fails (or, with ``checks.not_measured: error``,
+    when it was not measured), ``warn`` only reports it."""
 
     name: str
-    passed: bool
+    status: str
     description: str
     value: float | int | None = None
     threshold: float | int | None = None
     details: dict[str, Any] = field(default_factory=dict)
     severity: str = "error"
 
+    def __post_init__(self) -> None:
+        if self.status not in checks.STATUSES:
+            raise ValueError(f"check {self.name}: unknown status {self.status!r}")
+
+    @property
+    def passed(self) -> bool:
+        """Measured and within its threshold; never true for a check that did not measure."""
+        return self.status == checks.PASSED
+
+    @property
+    def flagged(self) -> bool:
+        """Failed, or applies and was not measured: reported as a failure of its severity."""
+        return self.status in (checks.FAILED, checks.NOT_MEASURED)
+
     @property
     def blocking_failure(self) -> bool:
-        return not self.passed and self.severity == "error"
+        return self.flagged and self.severity == "error"
+
+    @property
+    def label(self) -> str:
+        """How the status reads to people: pass, FAIL, warn, not measured, not applicable."""
+        if self.status == checks.FAILED and self.severity == "warn":
+            return "warn"
+        return checks.STATUS_LABELS[self.status]
+
+    def as_dict(self) -> dict[str, Any]:
+        """What ``synth --json`` and the report JSON print for the check."""
+        return {"name": self.name, "status": self.status, "value": self.value,
+                "threshold": self.threshold, "severity": self.severity,
+                "description": self.description, "details": self.details}
+
+
+def _measured(name: str, ok: bool, value: Any, threshold: Any,
+              details: dict[str, Any] | None = None, note: str = "") -> CheckOutcome:
+    return CheckOutcome(name, checks.PASSED if ok else checks.FAILED,
+                        checks.get(name).description + note, value, threshold, details or {})
+
+
+def _not_measured(name: str, why: str, threshold: Any = None,
+                  details: dict[str, Any] | None = None) -> CheckOutcome:
+    return CheckOutcome(name, checks.NOT_MEASURED, checks.get(name).description, None,
+                        threshold, {"note": f"not measured: {why}", **(details or {})})
 
 
 @dataclass(frozen=True)
@@ -75,6 +118,8 @@ class QualityReport:
     shares: dict[str, dict[str, float]] = field(default_factory=dict)  # label -> target/actual
     minority: dict[str, MinorityPrivacy] = field(default_factory=dict)
     rare_copies: RareCopies | None = None  # None: not computed (no holdout rows)
+    # check name -> why it does not apply to this table (tabletwin.checks, from the catalog entry)
+    not_applicable: dict[str, str] = field(default_factory=dict)
 
     @property
     def schema_problems(self) -> list[str]:
@@ -87,156 +132,176 @@ class QualityReport:
             problems.append("column order differs")
         return problems
 
+    def _no_holdout(self) -> str:
+        if self.thresholds.holdout_share == 0:
+            return "holdout_share is 0 in the catalog, so no real rows were held out"
+        if self.holdout_rows < 2:
+            return (f"{self.holdout_rows} holdout row(s): the table is too small to hold rows "
+                    "out of the fit")
+        return "no modelled column to compare rows on"
+
     def outcomes(self) -> list[CheckOutcome]:
+        """One outcome per check of :data:`tabletwin.checks.CHECKS`, in that order."""
         t = self.thresholds
         leaks = sum(self.pii_leaks.values())
         tol = t.row_count_tolerance
         dev = abs(self.rows_actual - self.rows_expected) / max(self.rows_expected, 1)
         d, a, u = self.distances, self.associations, self.utility
-        no_holdout = "no holdout rows (holdout_share 0 or a tiny table): not measured"
-        copied_max = t.identical_rows_max
-        if d is not None and d.rows > 0:  # chance coincidences on a small sample are not copies
-            p = (d.ims_training + d.ims_holdout) / 2
-            copied_max += 2.0 * math.sqrt(2.0 * p * (1.0 - p) / d.rows)
+        ex, fid = self.expectations, self.fidelity
         out = [
-            CheckOutcome("schema_matches_source", not self.schema_problems,
-                         "Same column names, order and types as the masked source.",
-                         value=len(self.schema_problems), threshold=0,
-                         details={"problems": self.schema_problems}),
-            CheckOutcome("row_count_matches", dev <= tol + 1e-12,
-                         f"Row count within {tol:.0%} of the configured count.",
-                         value=self.rows_actual, threshold=self.rows_expected),
-            CheckOutcome("no_pii_in_synthetic", leaks == 0,
-                         "Not one source PII value (case and whitespace folded) in any cell.",
-                         value=leaks, threshold=0,
-                         details={"leaks_per_source_column": dict(self.pii_leaks)}),
-            CheckOutcome("expectations_pass", self.expectations.share >= t.expectations_min,
-                         "Great Expectations suite derived from the source profile.",
-                         value=round(self.expectations.share, 4), threshold=t.expectations_min,
-                         details={"evaluated": self.expectations.evaluated,
-                                  "failures": [asdict(f) for f in self.expectations.failures],
-                                  "data_docs": self.expectations.docs_index}),
-            CheckOutcome("fidelity_above_threshold", self.fidelity.accuracy >= t.fidelity_min,
-                         "Accuracy (1 - TVD of binned uni-, bi- and trivariate distributions).",
-                         value=round(self.fidelity.accuracy, 4), threshold=t.fidelity_min,
-                         details={"univariate": round(self.fidelity.univariate, 4),
-                                  "bivariate": round(self.fidelity.bivariate, 4),
-                                  "trivariate": round(self.fidelity.trivariate, 4)}),
-            CheckOutcome("constraints_hold", sum(self.constraint_violations.values()) == 0,
-                         "Every constraint declared in the catalog holds on every row"
-                         + ("." if self.constraint_violations else " (none declared)."),
-                         value=sum(self.constraint_violations.values()), threshold=0,
-                         details={"violations": dict(self.constraint_violations)}),
-            CheckOutcome("not_closer_to_training", d is None or d.dcr_share <= t.dcr_share_max,
-                         "Share of synthetic rows closer to a training row than to a holdout row "
-                         "(distance to closest record; about 0.5 when nothing is copied).",
-                         value=None if d is None else round(d.dcr_share, 4),
-                         threshold=t.dcr_share_max,
-                         details={"note": no_holdout} if d is None else
-                         {"rows": d.rows, "nndr_training": round(d.nndr_training, 4),
-                          "nndr_holdout": round(d.nndr_holdout, 4)}),
-            CheckOutcome("no_copied_rows",
-                         d is None or d.ims_training - d.ims_holdout <= copied_max,
-                         "Synthetic rows identical to a training row, beyond the share identical "
-                         "to a holdout row (duplicates real data shows anyway). On small samples "
-                         "the threshold allows for chance: identical_rows_max plus two standard "
-                         "errors of the difference.",
-                         value=None if d is None else round(d.ims_training - d.ims_holdout, 4),
-                         threshold=None if d is None else round(copied_max, 4),
-                         details={"note": no_holdout} if d is None else
-                         {"identical_to_training": round(d.ims_training, 4),
-                          "identical_to_holdout": round(d.ims_holdout, 4),
-                          "identical_rows_max": t.identical_rows_max, "rows": d.rows}),
-            CheckOutcome("correlations_preserved", a is None or a.diff <= t.correlation_diff_max,
-                         "Mean absolute difference of pairwise associations (Cramér's V) between "
-                         "the real and the synthetic table.",
-                         value=None if a is None else round(a.diff, 4),
-                         threshold=t.correlation_diff_max,
-                         details={} if a is None else {"columns": len(a.columns)}),
-            CheckOutcome("useful_for_ml", u is None or u.gap <= t.tstr_gap_max,
-                         "A model trained on synthetic rows predicts the catalog's target on the "
-                         "holdout about as well as one trained on real rows (TSTR vs TRTR).",
-                         value=None if u is None else round(u.gap, 4), threshold=t.tstr_gap_max,
-                         details={"note": "no target in the catalog or no holdout"} if u is None
-                         else {"target": u.target, "task": u.task,
-                               "metric": "roc_auc" if u.task == "classification" else "r2",
-                               "trained_on_real": round(u.real, 4),
-                               "trained_on_synthetic": round(u.synthetic, 4)}),
+            _measured("schema_matches_source", not self.schema_problems,
+                      len(self.schema_problems), 0, {"problems": self.schema_problems}),
+            _measured("row_count_matches", dev <= tol + 1e-12, self.rows_actual,
+                      self.rows_expected),
+            _measured("no_pii_in_synthetic", leaks == 0, leaks, 0,
+                      {"leaks_per_source_column": dict(self.pii_leaks)}),
+            _measured("expectations_pass", ex.share >= t.expectations_min,
+                      round(ex.share, 4), t.expectations_min,
+                      {"evaluated": ex.evaluated, "failures": [asdict(f) for f in ex.failures],
+                       "data_docs": ex.docs_index})
+            if ex.evaluated else
+            _not_measured("expectations_pass", "the suite derived from the profile has no "
+                          "expectation", t.expectations_min),
         ]
+        if not fid.columns:
+            out.append(_not_measured("fidelity_above_threshold", "no modelled column",
+                                     t.fidelity_min))
+        else:
+            note = "" if not self.class_accuracy else (
+                " Rebalanced table: measured within each class of the rebalanced column (classes "
+                f"with at least {CLASS_MIN_ROWS} real rows), classes weighing the same.")
+            out.append(_measured(
+                "fidelity_above_threshold", fid.accuracy >= t.fidelity_min,
+                round(fid.accuracy, 4), t.fidelity_min,
+                {"univariate": round(fid.univariate, 4), "bivariate": round(fid.bivariate, 4),
+                 "trivariate": round(fid.trivariate, 4),
+                 **({"per_class": dict(self.class_accuracy), "shares": dict(self.shares)}
+                    if self.class_accuracy else {})}, note))
+        out.append(_measured("constraints_hold", sum(self.constraint_violations.values()) == 0,
+                             sum(self.constraint_violations.values()), 0,
+                             {"violations": dict(self.constraint_violations)}))
+        if d is None or d.rows == 0:
+            out += [_not_measured("not_closer_to_training", self._no_holdout(), t.dcr_share_max),
+                    _not_measured("no_copied_rows", self._no_holdout(), t.identical_rows_max)]
+        else:
+            # chance coincidences on a small sample are not copies
+            p = (d.ims_training + d.ims_holdout) / 2
+            copied_max = t.identical_rows_max + 2.0 * math.sqrt(2.0 * p * (1.0 - p) / d.rows)
+            out += [
+                _measured("not_closer_to_training", d.dcr_share <= t.dcr_share_max,
+                          round(d.dcr_share, 4), t.dcr_share_max,
+                          {"rows": d.rows, "nndr_training": round(d.nndr_training, 4),
+                           "nndr_holdout": round(d.nndr_holdout, 4)}),
+                _measured("no_copied_rows", d.ims_training - d.ims_holdout <= copied_max,
+                          round(d.ims_training - d.ims_holdout, 4), round(copied_max, 4),
+                          {"identical_to_training": round(d.ims_training, 4),
+                           "identical_to_holdout": round(d.ims_holdout, 4),
+                           "identical_rows_max": t.identical_rows_max, "rows": d.rows}),
+            ]
+        if a is None or len(a.columns) < 2:
+            out.append(_not_measured("correlations_preserved", "fewer than two modelled columns",
+                                     t.correlation_diff_max))
+        else:
+            out.append(_measured("correlations_preserved", a.diff <= t.correlation_diff_max,
+                                 round(a.diff, 4), t.correlation_diff_max,
+                                 {"columns": len(a.columns)}))
+        if u is None:
+            why = (self._no_holdout() if d is None or d.rows == 0 else
+                   "the target is not a modelled column (a key, replaced PII or free text)")
+            out.append(_not_measured("useful_for_ml", why, t.tstr_gap_max))
+        else:
+            out.append(_measured("useful_for_ml", u.gap <= t.tstr_gap_max, round(u.gap, 4),
+                                 t.tstr_gap_max,
+                                 {"target": u.target, "task": u.task,
+                                  "metric": "roc_auc" if u.task == "classification" else "r2",
+                                  "trained_on_real": round(u.real, 4),
+                                  "trained_on_synthetic": round(u.synthetic, 4)}))
+        out += self._relation_outcomes()
+        out.append(self._minority_outcome())
         out.append(self._rare_outcome())
-        rel = self.relations
-        per_fk = {r.column: {"parent": r.parent, "orphans": r.orphans,
-                             "children_per_parent": round(r.cardinality, 4),
-                             "cross_table": None if r.cross_table is None
-                             else round(r.cross_table, 4), "pairs": r.pairs,
-                             "time_column": r.time_column,
-                             "sequence": None if r.sequence is None else round(r.sequence, 4)}
-                  for r in rel}
-        none = {"note": "no foreign keys"}
-        card = min((r.cardinality for r in rel), default=None)
-        cross = min((r.cross_table for r in rel if r.cross_table is not None), default=None)
-        out += [
-            CheckOutcome("no_orphan_keys", sum(r.orphans for r in rel) == 0,
-                         "Every foreign key points at a synthetic parent row.",
-                         value=sum(r.orphans for r in rel), threshold=0,
-                         details={"foreign_keys": per_fk} if rel else none),
-            CheckOutcome("children_per_parent_match", card is None or card >= t.cardinality_min,
-                         "Children per parent (parents without children included) follow the "
-                         "source: 1 - TVD of the count histograms, worst foreign key.",
-                         value=None if card is None else round(card, 4),
-                         threshold=t.cardinality_min,
-                         details={"foreign_keys": per_fk} if rel else none),
-            CheckOutcome("joins_like_source", cross is None or cross >= t.cross_table_min,
-                         "Parent columns vs child columns after the join: mean bivariate "
-                         "accuracy, worst foreign key.",
-                         value=None if cross is None else round(cross, 4),
-                         threshold=t.cross_table_min,
-                         details={"foreign_keys": per_fk} if rel else none),
+        return self._finish(out)
+
+    def _relation_outcomes(self) -> list[CheckOutcome]:
+        t, rel = self.thresholds, self.relations
+        if not rel:
+            why = "no parent rows at hand to compare with (a streamed parent table)"
+            return [_not_measured("no_orphan_keys", why, 0),
+                    _not_measured("children_per_parent_match", why, t.cardinality_min),
+                    _not_measured("joins_like_source", why, t.cross_table_min)]
+        per_fk = {"foreign_keys": {
+            r.column: {"parent": r.parent, "orphans": r.orphans,
+                       "children_per_parent": round(r.cardinality, 4),
+                       "cross_table": None if r.cross_table is None else round(r.cross_table, 4),
+                       "pairs": r.pairs, "time_column": r.time_column,
+                       "sequence": None if r.sequence is None else round(r.sequence, 4)}
+            for r in rel}}
+        card = min(r.cardinality for r in rel)
+        cross = [r.cross_table for r in rel if r.cross_table is not None]
+        return [
+            _measured("no_orphan_keys", sum(r.orphans for r in rel) == 0,
+                      sum(r.orphans for r in rel), 0, per_fk),
+            _measured("children_per_parent_match", card >= t.cardinality_min, round(card, 4),
+                      t.cardinality_min, per_fk),
+            _measured("joins_like_source", min(cross) >= t.cross_table_min, round(min(cross), 4),
+                      t.cross_table_min, per_fk) if cross else
+            _not_measured("joins_like_source", "no parent and child column pair to compare "
+                          "after the join", t.cross_table_min, per_fk),
         ]
-        m = self.minority
-        worst = min((p.dcr_q05 / p.holdout_q05 if p.holdout_q05 > 0 else 1.0
-                     for p in m.values() if p.measured), default=None)
-        out.append(CheckOutcome(
-            "minority_not_copied", all(p.passed for p in m.values()),
-            "Rebalanced tables: synthetic rows of each named class are no copies of that class's "
-            "few real rows (identical share at most identical_rows_max above real holdout "
-            "rows', 5% quantile of "
-            "the distance to the closest real row of the class at least minority_dcr_ratio_min "
-            "times the holdout rows')" + ("." if m else " (not rebalanced)."),
-            value=None if worst is None else round(worst, 4),
-            threshold=t.minority_dcr_ratio_min,
-            details={k: p.as_dict() for k, p in m.items()} if m else {"note": "not rebalanced"}))
-        if self.class_accuracy:  # the fidelity outcome says how it was measured
-            out = [CheckOutcome(o.name, o.passed, o.description + " Rebalanced table: measured "
-                                "within each class of the rebalanced column (classes with at "
-                                f"least {CLASS_MIN_ROWS} real rows), classes weighing the same.",
-                                o.value, o.threshold,
-                                {**o.details, "per_class": dict(self.class_accuracy),
-                                 "shares": dict(self.shares)})
-                   if o.name == "fidelity_above_threshold" else o for o in out]
-        return [CheckOutcome(o.name, o.passed, o.description, o.value, o.threshold, o.details,
-                             t.severity_of(o.name)) for o in out]
+
+    def _minority_outcome(self) -> CheckOutcome:
+        t, m = self.thresholds, self.minority
+        name = "minority_not_copied"
+        details = {k: p.as_dict() for k, p in m.items()}
+        measured = [p for p in m.values() if p.measured]
+        unmeasured = sorted(k for k, p in m.items() if not p.measured)
+        if any(not p.passed for p in measured):  # a measured class failing fails, whatever else
+            ok = False
+        elif not measured or unmeasured:
+            why = (self._no_holdout() if not m else
+                   "fewer than 2 training, holdout or synthetic rows of class(es) "
+                   + ", ".join(unmeasured))
+            return _not_measured(name, why, t.minority_dcr_ratio_min, details)
+        else:
+            ok = True
+        worst = min(p.dcr_q05 / p.holdout_q05 if p.holdout_q05 > 0 else 1.0 for p in measured)
+        return _measured(name, ok, round(worst, 4), t.minority_dcr_ratio_min, details)
+
+    def _finish(self, out: list[CheckOutcome]) -> list[CheckOutcome]:
+        """Registry order; checks that do not apply to the table replaced by a not_applicable
+        outcome; each outcome's severity from the catalog."""
+        t = self.thresholds
+        by_name = {o.name: o for o in out}
+        unknown = set(by_name) - set(checks.CHECK_NAMES)
+        if unknown:  # a measured check must have its registry entry
+            raise KeyError(f"checks missing from tabletwin.checks.CHECKS: {sorted(unknown)}")
+        done = []
+        for c in checks.CHECKS:
+            o = by_name.get(c.name)
+            why = self.not_applicable.get(c.name)
+            if why is not None:
+                o = CheckOutcome(c.name, checks.NOT_APPLICABLE, c.description,
+                                 details={"note": f"not applicable: {why}"})
+            elif o is None:
+                raise KeyError(f"check {c.name} has no outcome in QualityReport.outcomes")
+            severity = (t.not_measured_severity(c.name) if o.status == checks.NOT_MEASURED
+                        else t.severity_of(c.name))
+            done.append(dataclasses.replace(o, severity=severity))
+        return done
 
     def _rare_outcome(self) -> CheckOutcome:
-        desc = ("In every column, detected as PII or not: synthetic cells equal to a value seen "
-                "fewer than 5 times in the training rows, against the share of real holdout cells "
-                "that are (chance on small domains); a column fails above the holdout's share plus "
-                "rare_values_excess_max plus three standard errors.")
         r, excess_max = self.rare_copies, self.thresholds.rare_values_excess_max
+        name = "no_rare_values_copied"
         if r is None or not r.measured:
-            return CheckOutcome("no_rare_values_copied", True, desc, None, None,
-                                {"note": "no holdout rows (holdout_share 0 or a tiny table): "
-                                         "not measured", "not_measured": True})
+            return _not_measured(name, self._no_holdout(), excess_max)
         failing = r.failing(excess_max)
         column, excess, allowed = r.worst(excess_max)
-        return CheckOutcome("no_rare_values_copied", not failing, desc,
-                            value=round(excess, 5), threshold=round(allowed, 5),
-                            details={"failing_columns": failing, "worst_column": column,
-                                     **r.details(excess_max)})
+        return _measured(name, not failing, round(excess, 5), round(allowed, 5),
+                         {"failing_columns": failing, "worst_column": column,
+                          **r.details(excess_max)})
 
     @property
     def passed(self) -> bool:
-        """True when no blocking (error-severity) check failed."""
+        """True when no blocking (error-severity) check failed or went unmeasured."""
         return not any(o.blocking_failure for o in self.outcomes())
 
     @property
@@ -245,10 +310,19 @@ class QualityReport:
 
     @property
     def warnings(self) -> list[str]:
-        return [o.name for o in self.outcomes() if not o.passed and o.severity == "warn"]
+        """Checks that failed or were not measured at warn severity."""
+        return [o.name for o in self.outcomes() if o.flagged and o.severity == "warn"]
+
+    @property
+    def not_measured(self) -> list[str]:
+        return [o.name for o in self.outcomes() if o.status == checks.NOT_MEASURED]
 
     def scores(self) -> dict[str, Any]:
-        return {o.name: o.value for o in self.outcomes()}
+        """Check name -> value, for the checks that apply (None: not measured)."""
+        return {o.name: o.value for o in self.outcomes() if o.status != checks.NOT_APPLICABLE}
+
+    def statuses(self) -> dict[str, str]:
+        return {o.name: o.status for o in self.outcomes()}
 
 
 def _schema(df: pd.DataFrame) -> dict[str, str]:
@@ -330,6 +404,7 @@ def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFr
         if parents else (),
         class_accuracy=class_acc or {}, shares=shares, minority=minority,
         rare_copies=_rare_copies(source, synthetic, table, seed),
+        not_applicable=checks.not_applicable(table),
     )
 
 

@@ -32,7 +32,8 @@ import base64
 import html
 import io
 import json
-from dataclasses import asdict, dataclass
+import os
+import re
 from itertools import combinations
 from pathlib import Path
 from typing import Any, Sequence
@@ -41,7 +42,6 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as pdt
 
-from tabletwin.errors import InputError
 from tabletwin.metrics import _binner, associations
 from tabletwin.pii.plan import PiiPlan
 from tabletwin.privacy import DistanceScore
@@ -81,6 +81,7 @@ h1{font-size:1.6rem;margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px s
 font-size:.95rem}
 .pass{background:#dff5e3;color:#11612a}.fail{background:#fde2e1;color:#8a1c17}
 .warn{background:#fff3cd;color:#7a5300}
+.na{background:#eceef3;color:#5b6477}.nm{background:#fff3cd;color:#7a5300;border:1px dashed #c9a227}
 nav{margin:.8rem 0 0;font-size:.92rem}nav a{color:#3b6fb6;margin-right:1rem;text-decoration:none}
 table{border-collapse:collapse;width:100%;font-size:.92rem}th,td{text-align:left;padding:.35rem .6rem;
 border-bottom:1px solid #eceef3;vertical-align:top}th{background:#f6f7fa}
@@ -354,11 +355,11 @@ def _plot_dcr(d: DistanceScore) -> str:
 # --------------------------------------------------------------------------- page sections
 
 def _failed(report: QualityReport) -> tuple[list[str], list[str]]:
-    """(blocking failures, warnings); checks without a severity are blocking."""
+    """(blocking failures, warnings): checks that failed or were not measured, by severity."""
     blocking, warned = [], []
     for o in report.outcomes():
-        if not o.passed:
-            (warned if getattr(o, "severity", "error") == "warn" else blocking).append(o.name)
+        if o.flagged:
+            (warned if o.severity == "warn" else blocking).append(o.name)
     return blocking, warned
 
 
@@ -578,13 +579,16 @@ def render_html(report: QualityReport, plan: PiiPlan, profile: TableProfile, *, 
         sections.append(("history", "Earlier runs", _history_section(history, partition)))
 
     rows = []
+    css = {"pass": "pass", "FAIL": "fail", "warn": "warn", "not applicable": "na",
+           "not measured": "nm"}
     for o in report.outcomes():
-        sev = getattr(o, "severity", "error")
-        state = "pass" if o.passed else ("warn" if sev == "warn" else "fail")
+        # a check that did not measure shows why, never a value
+        shown = o.value if o.status in ("passed", "failed") else o.details.get("note", "")
         rows.append(
             f"<tr><td><code>{_e(o.name)}</code></td>"
-            f"<td><span class='verdict {state}'>{'pass' if o.passed else state.upper()}</span></td>"
-            f"<td>{_e(sev)}</td><td class='num'>{_e(o.value)}</td>"
+            f"<td><span class='verdict {css[o.label]}'>{_e(o.label)}</span></td>"
+            f"<td>{_e(o.severity if o.status != 'not_applicable' else '—')}</td>"
+            f"<td class='num'>{_e(shown)}</td>"
             f"<td class='num'>{_e(o.threshold)}</td><td>{_e(o.description)}</td></tr>")
     plan_rows = []
     for d in plan.columns:
@@ -637,29 +641,72 @@ column appears on this page.</footer>
 </body></html>"""
 
 
+_RUN_ID = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def run_report_path(directory: str | Path, table: str, partition: str, run_id: str) -> Path:
+    """``<dir>/<table>/<partition>/<run id>.html``: the report of one run (never overwritten by
+    another run)."""
+    return Path(directory) / table / partition / f"{_RUN_ID.sub('_', run_id) or 'run'}.html"
+
+
+def day_report_path(directory: str | Path, table: str, partition: str) -> Path:
+    """``<dir>/<table>/<partition>.html``: the day's report (the published run's once one is)."""
+    return Path(directory) / table / f"{partition}.html"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _day_is_published(directory: str | Path, table: str, partition: str) -> bool:
+    day = day_report_path(directory, table, partition).with_suffix(".json")
+    try:
+        return bool(json.loads(day.read_text(encoding="utf-8")).get("published"))
+    except (OSError, ValueError):
+        return False
+
+
+def _promote(run_page: Path, day_page: Path, *, published: bool) -> None:
+    """Copy a run's HTML and JSON to the day's files (``published`` recorded in the JSON)."""
+    data = json.loads(run_page.with_suffix(".json").read_text(encoding="utf-8"))
+    data["published"] = published
+    data["run_report"] = str(run_page)
+    _write_atomic(day_page, run_page.read_text(encoding="utf-8"))
+    _write_atomic(day_page.with_suffix(".json"), json.dumps(data, indent=2, default=str))
+
+
 def write_report(directory: str | Path, report: QualityReport, plan: PiiPlan,
                  profile: TableProfile, *, partition: str, run_id: str, generator: str,
                  real: pd.DataFrame | None = None, synthetic: pd.DataFrame | None = None,
                  distances: DistanceScore | None = None, history: list[dict] | None = None,
                  keys: tuple[str, ...] = ()) -> Path:
-    """Write ``<dir>/<table>/<partition>.html`` and ``.json``; returns the HTML path.
+    """Write the run's report, ``<dir>/<table>/<partition>/<run id>.html`` and ``.json``, and
+    return the HTML path. The day's report ``<dir>/<table>/<partition>.html`` / ``.json`` becomes
+    a copy of it unless the day already has a published report: a later attempt never replaces
+    that (:func:`mark_published` makes a run's report the day's once it is published).
 
     The optional arguments are those of :func:`render_html`; the JSON holds verdict, checks, the
     PII plan and scores only (no data value)."""
-    folder = Path(directory) / report.table
-    folder.mkdir(parents=True, exist_ok=True)
-    page = folder / f"{partition}.html"
-    page.write_text(render_html(report, plan, profile, partition=partition, run_id=run_id,
-                                generator=generator, real=real, synthetic=synthetic,
-                                distances=distances, history=history, keys=keys),
-                    encoding="utf-8")
+    page = run_report_path(directory, report.table, partition, run_id)
+    page.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomic(page, render_html(report, plan, profile, partition=partition, run_id=run_id,
+                                    generator=generator, real=real, synthetic=synthetic,
+                                    distances=distances, history=history, keys=keys))
     blocking, warned = _failed(report)
     dist = distances if distances is not None else getattr(report, "distances", None)
     summary: dict[str, Any] = {
         "table": report.table, "partition": partition, "run_id": run_id, "generator": generator,
-        "passed": report.passed, "rows": report.rows_actual,
+        "passed": report.passed, "published": False, "rows": report.rows_actual,
         "failed_checks": blocking, "warnings": warned,
-        "checks": [asdict(o) for o in report.outcomes()],
+        "not_measured": report.not_measured,
+        "not_applicable": [o.name for o in report.outcomes() if o.status == "not_applicable"],
+        "checks": [o.as_dict() for o in report.outcomes()],
         "pii_plan": plan.to_dict(),
     }
     if dist is not None:
@@ -669,46 +716,17 @@ def write_report(directory: str | Path, report: QualityReport, plan: PiiPlan,
                                            keys=keys)
         summary["columns_plotted"] = [c for c in shown if c in synthetic.columns]
         summary["columns_withheld"] = withheld
-    (folder / f"{partition}.json").write_text(json.dumps(summary, indent=2, default=str),
-                                              encoding="utf-8")
+    _write_atomic(page.with_suffix(".json"), json.dumps(summary, indent=2, default=str))
+    if not _day_is_published(directory, report.table, partition):
+        _promote(page, day_report_path(directory, report.table, partition), published=False)
     return page
 
 
-@dataclass(frozen=True)
-class ReportSummary:
-    """What ``tabletwin report`` prints: the verdict of one table's report for one day."""
-
-    table: str
-    partition: str
-    passed: bool
-    failed_checks: tuple[str, ...]
-    warnings: tuple[str, ...]
-    html: Path
-    json: Path
-    data_docs: str | None = None
-
-
-def find_report(directory: str | Path, table: str, partition: str | None = None) -> ReportSummary:
-    """The report of ``table`` for ``partition`` (default: the latest day that has one).
-
-    Raises :class:`InputError` naming the table (and day) when there is none."""
-    folder = Path(directory) / table
-    days = sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
-    if not days:
-        raise InputError(f"no report yet in {folder}; run `tabletwin run` first", table=table)
-    day = partition or days[-1]
-    page, summary = folder / f"{day}.html", folder / f"{day}.json"
-    if not summary.exists():
-        raise InputError(f"no report for {day} (reports exist for {', '.join(days[-5:])})",
-                         table=table)
-    data = json.loads(summary.read_text(encoding="utf-8"))
-    checks = data.get("checks", [])
-    failed = tuple(c["name"] for c in checks
-                   if not c.get("passed") and c.get("severity", "error") == "error")
-    warned = tuple(c["name"] for c in checks
-                   if not c.get("passed") and c.get("severity") == "warn")
-    docs = next((c.get("details", {}).get("data_docs") for c in checks
-                 if c.get("name") == "expectations_pass"), None)
-    return ReportSummary(table=table, partition=day, passed=bool(data.get("passed")),
-                         failed_checks=failed, warnings=warned, html=page, json=summary,
-                         data_docs=docs)
+def mark_published(directory: str | Path, table: str, partition: str, run_id: str) -> Path:
+    """The run's report becomes the day's report, marked published (called once the run's table
+    is published). Returns the day's HTML path."""
+    page = run_report_path(directory, table, partition, run_id)
+    day = day_report_path(directory, table, partition)
+    if page.exists():
+        _promote(page, day, published=True)
+    return day

@@ -33,6 +33,7 @@ import os
 import pickle
 import time
 from collections import deque
+from contextlib import contextmanager
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -120,6 +121,12 @@ class FileSynthResult:
     synthetic: pd.DataFrame | None = None
     workers: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds (streamed only)
+    written: bool = False  # False: a blocking check failed and ``force`` was not given
+    failed_checks: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failed_checks
 
 
 # --------------------------------------------------------------------------------------------------
@@ -571,36 +578,46 @@ def _to_arrow(chunk: pd.DataFrame, schema: pa.Schema, table: str) -> pa.Table:
 
 
 def _in_memory(path: Path, output: Path, table: TableConfig, *, rows: int | None, seed: int,
-               key: bytes) -> FileSynthResult:
-    from tabletwin.pipeline import read_file, synth_frame
+               key: bytes, force: bool) -> FileSynthResult:
+    from tabletwin.pipeline import read_file, synth_frame, write_atomic
 
     df = read_file(path)
     res = synth_frame(df, table, rows=rows, seed=seed, key=key)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    res.synthetic.to_parquet(output, index=False)
+    written = res.passed or force
+    if written:
+        write_atomic(res.synthetic, output)
     return FileSynthResult(output=output, rows=len(res.synthetic),
                            columns=list(res.synthetic.columns), plan=res.plan,
                            profile=res.profile, generator=res.generator, report=res.report,
-                           streamed=False, source_rows=len(df), synthetic=res.synthetic)
+                           streamed=False, source_rows=len(df), synthetic=res.synthetic,
+                           written=written, failed_checks=list(res.failed_checks))
 
 
 def synth_file(path: str | Path, output: str | Path, table: TableConfig, *, rows: int | None = None,
                seed: int = 0, key: bytes, options: StreamOptions | None = None,
-               parent_keys: dict[str, pd.Series] | None = None) -> FileSynthResult:
-    """Detect and mask PII, fit, sample and score ``path`` into the Parquet file ``output``.
+               parent_keys: dict[str, pd.Series] | None = None,
+               force: bool = False) -> FileSynthResult:
+    """Detect and mask PII, fit, sample and score ``path`` into ``output`` (Parquet or CSV, by
+    its extension; anything else, or the input path itself, is refused with an InputError).
 
-    Streams large Parquet inputs (module docstring); otherwise runs the in-memory chain. ``rows``:
-    synthetic rows (default: ``table.rows``, else as many as the input). ``parent_keys``: the
-    synthetic parents' keys of each foreign key, as for :func:`synthesize`.
+    The quality gate decides the write: ``output`` is written (atomically: a temporary file in its
+    directory, renamed once scored) only when no blocking check failed, or with ``force``;
+    otherwise nothing appears there (``written`` is False). Streams large Parquet inputs (module
+    docstring); otherwise runs the in-memory chain. ``rows``: synthetic rows (default:
+    ``table.rows``, else as many as the input). ``parent_keys``: the synthetic parents' keys of
+    each foreign key, as for :func:`synthesize`.
     """
+    from tabletwin.pipeline import check_output_path, temp_path
+
     opts = options or StreamOptions()
     src, out = Path(path), Path(output)
+    fmt = check_output_path(out, src)
     if src.suffix.lower() not in PARQUET_SUFFIXES:
-        return _in_memory(src, out, table, rows=rows, seed=seed, key=key)
+        return _in_memory(src, out, table, rows=rows, seed=seed, key=key, force=force)
     pf = _parquet(src)
     total = pf.metadata.num_rows
     if total <= opts.threshold:
-        return _in_memory(src, out, table, rows=rows, seed=seed, key=key)
+        return _in_memory(src, out, table, rows=rows, seed=seed, key=key, force=force)
 
     make_generator(table.generator.name, table.generator.params, table=table.name)  # fail fast
     watch = _Stopwatch()
@@ -621,27 +638,38 @@ def synth_file(path: str | Path, output: str | Path, table: TableConfig, *, rows
     indexing = _SourceIndexing(str(src), [d for d in plan.columns if d.column not in keys],
                                [c for c in table.key_columns if c in sample.columns],
                                opts.batch_rows, background=workers > 0)
+    # written beside the output, renamed there only once the gate passed
+    unchecked = temp_path(out)
     try:
-        masked = mask_table(sample, plan, key=key, seed=s, locale=table.locale)
-        profile = profile_table(masked, plan)
-        lap("detect+mask+profile")
-        gen = fit_generator(masked, plan, table, seed=s)
-        lap("fit")
-        streamed = synthesize_file(src, out, gen, plan, table, sample=sample, masked=masked,
-                                   n=n, seed=s, options=opts, parent_keys=parent_keys,
-                                   indexing=indexing, watch=watch)
+        try:
+            masked = mask_table(sample, plan, key=key, seed=s, locale=table.locale)
+            profile = profile_table(masked, plan)
+            lap("detect+mask+profile")
+            gen = fit_generator(masked, plan, table, seed=s)
+            lap("fit")
+            streamed = synthesize_file(src, unchecked, gen, plan, table, sample=sample,
+                                       masked=masked, n=n, seed=s, options=opts,
+                                       parent_keys=parent_keys, indexing=indexing, watch=watch,
+                                       fmt=fmt)
+        finally:
+            indexing.close()
+        report = evaluate(source=sample.iloc[:opts.eval_rows], masked=masked,
+                          synthetic=streamed.head, plan=plan, profile=profile, table=table,
+                          rows_expected=n, seed=s, generator=gen.describe(),
+                          parent_keys=parent_keys)
+        report = streamed.apply(report)
+        lap("evaluate")
+        written = report.passed or force
+        if written:
+            os.replace(unchecked, out)
     finally:
-        indexing.close()
-    report = evaluate(source=sample.iloc[:opts.eval_rows], masked=masked,
-                      synthetic=streamed.head, plan=plan, profile=profile, table=table,
-                      rows_expected=n, seed=s, generator=gen.describe(), parent_keys=parent_keys)
-    report = streamed.apply(report)
-    lap("evaluate")
+        unchecked.unlink(missing_ok=True)
     return FileSynthResult(output=out, rows=streamed.rows, columns=list(masked.columns), plan=plan,
                            profile=profile, generator=gen, report=report, streamed=True,
                            source_rows=total, sample_rows=len(sample),
                            checked_rows=len(streamed.head), workers=streamed.workers,
-                           timings=watch.timings)
+                           timings=watch.timings, written=written,
+                           failed_checks=list(report.failed_checks))
 
 
 class _Stopwatch:
@@ -690,17 +718,30 @@ class StreamedSynthesis:
         return dataclasses.replace(report, **updates)
 
 
+@contextmanager
+def _writer(path: Path, schema: pa.Schema, fmt: str) -> Iterator[Any]:
+    """``write(arrow_table, first=...)`` appending chunks to a Parquet or CSV file."""
+    if fmt == "csv":
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            # pandas' CSV, so a streamed output reads like an in-memory one
+            yield lambda t, first: t.to_pandas().to_csv(f, header=first, index=False)
+    else:
+        with pq.ParquetWriter(path, schema) as writer:
+            yield lambda t, first: writer.write_table(t)
+
+
 def synthesize_file(source: str | Path, output: str | Path, generator: Generator, plan: PiiPlan,
                     table: TableConfig, *, sample: pd.DataFrame, masked: pd.DataFrame, n: int,
                     seed: int, options: StreamOptions | None = None,
                     parent_keys: dict[str, pd.Series] | None = None,
                     indexing: "_SourceIndexing | None" = None,
-                    watch: "_Stopwatch | None" = None) -> StreamedSynthesis:
+                    watch: "_Stopwatch | None" = None, fmt: str = "parquet") -> StreamedSynthesis:
     """Sample ``n`` rows from a fitted ``generator`` into the Parquet file ``output``, chunk by
     chunk, with bounded memory (module docstring, steps 2 and 3). ``source`` is the full source
     Parquet file (read column by column for the leak check and the fresh keys), ``sample`` its
     raw sample and ``masked`` the masked sample the generator was fitted on. The file appears
-    complete or not at all."""
+    complete or not at all. ``fmt``: ``parquet`` or ``csv`` (pandas' CSV, as the in-memory
+    path writes it)."""
     opts = options or StreamOptions()
     src, out = Path(source), Path(output)
     pf = _parquet(src)
@@ -749,13 +790,13 @@ def synthesize_file(source: str | Path, output: str | Path, generator: Generator
     have = written = 0
     chunks = _Chunks(context, sizes, workers)
     try:
-        with pq.ParquetWriter(partial, schema) as writer:
+        with _writer(partial, schema, fmt) as write:
             for i, chunk in enumerate(chunks):
                 chunk = finisher.finish(i, chunk)
                 if have < opts.eval_rows:
                     head.append(chunk.iloc[:opts.eval_rows - have].copy())
                     have += len(head[-1])
-                writer.write_table(_to_arrow(chunk, schema, table.name))
+                write(_to_arrow(chunk, schema, table.name), first=i == 0)
                 written += len(chunk)
         partial.replace(out)
     finally:

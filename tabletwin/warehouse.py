@@ -24,7 +24,7 @@ import re
 import time
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -39,7 +39,7 @@ _HISTORY_COLUMNS = (("table_name", "VARCHAR"), ("partition_key", "VARCHAR"), ("r
                     ("generator", "VARCHAR"), ("seed", "UBIGINT"), ("rows", "BIGINT"),
                     ("passed", "BOOLEAN"), ("scores", "JSON"), ("code_version", "VARCHAR"),
                     ("published", "BOOLEAN"), ("checked_at", "TIMESTAMPTZ"),
-                    ("published_at", "TIMESTAMPTZ"))
+                    ("published_at", "TIMESTAMPTZ"), ("checks", "JSON"))
 
 
 def versions_schema(schema: str) -> str:
@@ -90,10 +90,13 @@ class RunRecord:
     passed: bool
     scores: dict[str, Any]
     code_version: str
+    # check name -> {"status": passed|failed|not_applicable|not_measured, "severity": ...}
+    checks: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def row(self) -> dict[str, Any]:
         d = asdict(self)
         d["scores"] = json.dumps(self.scores, sort_keys=True, default=str)
+        d["checks"] = json.dumps(self.checks, sort_keys=True)
         return d
 
 
@@ -189,22 +192,28 @@ class Warehouse(ABC):
 
     def history(self, schema: str, table: str, limit: int = 30) -> list[dict[str, Any]]:
         """The table's latest runs, newest first: partition, run id, generator, passed, published,
-        accuracy (from the scores), checked_at. Empty when nothing was recorded yet."""
-        if self.columns(schema, HISTORY_TABLE) is None:
+        accuracy (from the scores), checked_at, checks (name -> status and severity; empty for
+        runs recorded before checks were). Empty when nothing was recorded yet."""
+        have = self.columns(schema, HISTORY_TABLE)
+        if have is None:
             return []
+        checks = "checks" if "checks" in have else "NULL AS checks"
         df = self.query(
-            f"SELECT partition_key, run_id, generator, passed, published, scores, checked_at "
+            f"SELECT partition_key, run_id, generator, passed, published, scores, checked_at, "
+            f"{checks} "
             f"FROM {quote(schema)}.{HISTORY_TABLE} WHERE table_name = '{table.replace(chr(39), '')}' "
             f"ORDER BY checked_at DESC NULLS LAST, partition_key DESC LIMIT {int(limit)}")
         out = []
         for r in df.to_dict("records"):
             scores = r.pop("scores")
             scores = scores if isinstance(scores, dict) else json.loads(scores or "{}")
+            checks_ = r.pop("checks")
+            checks_ = checks_ if isinstance(checks_, dict) else json.loads(checks_ or "{}")
             out.append({"partition": r["partition_key"], "run_id": r["run_id"],
                         "generator": r["generator"], "passed": bool(r["passed"]),
                         "published": bool(r["published"]) if r["published"] is not None else False,
                         "accuracy": scores.get("fidelity_above_threshold"),
-                        "checked_at": str(r["checked_at"])})
+                        "checked_at": str(r["checked_at"]), "checks": checks_})
         return out
 
     # run history, shared by the SQL backends: column types and parameter style are theirs

@@ -48,7 +48,7 @@ _HISTORY_COLUMNS = (("table_name", "TEXT"), ("partition_key", "TEXT"), ("run_id"
                     ("generator", "TEXT"), ("seed", "BIGINT"), ("rows", "BIGINT"),
                     ("passed", "BOOLEAN"), ("scores", "JSONB"), ("code_version", "TEXT"),
                     ("published", "BOOLEAN"), ("checked_at", "TIMESTAMPTZ"),
-                    ("published_at", "TIMESTAMPTZ"))
+                    ("published_at", "TIMESTAMPTZ"), ("checks", "JSONB"))
 
 # type OIDs of the result columns read as typed pandas columns (others as strings)
 _INT_OIDS = {20, 21, 23, 26}
@@ -456,7 +456,7 @@ class PostgresWarehouse(Warehouse):
     _param = "%s"
 
     def _placeholder(self, column: str) -> str:
-        return "%s::jsonb" if column == "scores" else "%s"
+        return "%s::jsonb" if column in ("scores", "checks") else "%s"
 
     def record_run(self, schema: str, record: RunRecord) -> None:
         with self.connect() as con:

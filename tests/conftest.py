@@ -24,6 +24,21 @@ def _offline_env(monkeypatch, tmp_path_factory):
 SMALL_FIDELITY_MIN = 0.6
 
 
+_EVERY_TABLE = ("schema_matches_source", "row_count_matches", "no_pii_in_synthetic",
+                "expectations_pass", "fidelity_above_threshold", "not_closer_to_training",
+                "no_copied_rows", "correlations_preserved", "no_rare_values_copied")
+_RELATIONS = ("no_orphan_keys", "children_per_parent_match", "joins_like_source")
+#: The asset checks each table of the demo catalog (tabletwin.yaml) must have, written out by
+#: hand: customers declares constraints and no foreign key; accounts and support_tickets have a
+#: parent; transactions has a parent and a target; none is rebalanced.
+DEMO_CHECKS = {
+    "customers": {*_EVERY_TABLE, "constraints_hold"},
+    "accounts": {*_EVERY_TABLE, *_RELATIONS},
+    "transactions": {*_EVERY_TABLE, *_RELATIONS, "useful_for_ml"},
+    "support_tickets": {*_EVERY_TABLE, *_RELATIONS},
+}
+
+
 def write_catalog(folder: Path, **table_overrides) -> Path:
     """Copy the project catalog into ``folder`` (paths relative to it), applying overrides."""
     data = yaml.safe_load((ROOT / "tabletwin.yaml").read_text())

@@ -44,13 +44,16 @@ def test_synth_keeps_columns_and_dtypes(tmp_path, capsys):
     src = people()
     f, out = tmp_path / "p.parquet", tmp_path / "o.parquet"
     src.to_parquet(f)
-    assert main(["synth", str(f), "-o", str(out), "--rows", "500", "--seed", "3"]) == 0
+    # 300 source rows: the fidelity gate may fail; this test is about columns and dtypes
+    assert main(["synth", str(f), "-o", str(out), "--rows", "500", "--seed", "3",
+                 "--force"]) == 0
     syn = pd.read_parquet(out)
     assert list(syn.columns) == list(src.columns) and len(syn) == 500
     assert syn.dtypes.to_dict() == src.dtypes.to_dict()
     assert not set(syn["email"]) & set(src["email"])
     first = syn.copy()
-    assert main(["synth", str(f), "-o", str(out), "--rows", "500", "--seed", "3"]) == 0
+    assert main(["synth", str(f), "-o", str(out), "--rows", "500", "--seed", "3",
+                 "--force"]) == 0
     pd.testing.assert_frame_equal(first, pd.read_parquet(out))
 
 
@@ -72,6 +75,110 @@ def test_unsupported_format(tmp_path, capsys):
     f.write_text("x")
     assert main(["synth", str(f), "-o", str(tmp_path / "o.parquet")]) == 2
     assert "unsupported format" in capsys.readouterr().err
+
+
+def synth_json(capsys, *argv: str) -> tuple[int, dict, str]:
+    code = main(["synth", *argv, "--json"])
+    cap = capsys.readouterr()
+    return code, json.loads(cap.out), cap.err
+
+
+def leftovers(folder) -> list[str]:
+    """Temporary or partial files a write left behind."""
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_synth_failed_gate_writes_nothing_and_exits_1(tmp_path, capsys, streamed):
+    src = tmp_path / "p.parquet"
+    people(300).to_parquet(src)
+    out = tmp_path / "out" / "syn.csv"
+    out.parent.mkdir()
+    out.write_text("earlier output\n")
+    # 20 synthetic rows cannot follow 300 source rows' distributions: fidelity fails
+    extra = ["--stream-above", "100", "--workers", "0"] if streamed else []
+    code, res, err = synth_json(capsys, str(src), "-o", str(out), "--rows", "20", *extra)
+    assert res.get("streamed", False) is streamed
+    assert code == 1 and res["passed"] is False and res["written"] is False
+    assert "fidelity_above_threshold" in res["failed_checks"]
+    assert "fidelity_above_threshold" in err and "nothing written" in err
+    assert out.read_text() == "earlier output\n"  # the old file untouched, nothing beside it
+    assert leftovers(out.parent) == []
+    # --force writes anyway (CSV, as the extension says), with one warning line on stderr
+    code, res, err = synth_json(capsys, str(src), "-o", str(out), "--rows", "20", "--force",
+                                *extra)
+    assert code == 0 and res["written"] is True and res["passed"] is False
+    warning = [line for line in err.splitlines() if "--force" in line]
+    assert len(warning) == 1 and "fidelity_above_threshold" in warning[0]
+    syn = pd.read_csv(out)
+    assert len(syn) == 20 and list(syn.columns) == list(people(1).columns)
+    assert leftovers(out.parent) == []
+
+
+def test_synth_json_lists_every_check_with_its_status(tmp_path, capsys):
+    from tabletwin.checks import CHECK_NAMES
+
+    src = tmp_path / "p.csv"
+    people(300).to_csv(src, index=False)
+    code, res, _ = synth_json(capsys, str(src), "-o", str(tmp_path / "o.parquet"), "--force")
+    checks = {c["name"]: c for c in res["checks"]}
+    assert list(checks) == list(CHECK_NAMES)
+    for c in res["checks"]:
+        assert {"name", "status", "value", "threshold", "severity"} <= set(c)
+        assert c["status"] in ("passed", "failed", "not_applicable", "not_measured")
+        if c["status"] in ("not_applicable", "not_measured"):
+            assert c["value"] is None and c["note"]
+    # no foreign key, no target, no rebalance, no constraint: not applicable, never "passed"
+    for name in ("children_per_parent_match", "joins_like_source", "no_orphan_keys",
+                 "useful_for_ml", "minority_not_copied", "constraints_hold"):
+        assert checks[name]["status"] == "not_applicable", checks[name]
+    assert checks["no_pii_in_synthetic"]["status"] == "passed"
+    assert checks["no_pii_in_synthetic"]["value"] == 0
+    assert res["passed"] == (not res["failed_checks"]) and code == 0
+    # the text form says "not applicable" too, never "pass" for those
+    main(["synth", str(src), "-o", str(tmp_path / "o.parquet"), "--force"])
+    lines = {line.split()[-1]: line for line in capsys.readouterr().out.splitlines()
+             if "useful_for_ml" in line or "children_per_parent_match" in line}
+    assert lines and all("not applicable" in v and "pass" not in v.split()[0]
+                         for v in lines.values())
+
+
+def test_a_tiny_table_says_not_measured(tmp_path, capsys):
+    src = tmp_path / "tiny.csv"
+    people(8).to_csv(src, index=False)
+    _, res, _ = synth_json(capsys, str(src), "-o", str(tmp_path / "o.csv"), "--force")
+    checks = {c["name"]: c for c in res["checks"]}
+    for name in ("not_closer_to_training", "no_copied_rows"):
+        assert checks[name]["status"] == "not_measured" and checks[name]["value"] is None
+        assert checks[name]["severity"] == "warn" and "too small" in checks[name]["note"]
+        assert name in res["warnings"]
+
+
+@pytest.mark.parametrize("output, needle", [("o.txt", "not supported"), ("o", "not supported"),
+                                            ("SAME", "is the input file")])
+def test_synth_refuses_bad_outputs_before_any_work(tmp_path, capsys, output, needle):
+    src = tmp_path / "p.csv"
+    people(50).to_csv(src, index=False)
+    before = src.read_bytes()
+    target = str(src) if output == "SAME" else str(tmp_path / output)
+    assert main(["synth", str(src), "-o", target]) == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and len(err.splitlines()) == 1
+    assert src.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv"]
+
+
+def test_synth_extension_picks_the_format(tmp_path, capsys):
+    src = tmp_path / "p.csv"
+    people(300).to_csv(src, index=False)
+    for name in ("o.csv", "o.parquet"):
+        assert main(["synth", str(src), "-o", str(tmp_path / name), "--force", "--seed", "1"]) == 0
+    capsys.readouterr()
+    head = (tmp_path / "o.csv").read_bytes()[:4]
+    assert head != b"PAR1" and (tmp_path / "o.parquet").read_bytes()[:4] == b"PAR1"
+    as_csv, as_pq = pd.read_csv(tmp_path / "o.csv"), pd.read_parquet(tmp_path / "o.parquet")
+    assert list(as_csv.columns) == list(as_pq.columns) and len(as_csv) == len(as_pq) == 300
+    assert as_csv["age"].tolist() == as_pq["age"].tolist()
 
 
 def test_run_exit_codes(project, capsys):
@@ -98,14 +205,34 @@ def test_run_exit_codes(project, capsys):
     new = after[~after["run_id"].isin(history["run_id"])]
     failed = new[new["table_name"] == "accounts"]
     assert len(failed) == 1 and not failed["passed"].iloc[0] and not failed["published"].iloc[0]
-    # tabletwin report: the verdict and the page, for the latest day or a given one
+    # tabletwin report: the published version (from the history) and the latest attempt apart
     assert main(["report", "accounts", "--catalog", cat]) == 1
     out = capsys.readouterr().out
-    assert "accounts 2026-04-02: NOT published" in out and "fidelity_above_threshold" in out
-    assert "2026-04-02.html" in out
+    first, attempt = out.split("latest attempt: ")
+    assert first.startswith("accounts 2026-04-01: published (run ")
+    assert "accounts 2026-04-02: NOT published (blocking checks failed)" in attempt
+    assert "failed: fidelity_above_threshold" in attempt and "fidelity" not in first
+    assert "/accounts/2026-04-02/" in attempt and "(missing)" not in out
     assert main(["report", "accounts", "--catalog", cat, "--date", "2026-04-01"]) == 0
-    assert "accounts 2026-04-01: published" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "accounts 2026-04-01: published" in out and "latest attempt" not in out
+    # a failed re-run of a published day: its own report; the day's published report intact
+    reports = project / "data" / "reports" / "accounts"
+    day_page = (reports / "2026-04-01.html").read_text()
+    day_json = json.loads((reports / "2026-04-01.json").read_text())
+    assert day_json["published"] is True
+    assert main(["run", "--catalog", cat, "--date", "2026-04-01", "--table", "accounts"]) == 1
+    capsys.readouterr()
+    assert (reports / "2026-04-01.html").read_text() == day_page
+    assert json.loads((reports / "2026-04-01.json").read_text()) == day_json
+    assert len(list((reports / "2026-04-01").glob("*.html"))) == 2  # one report per run
+    assert main(["report", "accounts", "--catalog", cat, "--date", "2026-04-01"]) == 1
+    out = capsys.readouterr().out
+    first, attempt = out.split("latest attempt: ")
+    assert first.startswith("accounts 2026-04-01: published (run " + day_json["run_id"])
+    assert "accounts 2026-04-01: NOT published" in attempt
     assert main(["report", "accounts", "--catalog", cat, "--date", "2026-05-09"]) == 2
+    assert "no run recorded for 2026-05-09" in capsys.readouterr().err
     assert main(["report", "nope", "--catalog", cat]) == 2
     capsys.readouterr()
     # a threshold above 1.0 is refused before anything runs, naming the table and the check

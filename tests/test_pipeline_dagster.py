@@ -13,20 +13,22 @@ import pytest
 from dagster import DagsterInstance, Definitions, materialize
 
 from assets import build_all_assets
-from assets.quality import CHECKS
-from tabletwin.catalog import WARN_BY_DEFAULT
+from tabletwin.checks import WARN_BY_DEFAULT
 from pipelines.build import DAILY_JOB, build_definitions, build_resources
 from tabletwin.catalog import load_catalog
 from tabletwin.pii import pii_leaks
-from tests.conftest import ROOT, write_catalog
+from tests.conftest import DEMO_CHECKS, ROOT, write_catalog
 
 DAY = "2026-03-01"
 TABLES = ["customers", "accounts", "transactions", "support_tickets"]
 
 
-def run_day(project, day=DAY, instance=None):
-    """Materialize every asset and check for ``day`` (in ``instance``, else a fresh one)."""
+def run_day(project, day=DAY, instance=None, tables=None):
+    """Materialize every asset and check for ``day`` (in ``instance``, else a fresh one); only
+    those of ``tables`` when given."""
     catalog = load_catalog(project / "tabletwin.yaml")
+    if tables is not None:
+        catalog = catalog.model_copy(update={"tables": {t: catalog.tables[t] for t in tables}})
     assets, checks = build_all_assets(catalog)
     with contextlib.ExitStack() as stack:
         if instance is None:
@@ -60,7 +62,8 @@ def test_materialize_publishes_every_table_without_pii(project):
     result = run_day(project)
     assert result.success
     checks = result.get_asset_check_evaluations()
-    assert len(checks) == len(CHECKS) * len(TABLES)
+    assert {(c.asset_key.path[0], c.check_name) for c in checks} == {
+        (t, name) for t, names in DEMO_CHECKS.items() for name in names}
     # every blocking (ERROR) check passes; on this small warehouse only soft ones may warn
     failed = {(c.asset_key.path[0], c.check_name) for c in checks if not c.passed}
     assert all(name in WARN_BY_DEFAULT for _, name in failed), failed
@@ -151,8 +154,85 @@ def test_definitions_load(project, monkeypatch):
     assert isinstance(defs, Definitions)
     graph = defs.get_repository_def().asset_graph
     assert len(graph.get_all_asset_keys()) == 8 * len(TABLES)
-    assert len(graph.asset_check_keys) == len(CHECKS) * len(TABLES) == 14 * len(TABLES)
+    per_table = {t: {k.name for k in graph.asset_check_keys if k.asset_key.path[0] == t}
+                 for t in TABLES}
+    assert per_table == DEMO_CHECKS
+    assert {t: len(v) for t, v in per_table.items()} == {
+        "customers": 9, "accounts": 11, "transactions": 12, "support_tickets": 11}
     assert defs.resolve_job_def(DAILY_JOB).partitions_def is not None
+
+
+def test_checks_defined_from_the_catalog_alone(tmp_path):
+    """Which checks a table gets follows its catalog entry (foreign keys, target, rebalance,
+    constraints), without a warehouse: the catalog points at a file that does not exist."""
+    from tabletwin.catalog import parse_catalog
+
+    catalog = parse_catalog({
+        "warehouse": {"path": str(tmp_path / "missing.duckdb")},
+        "tables": {
+            "plain": {},
+            "parent": {"primary_key": "id"},
+            "child": {"primary_key": "id", "foreign_keys": {"pid": "parent.id"},
+                      "target": "y", "rebalance": {"column": "c", "shares": {"a": 0.5}}},
+            "tree": {"primary_key": "id", "foreign_keys": {"up": "tree.id"}},  # self-reference
+        }}, str(tmp_path / "tabletwin.yaml"))
+    _, checks = build_all_assets(catalog)
+    got = {}
+    for c in checks:
+        for key in c.check_keys:
+            got.setdefault(key.asset_key.path[0], set()).add(key.name)
+    every = set(DEMO_CHECKS["customers"]) - {"constraints_hold"}
+    relations = {"no_orphan_keys", "children_per_parent_match", "joins_like_source"}
+    assert got["plain"] == got["parent"] == got["tree"] == every
+    assert got["child"] == every | relations | {"useful_for_ml", "minority_not_copied"}
+    assert not (tmp_path / "missing.duckdb").exists()
+
+
+def test_not_measured_check_is_a_failed_warning_in_dagster(project):
+    """A table without a holdout (holdout_share 0): the distance checks fail at WARN severity
+    with metadata saying not measured (never Succeeded), and publication goes on; with
+    ``not_measured: error`` they block it."""
+    write_catalog(project, customers={"checks": {"fidelity_min": 0.5, "holdout_share": 0.0}})
+    result = run_day(project)
+    evals = {(c.asset_key.path[0], c.check_name): c for c in result.get_asset_check_evaluations()}
+    for name in ("not_closer_to_training", "no_copied_rows"):
+        ev = evals[("customers", name)]
+        assert not ev.passed and ev.severity.value == "WARN", ev
+        assert ev.metadata["status"].value == "not_measured"
+    assert ("customers", "useful_for_ml") not in evals  # no target: not defined at all
+    assert len(published(project, "customers")) > 0
+    write_catalog(project, customers={"checks": {"fidelity_min": 0.5, "holdout_share": 0.0,
+                                                 "not_measured": "error"}})
+    result = run_day(project, day="2026-03-02", tables=["customers"])
+    ev = {c.check_name: c for c in result.get_asset_check_evaluations()
+          if c.asset_key.path[0] == "customers"}["no_copied_rows"]
+    assert not ev.passed and ev.severity.value == "ERROR"
+    con = duckdb.connect(str(project / "data" / "demo_warehouse.duckdb"), read_only=True)
+    runs = con.execute("SELECT partition_key, published FROM synthetic.tabletwin_runs WHERE "
+                       "table_name = 'customers' ORDER BY partition_key").df()
+    con.close()
+    assert runs.values.tolist() == [[DAY, True], ["2026-03-02", False]]
+
+
+def test_raw_snapshots_are_pruned_with_the_published_versions(project):
+    """versions_kept 1: once day 2 is published, no stored file of day 1 (raw source snapshot
+    included) is left; day 2's are kept."""
+    import yaml
+
+    path = write_catalog(project)
+    data = yaml.safe_load(path.read_text())
+    data["versions_kept"] = 1
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    storage = project / "data" / "storage" / "customers"
+    assert run_day(project, tables=["customers"]).success
+    assert (storage / "source_table" / f"{DAY}.parquet").exists()
+    day2 = "2026-03-02"
+    assert run_day(project, day=day2, tables=["customers"]).success
+    left = sorted(p.relative_to(storage).as_posix() for p in storage.rglob("*") if p.is_file())
+    assert left and not [p for p in left if DAY in p], left
+    assert f"source_table/{day2}.parquet" in left and f"masked_table/{day2}.parquet" in left
+    # the reports of day 1 stay (they hold no data value)
+    assert (project / "data" / "reports" / "customers" / f"{DAY}.html").exists()
 
 
 def test_core_never_imports_dagster():
@@ -186,3 +266,31 @@ def test_new_or_changed_columns_are_flagged_for_review(project):
         assert "agent_email" in meta[("support_tickets", "pii_plan")]["review"].value
         fp = meta[("support_tickets", "pii_plan")]["fingerprint"].value
         assert fp["agent_email"]["entity"] == "EMAIL_ADDRESS"
+
+
+def test_prune_storage_keeps_kept_and_current_partitions(tmp_path):
+    from tabletwin.pipeline import prune_storage
+
+    names = {"source_table/2026-03-01.parquet", "source_table/2026-03-04.parquet",
+             "masked_table/2026-03-01.parquet", "quality_report/2026-03-02.pkl",
+             "source_snapshot/2026-03-01.parquet", "source_snapshot/2026-03-01.parquet.sample-9-1"
+             ".parquet", "source_snapshot/.2026-03-02.parquet.partial",
+             "pii_plan/2026-03-03.pkl", "pii_plan/2026-03-05.pkl", "pii_plan/notes.txt"}
+    for n in names:
+        (tmp_path / "t" / n).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "t" / n).write_text("x")
+    (tmp_path / "other" / "source_table").mkdir(parents=True)
+    (tmp_path / "other" / "source_table" / "2026-03-01.parquet").write_text("x")
+    # kept versions 03-03 and 03-05; 03-01 is being re-run (a backfill): it stays for now
+    removed = prune_storage(tmp_path, "t", ["2026-03-03", "2026-03-05"], "2026-03-01")
+    left = {p.relative_to(tmp_path / "t").as_posix() for p in (tmp_path / "t").rglob("*")
+            if p.is_file()}
+    assert {p.relative_to(tmp_path / "t").as_posix() for p in removed} == {
+        "quality_report/2026-03-02.pkl", "source_snapshot/.2026-03-02.parquet.partial"}
+    prune_storage(tmp_path, "t", ["2026-03-03", "2026-03-05"], "2026-03-05")
+    left = {p.relative_to(tmp_path / "t").as_posix() for p in (tmp_path / "t").rglob("*")
+            if p.is_file()}
+    assert left == {"source_table/2026-03-04.parquet", "pii_plan/2026-03-03.pkl",
+                    "pii_plan/2026-03-05.pkl", "pii_plan/notes.txt"}
+    assert (tmp_path / "other" / "source_table" / "2026-03-01.parquet").exists()  # other table
+    assert prune_storage(tmp_path, "t", [], "2026-03-05") == []  # nothing published: keep all

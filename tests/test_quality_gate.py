@@ -91,13 +91,74 @@ def test_warnings_do_not_block_unless_made_errors():
     assert sev["not_closer_to_training"] == "warn" and sev["fidelity_above_threshold"] == "error"
 
 
-def test_no_holdout_means_not_measured_not_failed():
+def test_no_holdout_means_not_measured_never_passed():
     df = people(500)
     rep = gate(df, people(500, seed=4), table_cfg({"holdout_share": 0.0}))
     assert rep.distances is None and rep.holdout_rows == 0
     out = {o.name: o for o in rep.outcomes()}
-    assert out["not_closer_to_training"].passed and "not measured" in \
-        out["not_closer_to_training"].details["note"]
+    for name in ("not_closer_to_training", "no_copied_rows"):
+        o = out[name]
+        assert o.status == "not_measured" and not o.passed and o.value is None
+        assert o.severity == "warn" and "holdout_share is 0" in o.details["note"]
+        assert name in rep.warnings and name in rep.not_measured
+    # unmeasured checks warn by default: they do not block
+    assert not {"not_closer_to_training", "no_copied_rows"} & set(rep.failed_checks)
+    # the catalog can make an unmeasured (error-severity) check block publication
+    strict = gate(df, people(500, seed=4),
+                  table_cfg({"holdout_share": 0.0, "not_measured": "error"}))
+    assert {"not_closer_to_training", "no_copied_rows"} <= set(strict.failed_checks)
+    assert not strict.passed and strict.outcomes()[6].severity == "error"
+    # ... but not a warn-severity one
+    assert "correlations_preserved" not in strict.failed_checks
+
+
+def test_a_tiny_table_has_no_holdout_and_says_so():
+    df = people(4)
+    rep = gate(df, people(4, seed=2), table_cfg(target="rich"))
+    out = {o.name: o for o in rep.outcomes()}
+    for name in ("not_closer_to_training", "no_copied_rows", "useful_for_ml"):
+        assert out[name].status == "not_measured", (name, out[name])
+        assert "too small" in out[name].details["note"]
+
+
+def test_checks_that_do_not_apply_are_not_applicable_never_passed():
+    df = people(600)
+    rep = gate(df, people(600, seed=4), table_cfg())
+    out = {o.name: o for o in rep.outcomes()}
+    # this table has no foreign key, no target, no rebalance and no constraint
+    expected = {"no_orphan_keys": "foreign key", "children_per_parent_match": "foreign key",
+                "joins_like_source": "foreign key", "useful_for_ml": "target",
+                "minority_not_copied": "rebalanced", "constraints_hold": "constraints"}
+    for name, why in expected.items():
+        o = out[name]
+        assert o.status == "not_applicable" and not o.passed and o.value is None, o
+        assert why in o.details["note"]
+        assert name not in rep.scores() and name not in rep.warnings + rep.failed_checks
+    measured = {n for n, o in out.items() if o.status in ("passed", "failed")}
+    assert measured == {"schema_matches_source", "row_count_matches", "no_pii_in_synthetic",
+                        "expectations_pass", "fidelity_above_threshold",
+                        "not_closer_to_training", "no_copied_rows", "correlations_preserved"}
+    # the same table with a target and a constraint: those checks apply and are measured
+    rep2 = gate(df, people(600, seed=4), table_cfg(
+        target="rich", constraints=[{"kind": "range", "column": "age", "min": 0}]))
+    out2 = {o.name: o for o in rep2.outcomes()}
+    assert out2["useful_for_ml"].status in ("passed", "failed")
+    assert out2["useful_for_ml"].value is not None
+    assert out2["constraints_hold"].status == "passed" and out2["constraints_hold"].value == 0
+
+
+def test_the_registry_is_the_one_list_of_checks():
+    from tabletwin import checks
+    from tabletwin.catalog import CheckThresholds
+
+    rep = gate(people(300), people(300, seed=1), table_cfg())
+    assert [o.name for o in rep.outcomes()] == list(checks.CHECK_NAMES)
+    # every threshold field names a registered check, and every check's thresholds exist
+    fields = set(CheckThresholds.model_fields) - {"severity", "not_measured"}
+    assert set(checks.THRESHOLD_CHECKS) == fields
+    assert set(checks.THRESHOLD_CHECKS.values()) <= set(checks.CHECK_NAMES)
+    with pytest.raises(ConfigError, match="not_measured"):
+        table_cfg({"not_measured": "pass"})
 
 
 @pytest.mark.parametrize("checks, field", [

@@ -170,7 +170,7 @@ def test_synth_never_writes_a_rare_value(name, frames, tmp_path, capfd, monkeypa
     src = tmp_path / f"{name}.parquet"
     frames[name].to_parquet(src, index=False)
     out = tmp_path / f"{name}_synthetic.parquet"
-    code = main(["synth", str(src), "-o", str(out)])
+    code = main(["synth", str(src), "-o", str(out), "--force"])
     printed = capfd.readouterr()
     values = rare_text(frames[name], name)
     assert_clean(f"{name}: console", printed.out + printed.err, values)

@@ -191,10 +191,80 @@ def test_existing_call_still_works(tmp_path):
     page = write_report(tmp_path, report, plan, profile, partition=PARTITION, run_id="r",
                         generator="copula")
     html = page.read_text()
-    assert page == tmp_path / TABLE / f"{PARTITION}.html"
+    assert page == tmp_path / TABLE / PARTITION / "r.html"
+    assert (tmp_path / TABLE / f"{PARTITION}.html").read_text() == html  # the day's copy
     assert "<img" not in html and "Checks" in html and "PII plan" in html
     assert_no_marker("plain report", html)
     assert json.loads((tmp_path / TABLE / f"{PARTITION}.json").read_text())["passed"] is True
+
+
+def test_every_run_keeps_its_report_and_a_failed_one_never_replaces_the_published(tmp_path):
+    from tabletwin.report import mark_published
+
+    real, synthetic = frames()
+    plan = plan_for()
+    good, profile, _ = build(real, synthetic, plan)
+    bad, _, _ = build(real, synthetic, plan, rows_expected=2 * N)  # row count fails
+    assert good.passed and not bad.passed
+    day_json = tmp_path / TABLE / f"{PARTITION}.json"
+
+    def day() -> dict:
+        return json.loads(day_json.read_text())
+
+    first = write_report(tmp_path, bad, plan, profile, partition=PARTITION, run_id="run-1",
+                         generator="copula")
+    assert day()["run_id"] == "run-1" and day()["published"] is False  # no better one yet
+    second = write_report(tmp_path, good, plan, profile, partition=PARTITION, run_id="run-2",
+                          generator="copula")
+    mark_published(tmp_path, TABLE, PARTITION, "run-2")
+    published_html = (tmp_path / TABLE / f"{PARTITION}.html").read_text()
+    assert day()["run_id"] == "run-2" and day()["published"] is True
+    third = write_report(tmp_path, bad, plan, profile, partition=PARTITION, run_id="run-3",
+                         generator="copula")
+    # the later failed attempt has its own report; the day's published one is intact
+    assert day()["run_id"] == "run-2" and day()["published"] is True
+    assert (tmp_path / TABLE / f"{PARTITION}.html").read_text() == published_html
+    assert len({first, second, third}) == 3 and all(p.exists() for p in (first, second, third))
+    assert json.loads(third.with_suffix(".json").read_text())["passed"] is False
+    assert not [p for p in (tmp_path / TABLE).rglob(".*")]  # no temporary file left
+
+
+def check_rows(html: str) -> dict[str, str]:
+    """Check name -> its row in the checks table."""
+    table = html.split("<h2 id='checks'>", 1)[1].split("</table>", 1)[0]
+    return {r.split("</code>", 1)[0]: r for r in table.split("<tr><td><code>")[1:]}
+
+
+def test_checks_not_applicable_or_not_measured_never_show_pass(tmp_path):
+    """A report without foreign keys, target or rebalance, and without a holdout: those checks
+    read "not applicable" / "not measured" with the reason, in the page and in the JSON."""
+    import dataclasses
+
+    real, synthetic = frames()
+    plan = plan_for()
+    report, profile, _ = build(real, synthetic, plan)
+    report = dataclasses.replace(report, not_applicable={
+        "useful_for_ml": "no target in the catalog", "no_orphan_keys": "no foreign key",
+        "children_per_parent_match": "no foreign key", "joins_like_source": "no foreign key",
+        "minority_not_copied": "not rebalanced", "constraints_hold": "no constraints declared"})
+    page = write_report(tmp_path, report, plan, profile, partition=PARTITION, run_id="r",
+                        generator="copula")
+    rows = check_rows(page.read_text())
+    for name in ("useful_for_ml", "children_per_parent_match", "minority_not_copied"):
+        assert "not applicable" in rows[name] and ">pass<" not in rows[name], rows[name]
+    assert "no target in the catalog" in rows["useful_for_ml"]
+    for name in ("not_closer_to_training", "no_copied_rows"):  # no distances: not measured
+        assert "not measured" in rows[name] and ">pass<" not in rows[name], rows[name]
+    assert ">pass<" in rows["schema_matches_source"]
+    data = json.loads((tmp_path / TABLE / f"{PARTITION}.json").read_text())
+    status = {c["name"]: c["status"] for c in data["checks"]}
+    assert status["useful_for_ml"] == "not_applicable"
+    assert status["no_copied_rows"] == "not_measured"
+    assert status["schema_matches_source"] == "passed"
+    assert set(data["not_measured"]) == {"not_closer_to_training", "no_copied_rows",
+                                         "correlations_preserved"}
+    assert data["passed"] is True  # unmeasured checks warn by default
+    assert set(data["warnings"]) >= set(data["not_measured"])
 
 
 # ----------------------------------------------------------------------------- headless Chromium
