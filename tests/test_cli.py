@@ -145,10 +145,10 @@ def test_synth_json_lists_every_check_with_its_status(tmp_path, capsys):
 
 def test_a_tiny_table_says_not_measured(tmp_path, capsys):
     src = tmp_path / "tiny.csv"
-    people(8).to_csv(src, index=False)
+    people(15).to_csv(src, index=False)  # under 20 rows: no holdout (under 12: refused)
     _, res, _ = synth_json(capsys, str(src), "-o", str(tmp_path / "o.csv"), "--force")
     checks = {c["name"]: c for c in res["checks"]}
-    for name in ("not_closer_to_training", "no_copied_rows"):
+    for name in ("not_closer_to_training", "no_copied_rows", "no_rare_values_copied"):
         assert checks[name]["status"] == "not_measured" and checks[name]["value"] is None
         assert checks[name]["severity"] == "warn" and "too small" in checks[name]["note"]
         assert name in res["warnings"]

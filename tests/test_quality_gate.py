@@ -137,7 +137,8 @@ def test_checks_that_do_not_apply_are_not_applicable_never_passed():
     measured = {n for n, o in out.items() if o.status in ("passed", "failed")}
     assert measured == {"schema_matches_source", "row_count_matches", "no_pii_in_synthetic",
                         "expectations_pass", "fidelity_above_threshold",
-                        "not_closer_to_training", "no_copied_rows", "correlations_preserved"}
+                        "not_closer_to_training", "no_copied_rows", "correlations_preserved",
+                        "no_rare_values_copied"}
     # the same table with a target and a constraint: those checks apply and are measured
     rep2 = gate(df, people(600, seed=4), table_cfg(
         target="rich", constraints=[{"kind": "range", "column": "age", "min": 0}]))

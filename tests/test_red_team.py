@@ -241,8 +241,7 @@ def test_pipeline_publishes_no_rare_value(pipeline_run, frames, capfd):
         assert_clean(path, text, values)
     report = json.loads((root / "data" / "reports" / "guests" / "2026-05-01.json").read_text())
     checks = {c["name"]: c for c in report["checks"]}
-    assert checks["no_rare_values_copied"]["passed"]
-    assert checks["no_rare_values_copied"]["value"] is not None  # measured, not skipped
+    assert checks["no_rare_values_copied"]["status"] == "passed"  # measured, and passed
     # the search finds real values where they legitimately are (not a vacuous search)
     raw = stored_texts(storage / "guests" / "source_table", skip=())
     with pytest.raises(AssertionError, match="escaped"):

@@ -262,7 +262,7 @@ def test_checks_not_applicable_or_not_measured_never_show_pass(tmp_path):
     assert status["no_copied_rows"] == "not_measured"
     assert status["schema_matches_source"] == "passed"
     assert set(data["not_measured"]) == {"not_closer_to_training", "no_copied_rows",
-                                         "correlations_preserved"}
+                                         "correlations_preserved", "no_rare_values_copied"}
     assert data["passed"] is True  # unmeasured checks warn by default
     assert set(data["warnings"]) >= set(data["not_measured"])
 

@@ -94,6 +94,6 @@ def test_seeded_gate_is_the_scenario_gate(loans, tmp_path, capsys):
     res = json.loads(capsys.readouterr().out)
     gating = {c["name"] for c in res["checks"] if c["gating"]}
     assert gating == {"schema_matches_source", "no_pii_in_synthetic", "not_closer_to_training",
-                      "no_copied_rows"}
+                      "no_copied_rows", "no_rare_values_copied"}
     assert set(res["failed_checks"]) <= gating | {"seed_values_kept"}
     assert code == (0 if res["passed"] else 1) and out.exists() == res["written"]
