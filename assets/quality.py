@@ -13,6 +13,7 @@ from resources.warehouse import WarehouseResource
 from tabletwin.generators import Generator
 from tabletwin.pipeline import record_checked_run
 from tabletwin.pii import PiiPlan
+from tabletwin.pii.plan import KEPT_BY_CATALOG
 from tabletwin.profile import TableProfile
 from tabletwin.quality import QualityReport, evaluate
 from tabletwin.relations import ParentData
@@ -27,6 +28,8 @@ CHECKS = {
     "schema_matches_source": "Same column names, order and types as the masked source.",
     "row_count_matches": "Row count equals the configured count (within tolerance).",
     "no_pii_in_synthetic": "Not one source PII value appears in any synthetic cell.",
+    "no_pii_kept_by_catalog": "PII columns the catalog keeps: kept by catalog, real values "
+                              "published; counts their values in the output (warns by default).",
     "expectations_pass": "The Great Expectations suite derived from the source profile passes.",
     "fidelity_above_threshold": "In-project accuracy is at least the catalog's fidelity_min.",
     "constraints_hold": "Every constraint declared in the catalog holds on every synthetic row.",
@@ -92,6 +95,8 @@ def build(tc: TableContext) -> list[AssetsDefinition]:
         return Output(report, metadata={
             "verdict": "pass" if report.passed else "FAIL: " + ", ".join(report.failed_checks),
             "warnings": ", ".join(report.warnings) or "none",
+            "kept_by_catalog": ", ".join(f"{c}: {n} cells, {KEPT_BY_CATALOG}"
+                                         for c, n in report.kept_by_catalog.items()) or "none",
             "accuracy": report.fidelity.accuracy,
             "generator": report.generator,
             "scores": MetadataValue.json(report.scores()),

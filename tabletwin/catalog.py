@@ -57,6 +57,7 @@ class ColumnConfig(_Strict):
 
 #: Every check of the quality gate, in report order (predicates, as named in Dagster).
 CHECK_NAMES = ("schema_matches_source", "row_count_matches", "no_pii_in_synthetic",
+               "no_pii_kept_by_catalog",
                "expectations_pass", "fidelity_above_threshold", "constraints_hold",
                "not_closer_to_training", "no_copied_rows", "correlations_preserved",
                "useful_for_ml", "no_orphan_keys", "children_per_parent_match",
@@ -74,7 +75,8 @@ _THRESHOLD_CHECKS = {"fidelity_min": "fidelity_above_threshold",
                      "cross_table_min": "joins_like_source",
                      "minority_dcr_ratio_min": "minority_not_copied"}
 #: Checks that only warn unless the catalog makes them errors.
-WARN_BY_DEFAULT = ("correlations_preserved", "useful_for_ml", "joins_like_source")
+WARN_BY_DEFAULT = ("correlations_preserved", "useful_for_ml", "joins_like_source",
+                   "no_pii_kept_by_catalog")
 
 
 class CheckThresholds(_Strict):

@@ -109,6 +109,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     pii = ", ".join(f"{d.column}:{d.entity}" for d in res.plan.columns if d.is_pii) or "none"
     print(f"wrote {res.output}: {res.rows:,} rows x {len(res.columns)} columns in "
           f"{secs:.1f} s; generator {res.generator.describe()}; PII columns: {pii}")
+    _print_kept(res.plan, res.report)
     if res.streamed:
         print(f"  streamed: detection, masking and fit on a sample of {res.sample_rows:,} of "
               f"{res.source_rows:,} source rows; {res.workers or 1} sampling process(es); "
@@ -120,6 +121,17 @@ def _cmd_synth(args: argparse.Namespace) -> int:
               f"first {res.checked_rows:,} synthetic rows; row count, PII leaks and constraints "
               f"covered all {res.rows:,} rows)")
     return 0
+
+
+def _print_kept(plan, report) -> None:
+    """One line per PII column the catalog keeps: never silent about real values published."""
+    from tabletwin.pii.plan import KEPT_BY_CATALOG
+
+    found = getattr(report, "kept_by_catalog", {})
+    for column in plan.kept_by_catalog:
+        cells = found.get(column)
+        print(f"  WARN  {column}: {KEPT_BY_CATALOG}"
+              + (f" ({cells:,} synthetic cells hold source values)" if cells is not None else ""))
 
 
 def _synth_conditional(args: argparse.Namespace, table, t0: float) -> int:
@@ -145,6 +157,7 @@ def _synth_conditional(args: argparse.Namespace, table, t0: float) -> int:
             share = float((col.str.lower() == str(value).lower()).mean())
             print(f"  {rebalance[0]}={value}: {share:.3f} of rows "
                   f"(asked {rebalance[1][value]:.3f})")
+    _print_kept(res.plan, res.report)
     for o in res.report.outcomes():
         print(f"  {'pass' if o.passed else 'FAIL'}  {o.name}: {o.value} (threshold {o.threshold})")
     print("  (fidelity is measured against the source's own mix, which this run changes on "

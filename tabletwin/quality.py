@@ -20,7 +20,8 @@ from tabletwin.constraints import violations
 from tabletwin.expectations import ExpectationResults, run_suite, suite_for_table
 from tabletwin.metrics import (AssociationScore, FidelityScore, UtilityScore, associations,
                                class_fidelity, fidelity, utility)
-from tabletwin.pii.leakage import pii_leaks
+from tabletwin.pii.leakage import pii_leak_scan
+from tabletwin.pii.plan import KEPT_BY_CATALOG as KEPT_NOTE
 from tabletwin.pii.plan import PiiPlan
 from tabletwin.profile import TableProfile
 from tabletwin.privacy import DistanceScore, MinorityPrivacy, distance_scores, minority_privacy
@@ -73,6 +74,8 @@ class QualityReport:
     class_accuracy: dict[str, float] = field(default_factory=dict)
     shares: dict[str, dict[str, float]] = field(default_factory=dict)  # label -> target/actual
     minority: dict[str, MinorityPrivacy] = field(default_factory=dict)
+    # PII columns the catalog keeps (action keep): cells of the output holding their real values
+    kept_by_catalog: dict[str, int] = field(default_factory=dict)
 
     @property
     def schema_problems(self) -> list[str]:
@@ -105,9 +108,23 @@ class QualityReport:
                          f"Row count within {tol:.0%} of the configured count.",
                          value=self.rows_actual, threshold=self.rows_expected),
             CheckOutcome("no_pii_in_synthetic", leaks == 0,
-                         "Not one source PII value (case and whitespace folded) in any cell.",
+                         "Not one source PII value (case and whitespace folded; inside free "
+                         "text too) in a PII column, nor in another column that did not hold "
+                         "it in the source. PII columns kept by the catalog: "
+                         "no_pii_kept_by_catalog.",
                          value=leaks, threshold=0,
-                         details={"leaks_per_source_column": dict(self.pii_leaks)}),
+                         details={"leaks_per_source_column": dict(self.pii_leaks),
+                                  "kept_by_catalog": sum(self.kept_by_catalog.values())}),
+            CheckOutcome("no_pii_kept_by_catalog", not any(self.kept_by_catalog.values()),
+                         "PII columns the catalog keeps (action keep): kept by catalog, real "
+                         "values published; cells of the output holding their source values "
+                         "(warns by default)" + ("." if self.kept_by_catalog else
+                                                 " (no PII column kept by the catalog)."),
+                         value=sum(self.kept_by_catalog.values()) if self.kept_by_catalog
+                         else None, threshold=0,
+                         details={"kept_by_catalog": dict(self.kept_by_catalog),
+                                  "note": KEPT_NOTE} if self.kept_by_catalog else
+                         {"note": "no PII column kept by the catalog: not applicable"}),
             CheckOutcome("expectations_pass", self.expectations.share >= t.expectations_min,
                          "Great Expectations suite derived from the source profile.",
                          value=round(self.expectations.share, 4), threshold=t.expectations_min,
@@ -258,8 +275,9 @@ def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFr
     keys = [k for k in table.key_columns if k in source.columns and k in synthetic.columns]
     # keys are fresh by construction: check they reuse no source key (same column only, since
     # small integers legitimately recur in other columns), and leave them out of the value scan
-    leaks = pii_leaks(source, synthetic,
-                      PiiPlan(plan.table, [d for d in plan.columns if d.column not in keys]))
+    found = pii_leak_scan(source, synthetic,
+                          PiiPlan(plan.table, [d for d in plan.columns if d.column not in keys]))
+    leaks = found.leaks
     for k in keys:
         leaks[k] = int(synthetic[k].isin(set(source[k].dropna().tolist())).sum())
     distances = utility_score = None
@@ -296,6 +314,7 @@ def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFr
         table=table.name, rows_expected=rows_expected, rows_actual=len(synthetic),
         schema_expected=_schema(masked), schema_actual=_schema(synthetic),
         pii_leaks=leaks,
+        kept_by_catalog=found.kept,
         expectations=run_suite(synthetic, specs, suite_name=f"{table.name}_synthetic",
                                docs_dir=docs_dir, run_name=run_name),
         fidelity=fid if fid is not None else fidelity(masked, synthetic, fid_cols, seed=seed),

@@ -151,7 +151,7 @@ def test_definitions_load(project, monkeypatch):
     assert isinstance(defs, Definitions)
     graph = defs.get_repository_def().asset_graph
     assert len(graph.get_all_asset_keys()) == 8 * len(TABLES)
-    assert len(graph.asset_check_keys) == len(CHECKS) * len(TABLES) == 14 * len(TABLES)
+    assert len(graph.asset_check_keys) == len(CHECKS) * len(TABLES) == 15 * len(TABLES)
     assert defs.resolve_job_def(DAILY_JOB).partitions_def is not None
 
 
