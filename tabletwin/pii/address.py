@@ -79,6 +79,9 @@ _POSTCODE = regex.compile(
 )
 
 
+_HOUSE_SPLIT = regex.compile(r"[/-]")  # "47-26", "5/7": the house number is the first part
+
+
 class _ATok:
     __slots__ = ("kind", "start", "end", "text", "key", "cap")
 
@@ -136,7 +139,7 @@ def _next_num(text: str, toks: list[_ATok], j: int) -> int | None:
         j += 1
     if j < len(toks) and toks[j].kind == "word" and toks[j].key in lx.NUMBER_MARKERS:
         j += 1
-    if j < len(toks) and toks[j].kind == "num" and len(toks[j].text.split("/")[0]) <= 5:
+    if j < len(toks) and toks[j].kind == "num" and len(_HOUSE_SPLIT.split(toks[j].text)[0]) <= 5:
         return j
     return None
 
@@ -185,9 +188,11 @@ def _prefix_first(text: str, toks: list[_ATok], i: int) -> Core | None:
     if t.key not in lx.street_prefixes() and t.key not in EXTRA_PREFIXES:
         return None
     short = not (len(t.key) > 2 or t.text.endswith("."))
+    k = i + 1
+    if t.key == "c" and k < n and toks[k].text == "/" and t.cap:  # Spanish "C/ Mayor 3"
+        k, short = k + 1, False
     if short and t.key not in SHORT_PREFIXES:
         return None
-    k = i + 1
     while k < n and _is_word(toks[k]) and k - i <= 5 and _spaced(text, toks[k - 1], toks[k]):
         if toks[k].key in lx.NUMBER_MARKERS or not (
                 toks[k].cap or toks[k].key in lx.NAME_PARTICLES):
