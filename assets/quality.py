@@ -27,7 +27,9 @@ warnings.filterwarnings("ignore", category=PreviewWarning,
 CHECKS = {
     "schema_matches_source": "Same column names, order and types as the masked source.",
     "row_count_matches": "Row count equals the configured count (within tolerance).",
-    "no_pii_in_synthetic": "Not one source PII value appears in any synthetic cell.",
+    "no_pii_in_synthetic": "Not one source PII value (free-text spans included) appears in a "
+                           "synthetic PII column, nor in a column that did not hold it in the "
+                           "source.",
     "no_pii_kept_by_catalog": "PII columns the catalog keeps: kept by catalog, real values "
                               "published; counts their values in the output (warns by default).",
     "expectations_pass": "The Great Expectations suite derived from the source profile passes.",
