@@ -5,10 +5,8 @@ Pure functions from text to ``(start, end, score)`` spans, wrapped as Presidio r
 
 * :func:`find_person_names` - capitalised runs led by a known first name or an honorific, scored by
   the Faker name dictionaries of many locales ("Dra. Marcela Camargo", "Nikol Mašková"),
-* :func:`find_addresses` - street addresses: number + street word ("6661 Burgess Ramp Suite 578
-  Charlesside, WY 71028"), street word + number ("Via Roma 5", "ul. Długa 12"), compound street
-  names ("Hauptstraße 5") and Czech-style word + number ("Březová 502") when the word looks like a
-  street (dictionary, adjectival ending, preposition, accents) and is no lorem-ipsum word,
+* :func:`find_addresses` / :func:`has_street_word` - street addresses, from
+  :mod:`tabletwin.pii.address` (its own module with its Presidio recognizer),
 * :func:`find_phones` - phone numbers checked with ``phonenumbers`` (international prefix, or valid
   in one of several regions, or plausibly formatted), rejecting dates, SSNs, IPs and amounts,
 * :func:`card_number_ok` / :func:`ssn_ok` - validators (Luhn with issuer and grouping checks; SSA
