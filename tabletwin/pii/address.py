@@ -116,8 +116,17 @@ def _is_street_word(t: _ATok, strict: bool = False) -> bool:
 
 
 def _compound_street(t: _ATok) -> bool:
-    return t.kind == "word" and t.cap and len(t.key) > 5 and any(
-        t.key.endswith(s) and len(t.key) > len(s) + 2 for s in COMPOUND_SUFFIXES)
+    """A capitalised compound street name: a stem of three letters or more before a street
+    ending ("Hauptstraße"), or of two before a longer ending that makes no everyday word
+    ("Bosteeg", "Bostraat"; not "Boring": "ring" is too short)."""
+    if t.kind != "word" or not t.cap or len(t.key) <= 5:
+        return False
+    for s in COMPOUND_SUFFIXES:
+        if t.key.endswith(s):
+            stem = len(t.key) - len(s)
+            if stem >= 3 or (stem == 2 and len(s) >= 5 and t.key not in lx.lorem_words()):
+                return True
+    return False
 
 
 def _street_like_word(t: _ATok) -> float:
