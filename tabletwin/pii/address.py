@@ -61,6 +61,11 @@ EXTRA_PREFIXES: frozenset[str] = _folded(
     "sentier square cité cite résidence residence hameau lieu-dit r")
 #: Street types of two letters or fewer that count without their dot, before a house number.
 SHORT_PREFIXES: frozenset[str] = _folded("av r")
+#: Prepositions that start street names: the lexicon's and German ones it lacks ("Unter den
+#: Linden", "Hinter der Mauer"); none that is also an English word.
+PREPOSITIONS: frozenset[str] = lx.STREET_PREPOSITIONS | _folded("unter hinter über vor")
+#: Articles between a street preposition and the name ("An der Alster", "Unter den Linden").
+STREET_ARTICLES: frozenset[str] = _folded("der die das dem den")
 #: Long street types that end a lower-case street name ("1578 oak street").
 LOWER_STREET_TYPES: frozenset[str] = _folded(
     "street avenue road lane drive boulevard court place terrace parkway highway crescent "
@@ -221,7 +226,12 @@ def _name_then_number(text: str, toks: list[_ATok], i: int) -> Core | None:
     """"Hauptstraße 5", "Kossuth utca 12.", "Nad Krocínkou 4", "Březová 502"."""
     t, n = toks[i], len(toks)
     k, words = i, []
-    if t.key in lx.STREET_PREPOSITIONS and i + 1 < n and _is_word(toks[i + 1]) and toks[i + 1].cap:
+    if t.key in PREPOSITIONS and t.cap:  # "Am Markt 3", "An der Alster 9"
+        a = i + 2 if i + 2 < n and toks[i + 1].key in STREET_ARTICLES else i + 1
+        if a < n and _is_word(toks[a]) and toks[a].cap:
+            k = a
+    elif t.key in PREPOSITIONS and i + 1 < n and _is_word(toks[i + 1]) \
+            and toks[i + 1].cap:
         k = i + 1
     while k < n and _is_word(toks[k]) and len(words) < 3:
         if words and not _spaced(text, toks[k - 1], toks[k]):
