@@ -7,7 +7,7 @@ from dagster import AssetIn, AssetsDefinition, MetadataValue, Output, asset
 from assets.common import TableContext
 from resources.privacy import PrivacyResource
 from tabletwin.pii import PiiPlan, detect_pii, mask_table
-from tabletwin.pii.plan import fingerprint, plan_changes
+from tabletwin.pii.plan import KEPT_BY_CATALOG, fingerprint, plan_changes
 
 
 def build(tc: TableContext) -> list[AssetsDefinition]:
@@ -31,6 +31,9 @@ def build(tc: TableContext) -> list[AssetsDefinition]:
         review = "\n".join(f"- `{c}`: {'; '.join(r)}" for c, r in changes.items())
         return Output(plan, metadata={
             "pii_columns": MetadataValue.json(plan.pii_columns),
+            # never silent: PII columns the catalog keeps are published with their real values
+            "kept_by_catalog": MetadataValue.md(
+                "\n".join(f"- `{c}`: {KEPT_BY_CATALOG}" for c in plan.kept_by_catalog) or "none"),
             "plan": MetadataValue.md(plan.to_markdown()),
             "fingerprint": MetadataValue.json(current),
             "new_or_changed_columns": MetadataValue.json(sorted(changes)),

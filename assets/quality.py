@@ -14,6 +14,7 @@ from tabletwin import checks
 from tabletwin.generators import Generator
 from tabletwin.pipeline import record_checked_run
 from tabletwin.pii import PiiPlan
+from tabletwin.pii.plan import KEPT_BY_CATALOG
 from tabletwin.profile import TableProfile
 from tabletwin.quality import QualityReport, evaluate
 from tabletwin.relations import ParentData
@@ -70,6 +71,8 @@ def build(tc: TableContext) -> list[AssetsDefinition]:
         return Output(report, metadata={
             "verdict": "pass" if report.passed else "FAIL: " + ", ".join(report.failed_checks),
             "warnings": ", ".join(report.warnings) or "none",
+            "kept_by_catalog": ", ".join(f"{c}: {n} cells, {KEPT_BY_CATALOG}"
+                                         for c, n in report.kept_by_catalog.items()) or "none",
             "accuracy": report.fidelity.accuracy,
             "generator": report.generator,
             "scores": MetadataValue.json(report.scores()),

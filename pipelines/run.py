@@ -118,7 +118,13 @@ def _summarize(result, catalog, table: str | None, partition: str) -> int:
 
     failed_checks: dict[str, list[str]] = {}
     warned: dict[str, list[str]] = {}
+    kept: dict[str, dict] = {}  # table -> PII column kept by catalog -> cells holding its values
     for ev in result.get_asset_check_evaluations():
+        if ev.check_name == "no_pii_kept_by_catalog":
+            details = ev.metadata.get("details")
+            value = getattr(details, "value", None) or getattr(details, "data", None)
+            if isinstance(value, dict) and isinstance(value.get("kept_by_catalog"), dict):
+                kept[ev.asset_key.path[0]] = value["kept_by_catalog"]
         if not ev.passed:
             into = warned if ev.severity == AssetCheckSeverity.WARN else failed_checks
             into.setdefault(ev.asset_key.path[0], []).append(ev.check_name)
@@ -147,6 +153,10 @@ def _summarize(result, catalog, table: str | None, partition: str) -> int:
                   f"report {report}", file=sys.stderr)
         else:
             print(f"NOT published {t}: an upstream step or parent table failed", file=sys.stderr)
+    for t, columns in kept.items():
+        for column, cells in columns.items():
+            print(f"WARN {t}.{column}: kept by catalog: real values published ({cells} synthetic "
+                  "cells hold source values)")
     for e in errors:
         print(e, file=sys.stderr)
     ok = result.success and all(t in published for t in tables)

@@ -57,6 +57,12 @@ def with_constraints(table: "TableConfig") -> str | None:
     return None if table.constraints else "no constraints declared"
 
 
+def with_kept_columns(table: "TableConfig") -> str | None:
+    """A column the catalog keeps (``action: keep``) that detection may call PII."""
+    kept = [c for c, o in table.overrides().items() if o.action == "keep" and o.pii is not False]
+    return None if kept else "no column kept by the catalog"
+
+
 @dataclass(frozen=True)
 class Check:
     """One check of the gate. ``applies(table)`` returns None when the check applies to the table,
@@ -81,7 +87,13 @@ CHECKS: tuple[Check, ...] = (
     Check("row_count_matches", "Row count within the tolerance of the configured count.",
           thresholds=("row_count_tolerance",)),
     Check("no_pii_in_synthetic",
-          "Not one source PII value (case and whitespace folded) in any cell.", scenario=True),
+          "Not one source PII value (case and whitespace folded; spans of free text too) in a "
+          "PII column, nor in another column that did not hold it in the source. Columns the "
+          "catalog keeps: no_pii_kept_by_catalog.", scenario=True),
+    Check("no_pii_kept_by_catalog",
+          "PII columns the catalog keeps (action keep): kept by catalog, real values published; "
+          "counts the output cells holding their source values (warns by default).",
+          severity="warn", applies=with_kept_columns),
     Check("expectations_pass", "Great Expectations suite derived from the source profile.",
           thresholds=("expectations_min",)),
     Check("fidelity_above_threshold",

@@ -128,6 +128,16 @@ def _cmd_synth(args: argparse.Namespace) -> int:
                          len(res.columns), res.generator.describe(), res.plan, lines, extra)
 
 
+def _kept_lines(plan, report) -> list[str]:
+    """One line per PII column the catalog keeps: never silent about real values published."""
+    from tabletwin.pii.plan import KEPT_BY_CATALOG
+
+    found = getattr(report, "kept_by_catalog", {})
+    return [f"  WARN  {column}: {KEPT_BY_CATALOG}"
+            + (f" ({found[column]:,} synthetic cells hold source values)" if column in found
+               else "") for column in plan.kept_by_catalog]
+
+
 def _synth_conditional(args: argparse.Namespace, table, t0: float) -> int:
     """``synth --rebalance`` / ``--seed-table``: in memory, sequential tree with fixed columns."""
     from tabletwin.pipeline import read_file, synth_frame, write_atomic
@@ -178,6 +188,7 @@ def _gate_verdict(args: argparse.Namespace, report, failed: list[str], written: 
     the gate passed (or ``--force`` wrote anyway, with a warning on stderr), 1 when a blocking
     check failed and nothing was written. ``gating``: the checks that gate (default: all)."""
     outcomes = report.outcomes()
+    lines = lines[:1] + _kept_lines(plan, report) + lines[1:]
     if args.json:
         checks = []
         for o in outcomes:

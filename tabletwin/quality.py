@@ -22,7 +22,8 @@ from tabletwin.constraints import violations
 from tabletwin.expectations import ExpectationResults, run_suite, suite_for_table
 from tabletwin.metrics import (AssociationScore, FidelityScore, UtilityScore, associations,
                                class_fidelity, fidelity, utility)
-from tabletwin.pii.leakage import pii_leaks
+from tabletwin.pii.leakage import pii_leak_scan
+from tabletwin.pii.plan import KEPT_BY_CATALOG as KEPT_NOTE
 from tabletwin.pii.plan import PiiPlan
 from tabletwin.profile import TableProfile
 from tabletwin.rare_values import RareCopies, rare_value_copies
@@ -120,6 +121,8 @@ class QualityReport:
     rare_copies: RareCopies | None = None  # None: not computed (no holdout rows)
     # check name -> why it does not apply to this table (tabletwin.checks, from the catalog entry)
     not_applicable: dict[str, str] = field(default_factory=dict)
+    # PII columns the catalog keeps (action keep): cells of the output holding their real values
+    kept_by_catalog: dict[str, int] = field(default_factory=dict)
 
     @property
     def schema_problems(self) -> list[str]:
@@ -154,7 +157,8 @@ class QualityReport:
             _measured("row_count_matches", dev <= tol + 1e-12, self.rows_actual,
                       self.rows_expected),
             _measured("no_pii_in_synthetic", leaks == 0, leaks, 0,
-                      {"leaks_per_source_column": dict(self.pii_leaks)}),
+                      {"leaks_per_source_column": dict(self.pii_leaks),
+                       "kept_by_catalog": sum(self.kept_by_catalog.values())}),
             _measured("expectations_pass", ex.share >= t.expectations_min,
                       round(ex.share, 4), t.expectations_min,
                       {"evaluated": ex.evaluated, "failures": [asdict(f) for f in ex.failures],
@@ -219,6 +223,7 @@ class QualityReport:
         out += self._relation_outcomes()
         out.append(self._minority_outcome())
         out.append(self._rare_outcome())
+        out.append(self._kept_outcome())
         return self._finish(out)
 
     def _relation_outcomes(self) -> list[CheckOutcome]:
@@ -288,6 +293,17 @@ class QualityReport:
             done.append(dataclasses.replace(o, severity=severity))
         return done
 
+    def _kept_outcome(self) -> CheckOutcome:
+        """PII columns the catalog keeps: a visible exception, never a silent pass."""
+        name = "no_pii_kept_by_catalog"
+        if not self.kept_by_catalog:
+            return CheckOutcome(name, checks.NOT_APPLICABLE, checks.get(name).description,
+                                details={"note": "not applicable: no column the catalog keeps "
+                                                 "is PII"})
+        cells = sum(self.kept_by_catalog.values())
+        return _measured(name, cells == 0, cells, 0,
+                         {"kept_by_catalog": dict(self.kept_by_catalog), "note": KEPT_NOTE})
+
     def _rare_outcome(self) -> CheckOutcome:
         r, excess_max = self.rare_copies, self.thresholds.rare_values_excess_max
         name = "no_rare_values_copied"
@@ -352,8 +368,9 @@ def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFr
     keys = [k for k in table.key_columns if k in source.columns and k in synthetic.columns]
     # keys are fresh by construction: check they reuse no source key (same column only, since
     # small integers legitimately recur in other columns), and leave them out of the value scan
-    leaks = pii_leaks(source, synthetic,
-                      PiiPlan(plan.table, [d for d in plan.columns if d.column not in keys]))
+    found = pii_leak_scan(source, synthetic,
+                          PiiPlan(plan.table, [d for d in plan.columns if d.column not in keys]))
+    leaks = found.leaks
     for k in keys:
         leaks[k] = int(synthetic[k].isin(set(source[k].dropna().tolist())).sum())
     distances = utility_score = None
@@ -390,6 +407,7 @@ def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFr
         table=table.name, rows_expected=rows_expected, rows_actual=len(synthetic),
         schema_expected=_schema(masked), schema_actual=_schema(synthetic),
         pii_leaks=leaks,
+        kept_by_catalog=found.kept,
         expectations=run_suite(synthetic, specs, suite_name=f"{table.name}_synthetic",
                                docs_dir=docs_dir, run_name=run_name),
         fidelity=fid if fid is not None else fidelity(masked, synthetic, fid_cols, seed=seed),

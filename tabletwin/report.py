@@ -43,7 +43,7 @@ import pandas as pd
 from pandas.api import types as pdt
 
 from tabletwin.metrics import _binner, associations
-from tabletwin.pii.plan import PiiPlan
+from tabletwin.pii.plan import KEPT_BY_CATALOG, PiiPlan
 from tabletwin.privacy import DistanceScore
 from tabletwin.profile import TableProfile
 from tabletwin.quality import QualityReport
@@ -403,6 +403,11 @@ def _summary(report: QualityReport, profile: TableProfile, generator: str,
     if warned:
         out.append("<div class='warned'>Warnings (reported, not blocking): "
                    + ", ".join(f"<code>{_e(n)}</code>" for n in warned) + "</div>")
+    kept = getattr(report, "kept_by_catalog", {})
+    if kept:
+        out.append(f"<div class='warned'><b>{_e(KEPT_BY_CATALOG.capitalize())}</b> (the catalog "
+                   "keeps these PII columns): " + ", ".join(
+                       f"<code>{_e(c)}</code> ({n:,} cells)" for c, n in kept.items()) + "</div>")
     return "\n".join(out)
 
 
@@ -595,7 +600,9 @@ def render_html(report: QualityReport, plan: PiiPlan, profile: TableProfile, *, 
         ev = ", ".join(f"{k}: {v}" for k, v in d.evidence.items())
         plan_rows.append(
             f"<tr><td><code>{_e(d.column)}</code></td><td>{_e(d.entity or '—')}</td>"
-            f"<td class='num'>{d.score:.2f}</td><td>{_e(d.action)}</td><td>{_e(d.origin)}</td>"
+            f"<td class='num'>{d.score:.2f}</td><td>{_e(d.action)}"
+            f"{'<br><b>' + _e(KEPT_BY_CATALOG) + '</b>' if d.kept_by_catalog else ''}</td>"
+            f"<td>{_e(d.origin)}</td>"
             f"<td>{_e(ev)}</td></tr>")
     prof_rows = []
     for c in profile.columns:
@@ -708,6 +715,10 @@ def write_report(directory: str | Path, report: QualityReport, plan: PiiPlan,
         "not_applicable": [o.name for o in report.outcomes() if o.status == "not_applicable"],
         "checks": [o.as_dict() for o in report.outcomes()],
         "pii_plan": plan.to_dict(),
+        # PII columns published with their real values because the catalog keeps them
+        "kept_by_catalog": {c: {"note": KEPT_BY_CATALOG,
+                                "cells": getattr(report, "kept_by_catalog", {}).get(c)}
+                            for c in plan.kept_by_catalog},
     }
     if dist is not None:
         summary["distances"] = dist.as_dict()

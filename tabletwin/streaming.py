@@ -341,7 +341,14 @@ def _index_source(path: str, decisions: list[ColumnDecision], key_columns: list[
     pf = _parquet(Path(path))
     index = LeakIndex(decisions)
     parts: dict[str, list[np.ndarray]] = {c: [] for c in key_columns}
-    wanted = list(dict.fromkeys(index.columns + key_columns))
+    # kept non-PII columns are read for their legitimate values only when they hold text (the
+    # leak index keeps none for numbers, dates and booleans: no need to read those)
+    arrow = pf.schema_arrow
+    text = {f.name for f in arrow if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+            or pa.types.is_dictionary(f.type)}
+    legit = set(index.legit_columns) - set(index.columns) - set(index.kept_columns)
+    wanted = list(dict.fromkeys([c for c in index.source_columns if c not in legit or c in text]
+                                + key_columns))
     if wanted:
         for batch in _iter_columns(pf, wanted, batch_rows):
             index.add(batch)
@@ -440,6 +447,7 @@ class _Finisher:
     keys: pd.Series | None
     source_keys: dict[str, np.ndarray]
     leaks: dict[str, int] = field(default_factory=dict)
+    kept: dict[str, int] = field(default_factory=dict)  # PII columns the catalog keeps
     violations: dict[str, int] = field(default_factory=dict)
     seen: dict[str, _SeenValues] = field(default_factory=dict)
     offset: int = 0
@@ -447,6 +455,7 @@ class _Finisher:
 
     def __post_init__(self) -> None:
         self.leaks = {c: 0 for c in self.index.columns}
+        self.kept = {c: 0 for c in self.index.kept_columns}
         self.leaks.update({k: 0 for k in self.source_keys})
         self.seen = {c: _SeenValues() for c in self.unique}
 
@@ -515,8 +524,11 @@ class _Finisher:
             chunk = self._settle(chunk, seed)
         # the regenerated columns were just checked cell by cell and leak nothing: count the rest
         rest = [c for c in chunk.columns if c not in self.replaced]
-        for column, count in self.index.leaks(chunk[rest]).items():
+        found = self.index.scan(chunk[rest])
+        for column, count in found.leaks.items():
             self.leaks[column] += count
+        for column, count in found.kept.items():
+            self.kept[column] += count
         for k, values in self.source_keys.items():  # keys: same column only (as evaluate does)
             self.leaks[k] += int(member(_key_values(chunk[k]), values).sum())
         if table.constraints:
@@ -705,13 +717,15 @@ class StreamedSynthesis:
     leaks: dict[str, int]
     violations: dict[str, int] | None  # None: the table has no constraints
     workers: int = 0
+    kept: dict[str, int] = field(default_factory=dict)  # values of PII columns kept by catalog
     timings: dict[str, float] = field(default_factory=dict)
     rare_copies: RareCopies | None = None  # None: no holdout rows in the sample
 
     def apply(self, report: QualityReport) -> QualityReport:
-        """``report`` (computed on ``head``) with the row count, leak counts, constraint
-        violations and rare training values copied, over every row."""
+        """``report`` (computed on ``head``) with the row count, leak counts, PII values kept by
+        the catalog, constraint violations and rare training values copied, over every row."""
         updates: dict[str, Any] = {"rows_actual": self.rows, "pii_leaks": dict(self.leaks),
+                                   "kept_by_catalog": dict(self.kept),
                                    "rare_copies": self.rare_copies}
         if self.violations is not None:
             updates["constraint_violations"] = dict(self.violations)
@@ -807,7 +821,7 @@ def synthesize_file(source: str | Path, output: str | Path, generator: Generator
     synthetic_head = pd.concat(head, ignore_index=True) if head else pd.DataFrame(
         columns=list(masked.columns))
     return StreamedSynthesis(output=out, rows=written, head=synthetic_head,
-                             leaks=dict(finisher.leaks),
+                             leaks=dict(finisher.leaks), kept=dict(finisher.kept),
                              violations=dict(finisher.violations) if table.constraints else None,
                              workers=workers, timings=watch.timings,
                              rare_copies=finisher.rare.result() if finisher.rare else None)

@@ -58,6 +58,7 @@ from tabletwin.pii.plan import (
     ACTIONS,
     DEFAULT_ACTIONS,
     ENTITIES,
+    KEPT_BY_CATALOG,
     ColumnDecision,
     ColumnOverride,
     PiiPlan,
@@ -440,6 +441,13 @@ def _check_override(table: str, column: str, ov: ColumnOverride, known: Collecti
 
 
 def _apply_override(table: str, detected: ColumnDecision, ov: ColumnOverride) -> ColumnDecision:
+    decision = _override(table, detected, ov)
+    if decision.kept_by_catalog:  # never silent: the plan says real values go out
+        return replace(decision, evidence={**decision.evidence, "kept": KEPT_BY_CATALOG})
+    return decision
+
+
+def _override(table: str, detected: ColumnDecision, ov: ColumnOverride) -> ColumnDecision:
     col = detected.column
     if ov.pii is False:
         return ColumnDecision(col, None, 1.0, ov.action or "keep", "override",

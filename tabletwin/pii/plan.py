@@ -27,6 +27,9 @@ ENTITIES: tuple[str, ...] = (
     "ID",
 )
 
+#: How a PII column the catalog keeps (``action: keep``) is marked wherever the plan is shown.
+KEPT_BY_CATALOG = "kept by catalog: real values published"
+
 #: What happens to a column of each entity when neither detection nor the catalog says otherwise.
 DEFAULT_ACTIONS: dict[str, str] = {
     "PERSON": "fake",
@@ -77,6 +80,11 @@ class ColumnDecision:
         return self.entity is not None
 
     @property
+    def kept_by_catalog(self) -> bool:
+        """True for a PII column published with its real values because the catalog says keep."""
+        return self.entity is not None and self.action == "keep"
+
+    @property
     def sensitive(self) -> bool:
         """True when raw values must never be shown (every PII column, kept or not)."""
         return self.entity is not None
@@ -97,6 +105,11 @@ class PiiPlan:
     def pii_columns(self) -> list[str]:
         return [d.column for d in self.columns if d.is_pii]
 
+    @property
+    def kept_by_catalog(self) -> list[str]:
+        """PII columns the catalog keeps: their real values are published (see KEPT_BY_CATALOG)."""
+        return [d.column for d in self.columns if d.kept_by_catalog]
+
     def to_dict(self) -> dict[str, Any]:
         return {"table": self.table, "columns": [asdict(d) for d in self.columns]}
 
@@ -109,9 +122,10 @@ class PiiPlan:
                 "| --- | --- | --- | --- | --- | --- | --- |"]
         for d in self.columns:
             ev = "; ".join(f"{k}={v}" for k, v in d.evidence.items())
+            action = f"{d.action} ({KEPT_BY_CATALOG})" if d.kept_by_catalog else d.action
             rows.append(
                 f"| {d.column} | {'yes' if d.is_pii else 'no'} | {d.entity or ''} | {d.score:.2f} "
-                f"| {d.action} | {d.origin} | {ev} |"
+                f"| {action} | {d.origin} | {ev} |"
             )
         return "\n".join(rows)
 

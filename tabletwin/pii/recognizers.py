@@ -10,7 +10,7 @@ The engine uses Presidio's ``no_op`` NLP engine (no spaCy model, nothing downloa
   numbers such as "Chrome/57.0.1.2" left out), URL (a bare domain only weakly);
 * tabletwin recognizers: phone numbers (python-phonenumbers, international and national formats of
   many regions), PERSON (name dictionaries of many Faker locales + honorifics), LOCATION (street
-  addresses in several languages);
+  addresses with a house number and postal boxes in several languages, :mod:`.address`);
 * pattern recognizers declared in YAML files (:func:`load_recognizers`).
 
 The engine is built once per process, lazily (:func:`engine`). Importing this module imports
@@ -60,6 +60,7 @@ from stdnum import iban as std_iban  # noqa: E402
 
 from tabletwin.errors import ConfigError  # noqa: E402
 from tabletwin.pii import scanners  # noqa: E402
+from tabletwin.pii.address import StreetAddressRecognizer  # noqa: E402
 from tabletwin.pii.lexicon import column_tokens  # noqa: E402
 from tabletwin.pii.plan import ACTIONS, DEFAULT_ACTIONS  # noqa: E402
 
@@ -224,16 +225,6 @@ class PersonNameRecognizer(_ScannerRecognizer):
     def find(self, text: str) -> list[tuple[int, int, float]]:
         """Name spans."""
         return scanners.find_person_names(text)
-
-
-class StreetAddressRecognizer(_ScannerRecognizer):
-    """Street addresses by shape (see :func:`scanners.find_addresses`)."""
-
-    ENTITY = "LOCATION"
-
-    def find(self, text: str) -> list[tuple[int, int, float]]:
-        """Address spans."""
-        return scanners.find_addresses(text)
 
 
 def _builtin_recognizers() -> list[Any]:

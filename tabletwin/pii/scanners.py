@@ -5,10 +5,8 @@ Pure functions from text to ``(start, end, score)`` spans, wrapped as Presidio r
 
 * :func:`find_person_names` - capitalised runs led by a known first name or an honorific, scored by
   the Faker name dictionaries of many locales ("Dra. Marcela Camargo", "Nikol Mašková"),
-* :func:`find_addresses` - street addresses: number + street word ("6661 Burgess Ramp Suite 578
-  Charlesside, WY 71028"), street word + number ("Via Roma 5", "ul. Długa 12"), compound street
-  names ("Hauptstraße 5") and Czech-style word + number ("Březová 502") when the word looks like a
-  street (dictionary, adjectival ending, preposition, accents) and is no lorem-ipsum word,
+* :func:`find_addresses` / :func:`has_street_word` - street addresses, from
+  :mod:`tabletwin.pii.address` (its own module with its Presidio recognizer),
 * :func:`find_phones` - phone numbers checked with ``phonenumbers`` (international prefix, or valid
   in one of several regions, or plausibly formatted), rejecting dates, SSNs, IPs and amounts,
 * :func:`card_number_ok` / :func:`ssn_ok` - validators (Luhn with issuer and grouping checks; SSA
@@ -195,249 +193,22 @@ def find_person_names(text: str) -> list[Span]:
 
 
 # --------------------------------------------------------------------------------------------------
-# street addresses
+# street addresses (tabletwin.pii.address, imported on first use: it loads Presidio)
 # --------------------------------------------------------------------------------------------------
-
-_ADDR_TOKEN = regex.compile(
-    r"(?P<num>\d{1,5}[A-Za-z]?(?:/\d{1,5}[A-Za-z]?)?(?![\d\p{L}]))"
-    r"|(?P<word>\p{L}[\p{L}\p{M}'’\-]*\.?)"
-    r"|(?P<comma>,)|(?P<nl>\n)|(?P<other>[^\s\p{L}\d])|(?P<longnum>\d+)"
-)
-_POSTCODE = regex.compile(
-    r"\d{4,6}(?:-\d{3,4})?|\d{3} \d{2}|\d{2}-\d{3}|\d{4} ?\p{Lu}{2}"
-    r"|\p{Lu}{1,2}\d[\p{Lu}\d]? \d\p{Lu}{2}"
-)
-
-
-class _ATok:
-    __slots__ = ("kind", "start", "end", "text", "key", "cap")
-
-    def __init__(self, kind: str, start: int, end: int, text: str):
-        self.kind, self.start, self.end, self.text = kind, start, end, text
-        self.key = lx.fold(text.rstrip("."))
-        self.cap = text[:1].isupper()
-
-
-def _addr_tokens(text: str) -> list[_ATok]:
-    out = []
-    for m in _ADDR_TOKEN.finditer(text):
-        kind = m.lastgroup or "other"
-        out.append(_ATok("num" if kind == "longnum" else kind, m.start(), m.end(), m.group()))
-    return out
-
-
-def _spaced(text: str, a: _ATok, b: _ATok) -> bool:
-    gap = text[a.end:b.start]
-    return not gap.strip() and "\n" not in gap
-
-
-def _is_word(t: _ATok) -> bool:
-    return t.kind == "word"
-
-
-def _is_street_word(t: _ATok, strict: bool = False) -> bool:
-    """A street-type word; with ``strict``, a capitalised abbreviation needs its dot ("Nám.")."""
-    if t.kind != "word" or t.key not in lx.street_suffixes():
-        return False
-    return not strict or len(t.key) > 3 or t.text.endswith(".") or t.text.islower()
-
-
-def _compound_street(t: _ATok) -> bool:
-    return t.kind == "word" and t.cap and len(t.key) > 5 and any(
-        t.key.endswith(s) and len(t.key) > len(s) + 2 for s in lx.STREET_COMPOUND_SUFFIXES)
-
-
-def _street_like_word(t: _ATok) -> float:
-    """How much a capitalised word (before a house number) looks like a street name."""
-    if t.key in lx.lorem_words():
-        return 0.0
-    if t.key in lx.street_names():
-        return 0.7
-    if any(t.key.endswith(lx.fold(e)) for e in lx.STREET_ENDINGS) and len(t.key) > 4:
-        return 0.6
-    if not t.text.isascii():
-        return 0.5
-    return 0.25
-
-
-def _next_num(text: str, toks: list[_ATok], j: int) -> int | None:
-    """Index of a house number at ``j`` (after an optional comma and "Nr."/"nº"), else None."""
-    if j < len(toks) and toks[j].kind == "comma":
-        j += 1
-    if j < len(toks) and toks[j].kind == "word" and toks[j].key in lx.NUMBER_MARKERS:
-        j += 1
-    if j < len(toks) and toks[j].kind == "num" and len(toks[j].text.split("/")[0]) <= 5:
-        return j
-    return None
-
-
-Core = tuple[int, float]  # index of the last token of a street core, score
-
-
-def _number_first(text: str, toks: list[_ATok], i: int) -> Core | None:
-    """"12, rue de la Paix", "25 Avenida Paulista", "6661 Burgess Ramp", "12 Main St."."""
-    n = len(toks)
-    j = i + 1
-    if j < n and toks[j].kind in ("comma", "nl"):
-        j += 1
-    if j >= n or not _is_word(toks[j]) or toks[j].key in lx.UNIT_WORDS:
-        return None
-    if toks[j].key in lx.STREET_PREFIXES:  # street type first, then the name
-        k, last_cap = j + 1, None
-        while (k < n and _is_word(toks[k]) and k - j <= 5
-               and _spaced(text, toks[k - 1], toks[k])):
-            if toks[k].cap:
-                last_cap = k
-            elif toks[k].key not in lx.NAME_PARTICLES and toks[k].key not in {"des", "d'"}:
-                break
-            k += 1
-        if last_cap is not None:
-            return last_cap, 0.75
-    k, best = j, None  # capitalised name, then the street type
-    while k < n and _is_word(toks[k]) and k - j < 5:
-        if k > j and not _spaced(text, toks[k - 1], toks[k]):
-            break
-        if not toks[k].cap and toks[k].key not in lx.street_suffixes():
-            break
-        if k > j and _is_street_word(toks[k]):
-            best = k
-        k += 1
-    return (best, 0.7) if best is not None else None
-
-
-def _prefix_first(text: str, toks: list[_ATok], i: int) -> Core | None:
-    """"Via Roma 5", "Rua Maria Oliveira, 12", "ul. Długa 12", "Aleea Preda Nr. 34"."""
-    t, n = toks[i], len(toks)
-    if t.key not in lx.street_prefixes() or not (len(t.key) > 2 or t.text.endswith(".")):
-        return None
-    k = i + 1
-    while k < n and _is_word(toks[k]) and k - i <= 5 and _spaced(text, toks[k - 1], toks[k]):
-        if toks[k].key in lx.NUMBER_MARKERS or not (
-                toks[k].cap or toks[k].key in lx.NAME_PARTICLES):
-            break
-        k += 1
-    while k > i + 1 and not toks[k - 1].cap:
-        k -= 1
-    if k == i + 1:
-        return None
-    num = _next_num(text, toks, k)
-    if num is not None:
-        return num, 0.75
-    return (k - 1, 0.45) if t.key in lx.STREET_PREFIXES and t.cap else None
-
-
-def _name_then_number(text: str, toks: list[_ATok], i: int) -> Core | None:
-    """"Hauptstraße 5", "Kossuth utca 12.", "Nad Krocínkou 4", "Březová 502"."""
-    t, n = toks[i], len(toks)
-    k, words = i, []
-    if t.key in lx.STREET_PREPOSITIONS and i + 1 < n and _is_word(toks[i + 1]) and toks[i + 1].cap:
-        k = i + 1
-    while k < n and _is_word(toks[k]) and len(words) < 3:
-        if words and not _spaced(text, toks[k - 1], toks[k]):
-            break
-        if not (toks[k].cap or toks[k].key in lx.street_suffixes()):
-            break
-        words.append(toks[k])
-        k += 1
-    if not words:
-        return None
-    num = _next_num(text, toks, k)
-    if num is None or (k < n and toks[k].kind == "comma" and not words[-1].cap):
-        return None
-    if any(_compound_street(w) or (_is_street_word(w, strict=True) and w is not words[0])
-           for w in words):
-        return num, 0.7
-    if words[0].key in lx.lorem_words():
-        return None
-    if lx.fold(text[t.start:words[-1].end].rstrip(".")) in lx.street_names():
-        return num, 0.7
-    score = max(_street_like_word(w) for w in words)
-    if k - len(words) > i:  # led by a preposition
-        score = max(score, 0.6)
-    return num, score
-
-
-def _match_at(text: str, toks: list[_ATok], i: int) -> Core | None:
-    """The street core starting at token ``i``, if any."""
-    t = toks[i]
-    if t.kind == "num":
-        return _number_first(text, toks, i)
-    if not _is_word(t) or not (t.cap or t.key in lx.STREET_PREFIXES):
-        return None
-    return _prefix_first(text, toks, i) or _name_then_number(text, toks, i)
-
-
-def _tail(text: str, toks: list[_ATok], j: int) -> int:
-    """Extend a street core ending at token ``j`` over a unit and a locality ("Apt. 5, Paris")."""
-    n = len(toks)
-    k = j + 1
-    u = k + (1 if k < n and toks[k].kind == "comma" else 0)
-    if u < n and _is_word(toks[u]) and toks[u].key in lx.UNIT_WORDS:
-        v = u + 1
-        if v < n and toks[v].text == "#":
-            v += 1
-        if v < n and toks[v].kind in ("num", "word") and len(toks[v].text) <= 6:
-            j, k = v, v + 1
-    items = 0
-    while k < n and items < 6:
-        sep = k
-        while sep < n and toks[sep].kind in ("comma", "nl"):
-            sep += 1
-        if sep >= n:
-            break
-        t = toks[sep]
-        rest = text[t.start:]
-        post = _POSTCODE.match(rest)
-        if post and (t.kind == "num" or t.cap):
-            end = t.start + post.end()
-            while sep < n and toks[sep].start < end:
-                sep += 1
-            j, k, items = sep - 1, sep, items + 1
-            continue
-        if _is_word(t) and t.cap and (items or sep > k or _spaced(text, toks[j], t)):
-            j, k, items = sep, sep + 1, items + 1
-            continue
-        break
-    return toks[j].end
-
-
-def has_street_word(text: str) -> bool:
-    """True when ``text`` names a street type ("Burgess Ramp", "Via Roma", "Hauptstraße")."""
-    toks = [t for t in _addr_tokens(text) if _is_word(t)]
-    return any(_is_street_word(t, strict=True) or _compound_street(t) for t in toks) or bool(
-        toks and toks[0].key in lx.street_prefixes() and len(toks[0].key) > 2)
-
-
-_POSTAL_BOX = regex.compile(
-    r"\b(?:(?:Unit|PSC|CMR)\s+\d{1,5},?\s+Box\s+\d{1,5}|(?:USNS|USNV|USS|USCGC)\s+\p{Lu}[\p{L}'-]*)"
-    r"\s+(?:APO|FPO|DPO)\s+A[AEP]\s+\d{5}\b"
-    r"|\b(?:P\.?\s?O\.?\s?Box|Post(?:fach|bus)|Apartado(?:\s+de\s+Correos)?|Caixa\s+Postal|"
-    r"Case\s+postale|Casella\s+postale|P\.?\s?O\.?\s?B\.?)\s+\d{1,6}\b",
-    regex.IGNORECASE,
-)
 
 
 def find_addresses(text: str) -> list[Span]:
-    """Street addresses and postal boxes in ``text`` (non-overlapping, left to right)."""
-    toks = _addr_tokens(text)
-    spans: list[Span] = [(m.start(), m.end(), 0.8) for m in _POSTAL_BOX.finditer(text)]
-    if spans:
-        covered = {i for a, b, _ in spans for i in range(a, b)}
-        toks = [t for t in toks if t.start not in covered]
-    i = 0
-    while i < len(toks):
-        unit = _is_word(toks[i]) and toks[i].key in lx.UNIT_WORDS and i + 1 < len(toks) \
-            and toks[i + 1].kind == "num"
-        hit = _match_at(text, toks, i + 1 if unit else i)
-        if hit is None:
-            i += 1
-            continue
-        last, score = hit
-        end = _tail(text, toks, last) if score >= 0.5 else toks[last].end
-        spans.append((toks[i].start, end, score))
-        while i < len(toks) and toks[i].start < end:
-            i += 1
-    return sorted(spans)
+    """Street addresses and postal boxes in ``text`` (see :mod:`tabletwin.pii.address`)."""
+    from tabletwin.pii.address import find_addresses as find
+
+    return find(text)
+
+
+def has_street_word(text: str) -> bool:
+    """True when ``text`` names a street type (see :mod:`tabletwin.pii.address`)."""
+    from tabletwin.pii.address import has_street_word as has
+
+    return has(text)
 
 
 # --------------------------------------------------------------------------------------------------
