@@ -158,7 +158,7 @@ def test_definitions_load(project, monkeypatch):
                  for t in TABLES}
     assert per_table == DEMO_CHECKS
     assert {t: len(v) for t, v in per_table.items()} == {
-        "customers": 9, "accounts": 11, "transactions": 12, "support_tickets": 11}
+        "customers": 10, "accounts": 12, "transactions": 13, "support_tickets": 12}
     assert defs.resolve_job_def(DAILY_JOB).partitions_def is not None
 
 
