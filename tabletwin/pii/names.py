@@ -1,0 +1,151 @@
+"""Column-level evidence that a column holds people's names, and which part (first, last, full).
+
+Why not per value: a real name column has a long tail of rare names that no dictionary holds, so
+value-by-value matching misses it; and many single words are names *and* something else ("Paris",
+"Jordan", "Brown"). A column is judged as a whole, over its distinct sampled values:
+
+* shape: share of values that are one word of letters (a first or last name) or two to four such
+  words (a full name, also "Surname, Given"), no digits;
+* lexicon: share of distinct values (or of their first / last words) in the shipped name lexicon
+  (names-dataset, 106 countries, see :mod:`.namelex`) or in Faker's name lists;
+* negatives: share of distinct values that are places (cities, countries, states) and
+  placeholder words; a column mostly of places is no name column even when places are also names;
+* spread: enough distinct values (categories, team codes and colours repeat a few values);
+* first vs last: per word, whether the lexicon ranks it higher as a first or as a last name.
+
+:func:`name_evidence` returns the figures; :func:`classify` turns them into a subtype (or None);
+``detect`` also lets a weaker candidate through when another column of the same table is a
+confident name column (a last-name column next to a first-name column).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import regex
+
+from tabletwin.pii import lexicon as lx
+from tabletwin.pii import namelex
+
+_WORD = regex.compile(r"^\p{L}[\p{L}\p{M}'’\-]*\.?$")
+_SPLIT = regex.compile(r"[\s,]+")
+
+#: Words that start or mark place names, beyond :data:`lexicon.GEO_WORDS` ("Nueva Uganda").
+_PLACE_WORDS = lx.GEO_WORDS | frozenset(
+    "nueva nuevo vieja viejo ciudad villa vila puerto porto sankt bad neu alt nowa nowy stara "
+    "stary city town ville village county".split())
+
+#: Fewest distinct values for a column to be judged by its values alone (no name hint).
+MIN_DISTINCT = 20
+
+
+@dataclass(frozen=True)
+class NameEvidence:
+    """Figures over a column's sampled values (no values are kept)."""
+
+    distinct: int = 0
+    single: float = 0.0  # share of values that are one letters-only word
+    multi: float = 0.0  # share of values that are 2-4 letters-only words
+    known: float = 0.0  # share of distinct single words in a name lexicon
+    first_pref: float = 0.0  # share of distinct single words ranked rather as first names
+    last_pref: float = 0.0  # ... rather as last names
+    full_known: float = 0.0  # share of distinct multi-word values with known first AND last word
+    full_some: float = 0.0  # ... with a known first OR last word
+    places: float = 0.0  # share of distinct values that are places
+    common: float = 0.0  # share of distinct values that are placeholder/common words
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
+
+
+def _info(word: str) -> tuple[int, int]:
+    """(first strength, last strength) 0..3 of a word from the lexicon and Faker's lists."""
+    key = lx.fold(word.rstrip("."))
+    entry = namelex.lookup(key)
+    first, last = entry.first, entry.last
+    if key in lx.first_names():
+        first = max(first, 2)
+    if key in lx.last_names():
+        last = max(last, 2)
+    return first, last
+
+
+def _words(text: str) -> list[str] | None:
+    parts = [p for p in _SPLIT.split(text.strip()) if p]
+    parts = [p for p in parts if not (p.islower() and lx.fold(p) in lx.NAME_PARTICLES)]
+    if not parts or not all(_WORD.match(p) for p in parts):
+        return None
+    return parts
+
+
+def name_evidence(texts: list[str]) -> NameEvidence:
+    """Shape, lexicon and negative figures of a column's sampled texts."""
+    if not texts:
+        return NameEvidence()
+    n = len(texts)
+    distinct = list(dict.fromkeys(texts))
+    split = {t: _words(t) for t in distinct}
+    counts: dict[str, int] = {}
+    for t in texts:
+        counts[t] = counts.get(t, 0) + 1
+    single_vals = [t for t in distinct if split[t] is not None and len(split[t]) == 1]
+    multi_vals = [t for t in distinct if split[t] is not None and 2 <= len(split[t]) <= 4]
+    single = sum(counts[t] for t in single_vals) / n
+    multi = sum(counts[t] for t in multi_vals) / n
+    known = first_pref = last_pref = 0
+    for t in single_vals:
+        f, s = _info(t)
+        known += bool(f or s)
+        first_pref += f > s
+        last_pref += s > f
+    full_known = full_some = 0
+    for t in multi_vals:
+        ws = split[t]
+        assert ws is not None
+        if "," in t:  # "Surname, Given"
+            ws = ws[1:] + ws[:1]
+        f_first, _ = _info(ws[0])
+        _, l_last = _info(ws[-1])
+        f_last, l_first = _info(ws[-1])[0], _info(ws[0])[1]
+        full_known += bool(f_first and (l_last or f_last))
+        full_some += bool(f_first or l_last or l_first)
+    lorem = lx.lorem_words()
+    def place_like(t: str) -> bool:
+        ws = split[t] or []
+        return namelex.lookup(lx.fold(t)).place or (len(ws) >= 2 and any(
+            lx.fold(w) in _PLACE_WORDS or (w.islower() and len(w) > 3) for w in ws))
+
+    places = sum(place_like(t) for t in distinct)
+    common = sum(lx.fold(t) in lorem or any(lx.fold(w) in lorem for w in (split[t] or [])[1:])
+                 for t in distinct)
+    ns, nm, nd = max(len(single_vals), 1), max(len(multi_vals), 1), len(distinct)
+    return NameEvidence(distinct=nd, single=single, multi=multi, known=known / ns,
+                        first_pref=first_pref / ns, last_pref=last_pref / ns,
+                        full_known=full_known / nm, full_some=full_some / nm,
+                        places=places / nd, common=common / nd)
+
+
+def single_subtype(ev: NameEvidence) -> str:
+    """first_name or last_name for a column of single names."""
+    return "first_name" if ev.first_pref > ev.last_pref else "last_name"
+
+
+def classify(ev: NameEvidence, *, hint: str | None = None, strict: bool = True) -> str | None:
+    """Subtype of a name column (``first_name``, ``last_name``, ``full_name``) or None.
+
+    ``strict=False`` is the weaker bar used when another column of the table is a confident name
+    column, or the column name hints at a name.
+    """
+    if ev.distinct < (MIN_DISTINCT if strict and not hint else 5):
+        return None
+    if ev.places >= (0.35 if strict else 0.5) or ev.common >= 0.3:
+        return None
+    if ev.single >= 0.9:
+        need = 0.6 if strict else 0.35
+        if ev.known >= need:
+            return single_subtype(ev)
+        return None
+    if ev.multi >= 0.8 or (ev.single + ev.multi >= 0.9 and ev.multi >= 0.5):
+        if (ev.full_known >= 0.5 and ev.full_some >= 0.8) or (not strict and ev.full_some >= 0.6):
+            return "full_name"
+    return None
