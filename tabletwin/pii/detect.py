@@ -592,6 +592,7 @@ def detect_pii(df: pd.DataFrame, *, table: str = "table",
             rng = np.random.default_rng(stable_seed(seed, table, name))
             classified.append(_classify(name, df.iloc[:, position], rng, sample_size, custom))
     _co_occurring_names(classified)
+    _names_inside_other_columns(df, classified)
     decisions = []
     for name, item in zip(columns, classified):
         decision = item.decision
@@ -599,6 +600,71 @@ def detect_pii(df: pd.DataFrame, *, table: str = "table",
             decision = _apply_override(table, decision, overrides[name])
         decisions.append(decision)
     return PiiPlan(table=table, columns=decisions)
+
+
+#: Rows compared when checking that a column's values sit inside another column's values.
+_CONTAINMENT_ROWS = 1000
+
+
+def _names_inside_other_columns(df: pd.DataFrame, classified: list[_Classified]) -> None:
+    """A column whose value is, row by row, a word of the same row's full name or e-mail is a
+    name part (the same person's first or last name), however rare the names are.
+
+    Only single-word columns that are not decided otherwise are tried, against PERSON full-name
+    and EMAIL_ADDRESS columns of the same table.
+    """
+    sources = [c for c in classified if not c.decision.free_text and (
+        c.decision.entity == "EMAIL_ADDRESS" or c.candidate == "full_name" or (
+            c.decision.entity == "PERSON" and c.decision.subtype == "full_name"))]
+    if not sources:
+        return
+    head = df.head(_CONTAINMENT_ROWS)
+    for item in classified:
+        figures = (item.evidence or {}).get("name_shape")
+        if item.decision.is_pii or not figures or figures["single"] < 0.9 or \
+                figures["distinct"] < 5 or figures["places"] >= 0.35:
+            continue
+        if set(lx.column_tokens(item.decision.column)) & lx.NEGATIVE_HINTS["PERSON"]:
+            continue
+        mine = head[item.decision.column]
+        for holder in sources:
+            source = holder.decision
+            other = head[source.column]
+            both = mine.notna() & other.notna()
+            if both.sum() < 5:
+                continue
+            inside = [_word_inside(str(a), str(b), source.entity == "EMAIL_ADDRESS")
+                      for a, b in zip(mine[both], other[both])]
+            share = sum(inside) / len(inside)
+            if share >= 0.6:
+                subtype = _hinted_subtype(item.decision.column) or (
+                    "first_name" if figures["first_pref"] > figures["last_pref"]
+                    else "last_name")
+                item.decision = _decision(
+                    item.decision.column, "PERSON", 0.5 + 0.4 * share,
+                    {**item.decision.evidence, **item.evidence, "validator": "name_in_row",
+                     "inside_column": source.column, "inside_share": round(share, 3)},
+                    subtype=subtype)
+                if not source.is_pii and holder.evidence is not None:
+                    # a weaker full-name candidate holding another name column's values, row
+                    # by row: both are names of the same people
+                    holder.decision = _decision(
+                        source.column, "PERSON", 0.5 + 0.3 * share,
+                        {**source.evidence, **holder.evidence, "validator": "name_in_row",
+                         "holds_column": item.decision.column}, subtype="full_name")
+                break
+
+
+def _word_inside(value: str, other: str, email: bool) -> bool:
+    word = lx.fold(value.strip())
+    if len(word) < 2:
+        return False
+    if email:
+        from anyascii import anyascii
+
+        local = lx.fold(other.split("@")[0])
+        return word in local or anyascii(word).lower() in local
+    return word in {lx.fold(w.strip(",.")) for w in other.split()}
 
 
 def _co_occurring_names(classified: list[_Classified]) -> None:

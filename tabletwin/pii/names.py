@@ -44,6 +44,7 @@ class NameEvidence:
     """Figures over a column's sampled values (no values are kept)."""
 
     distinct: int = 0
+    rows: int = 0
     single: float = 0.0  # share of values that are one letters-only word
     multi: float = 0.0  # share of values that are 2-4 letters-only words
     known: float = 0.0  # share of distinct single words in a name lexicon
@@ -59,10 +60,19 @@ class NameEvidence:
 
 
 def _info(word: str) -> tuple[int, int]:
-    """(first strength, last strength) 0..3 of a word from the lexicon and Faker's lists."""
+    """(first strength, last strength) 0..3 of a word from the lexicon and Faker's lists.
+
+    A word in another script is also looked up transliterated (anyascii: "Олександр" ->
+    "oleksandr"), since the lexicon's sources hold many names only in Latin script.
+    """
     key = lx.fold(word.rstrip("."))
     entry = namelex.lookup(key)
     first, last = entry.first, entry.last
+    if not key.isascii() and not (first and last):
+        from anyascii import anyascii
+
+        latin = namelex.lookup(lx.fold(anyascii(key)))
+        first, last = max(first, latin.first), max(last, latin.last)
     if key in lx.first_names():
         first = max(first, 2)
     if key in lx.last_names():
@@ -104,11 +114,10 @@ def name_evidence(texts: list[str]) -> NameEvidence:
         assert ws is not None
         if "," in t:  # "Surname, Given"
             ws = ws[1:] + ws[:1]
-        f_first, _ = _info(ws[0])
-        _, l_last = _info(ws[-1])
-        f_last, l_first = _info(ws[-1])[0], _info(ws[0])[1]
-        full_known += bool(f_first and (l_last or f_last))
-        full_some += bool(f_first or l_last or l_first)
+        head, tail = _info(ws[0]), _info(ws[-1])
+        # given name first, or family name first (Japan, China, Korea, Hungary, Vietnam)
+        full_known += bool((head[0] and (tail[1] or tail[0])) or (head[1] and tail[0]))
+        full_some += bool(head[0] or head[1] or tail[0] or tail[1])
     lorem = lx.lorem_words()
     def place_like(t: str) -> bool:
         ws = split[t] or []
@@ -119,7 +128,7 @@ def name_evidence(texts: list[str]) -> NameEvidence:
     common = sum(lx.fold(t) in lorem or any(lx.fold(w) in lorem for w in (split[t] or [])[1:])
                  for t in distinct)
     ns, nm, nd = max(len(single_vals), 1), max(len(multi_vals), 1), len(distinct)
-    return NameEvidence(distinct=nd, single=single, multi=multi, known=known / ns,
+    return NameEvidence(distinct=nd, rows=n, single=single, multi=multi, known=known / ns,
                         first_pref=first_pref / ns, last_pref=last_pref / ns,
                         full_known=full_known / nm, full_some=full_some / nm,
                         places=places / nd, common=common / nd)
@@ -138,14 +147,19 @@ def classify(ev: NameEvidence, *, hint: str | None = None, strict: bool = True) 
     """
     if ev.distinct < (MIN_DISTINCT if strict and not hint else 5):
         return None
-    if ev.places >= (0.35 if strict else 0.5) or ev.common >= 0.3:
+    if ev.places >= 0.35 or ev.common >= 0.3:
+        return None
+    if not strict and not hint and ev.distinct < 0.1 * ev.rows:  # a few repeated values
         return None
     if ev.single >= 0.9:
-        need = 0.6 if strict else 0.35
+        need = 0.6 if strict else 0.5
         if ev.known >= need:
             return single_subtype(ev)
         return None
     if ev.multi >= 0.8 or (ev.single + ev.multi >= 0.9 and ev.multi >= 0.5):
-        if (ev.full_known >= 0.5 and ev.full_some >= 0.8) or (not strict and ev.full_some >= 0.6):
+        # most values with a known given or family name, many with both known
+        if (ev.full_known >= 0.5 and ev.full_some >= 0.8) or (
+                ev.full_known >= 0.3 and ev.full_some >= 0.9) or (
+                not strict and ev.full_some >= 0.6):
             return "full_name"
     return None
