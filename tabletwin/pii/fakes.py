@@ -571,6 +571,11 @@ def fake_values(entity: str, n: int, rng: np.random.Generator, *, locale: str = 
                   unique=unique, what=entity, embedded=entity in _MULTI_WORD)
 
 
+#: Locales whose name lists a name fake borrows from when its own locale's are used up.
+_NAME_FALLBACKS: tuple[str, ...] = ("en_GB", "en_IE", "en_AU", "en_CA", "de_DE", "fr_FR", "es_ES",
+                                    "it_IT", "nl_NL", "sv_SE", "pl_PL", "pt_BR")
+
+
 def fake_name_parts(subtype: str, female: np.ndarray, rng: np.random.Generator, *,
                     locale: str = "en_US", forbidden: Set[str] = frozenset(),
                     unique: bool = False) -> np.ndarray:
@@ -589,9 +594,11 @@ def fake_name_parts(subtype: str, female: np.ndarray, rng: np.random.Generator, 
         def generate(idx: np.ndarray, attempt: int = 0) -> np.ndarray:
             return _persons(len(idx), rng, loc, attempt, female[idx])
     elif subtype in ("first_name", "last_name"):
-        lists = loc.first if subtype == "first_name" else loc.last
-
         def generate(idx: np.ndarray, attempt: int = 0) -> np.ndarray:
+            # a locale's list can be used up by the source's own names (a table of US names
+            # forbids most of en_US's list): later redraws borrow from kindred locales
+            use = loc if attempt < 4 else _locale(_NAME_FALLBACKS[attempt % len(_NAME_FALLBACKS)])
+            lists = use.first if subtype == "first_name" else use.last
             return _gendered(lists, female[idx], rng)
     else:
         raise GeneratorError(f"unknown name subtype {subtype!r}")
