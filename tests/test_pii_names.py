@@ -143,3 +143,74 @@ def test_quasi_by_column_name():
     kinds = {d.column: d.evidence.get("quasi") for d in plan.columns if d.quasi_identifier}
     assert kinds == {"zip_code": "postcode", "age": "age", "gender": "sex",
                      "admission_date": "admission_date", "ethnicity": "ethnicity"}
+
+
+# --------------------------------------------------------------------------------------------------
+# precision rules: firms built from surnames, templated places, and first vs last side by side
+# --------------------------------------------------------------------------------------------------
+
+_SURNAMES = ["Smith", "Müller", "Nguyen", "Kowalski", "Rossi", "Jensen", "Novák", "García",
+             "Schmidt", "Dubois", "Larsen", "Horvath", "Petrov", "Tanaka", "Silva", "Moreau",
+             "Bauer", "Kovač", "Berg", "Olsen", "Fischer", "Lopez", "Martin", "Wagner", "Weber"]
+_GIVEN = ["Anna", "Peter", "Maria", "John", "Eva", "Lukas", "Sofia", "Jan", "Elena", "David",
+          "Laura", "Tomas", "Clara", "Marco", "Julia", "Pavel", "Nina", "Oskar", "Ida", "Hugo",
+          "Lena", "Ivan", "Marta", "Felix", "Rosa"]
+
+
+def _column(values: list[str], n: int = 300, seed: int = 1) -> list[str]:
+    return list(np.random.default_rng(seed).choice(np.array(values, dtype=object), n))
+
+
+def test_company_names_built_from_surnames_are_not_people():
+    forms = ["Ltd", "GmbH", "& Sons", "Group", "LLC", "S.A.", "AS", "s.r.o.", "Holding", "PLC"]
+    firms = [f"{s} {f}" for s in _SURNAMES for f in forms[:4]] + [
+        f"{a}, {b} and {c}" for a, b, c in zip(_SURNAMES, _SURNAMES[3:], _SURNAMES[7:])] + [
+        f"{a} & {b}" for a, b in zip(_SURNAMES, _SURNAMES[1:])]
+    d = detect_pii(pd.DataFrame({"c4": _column(firms)}))["c4"]
+    assert not d.is_pii, d.evidence
+    # the same surnames alone are a last-name column
+    d = detect_pii(pd.DataFrame({"c4": _column(_SURNAMES * 2 + ["Ortega", "Meyer", "Costa"])}))
+    assert d["c4"].entity == "PERSON" and d["c4"].subtype == "last_name"
+
+
+def test_templated_places_made_of_names_are_not_people():
+    towns = [f"{p} {g}" for p in ("North", "Port", "West", "Lake", "Fort") for g in _GIVEN]
+    d = detect_pii(pd.DataFrame({"c2": _column(towns)}))["c2"]
+    assert not d.is_pii, d.evidence
+    # a full-name column whose family names repeat a lot (family name first) stays a name column
+    people = [f"{s} {g}" for s in _SURNAMES[:5] for g in _GIVEN]
+    d = detect_pii(pd.DataFrame({"c2": _column(people)}))["c2"]
+    assert d.entity == "PERSON" and d.subtype == "full_name"
+
+
+def test_compound_surnames_stay_last_names():
+    # a quarter of the surnames have two words: still a last-name column, not full names
+    compound = [f"{a} {b}" for a, b in zip(_SURNAMES[:8], _SURNAMES[8:16])]
+    rng = np.random.default_rng(2)
+    values = list(rng.choice(np.array(_SURNAMES + ["Ortega", "Meyer", "Costa", "Lund"]), 225)) + \
+        list(rng.choice(np.array(compound), 75))
+    d = detect_pii(pd.DataFrame({"c9": values}))["c9"]
+    assert d.entity == "PERSON" and d.subtype == "last_name", d.evidence
+
+
+def test_georgian_script_full_names_found():
+    # Georgian letters count as lower case in Unicode; the script has no capitals
+    given = ["გიორგი", "ნინო", "დავით", "მარიამ", "ლევან", "ანა", "ზურაბ", "თამარ", "ნიკა", "ეკა"]
+    family = ["ბერიძე", "კაპანაძე", "გელაშვილი", "მაისურაძე", "ლომიძე", "ჯაფარიძე",
+              "ხარაიშვილი", "ნოზაძე", "ცერცვაძე", "ქავთარაძე"]
+    full = [f"{g} {f}" for g in given for f in family]
+    d = detect_pii(pd.DataFrame({"c3": _column(full)}))["c3"]
+    assert d.entity == "PERSON" and d.subtype == "full_name", d.evidence
+
+
+def test_first_vs_last_decided_side_by_side():
+    given = ["Lan", "Hùng", "Minh", "Thảo", "Dũng", "Hoa", "Tuấn", "Mai", "Phương", "Quang",
+             "Linh", "Sơn", "Hải", "Trang", "Nam", "Hương", "Long", "Yến", "Đức", "Vy"]
+    family = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô",
+              "Dương", "Lý", "Phan", "Võ"]
+    rng = np.random.default_rng(4)
+    n = 400
+    g, f = rng.choice(given, n), rng.choice(family, n)
+    plan = detect_pii(pd.DataFrame({"a1": g, "a2": f, "a3": [f"{x} {y}" for x, y in zip(f, g)]}))
+    assert plan["a1"].subtype == "first_name" and plan["a2"].subtype == "last_name"
+    assert plan["a3"].subtype == "full_name"

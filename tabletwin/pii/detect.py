@@ -445,6 +445,18 @@ def _name_subtype(column: str, ev: Any) -> str:
 def _classify_values(column: str, series: pd.Series, values: list[Any],
                      custom: Mapping[str, tuple[frozenset[str], str]]) -> _Classified:
     decision, texts = _classify_column(column, series, values, custom)
+    if decision.free_text and decision.entity == "PERSON" and decision.origin == "detected" \
+            and "PERSON" not in _name_hints(column, {}):
+        from tabletwin.pii import names
+
+        # longer values whose name words are mostly inside firm names ("Trần Phạm Công ty
+        # TNHH", "Sæther, Berg og Jensen"): company names, not people
+        distinct = list(dict.fromkeys(texts))
+        orgs = sum(names.is_org_like(t) for t in distinct) / len(distinct)
+        if orgs >= 0.5:
+            return _Classified(_decision(column, None, 0.6, {
+                **decision.evidence, "org_share": round(orgs, 3),
+                "note": "name words inside organisation names"}))
     if not texts or decision.free_text or (decision.is_pii and decision.entity != "PERSON"):
         return _Classified(decision)
     if decision.origin != "detected" or len(texts) < 2:
@@ -453,13 +465,17 @@ def _classify_values(column: str, series: pd.Series, values: list[Any],
 
     ev = names.name_evidence(texts)
     figures = {"name_shape": ev.as_dict()}
-    if decision.entity == "PERSON":
+    hint = _name_hints(column, {}).get("PERSON")
+    if decision.entity == "PERSON" and not (hint is None and names.vetoed(ev)):
         return _Classified(replace(decision, subtype=_name_subtype(column, ev),
                                    evidence={**decision.evidence, **figures}))
+    if decision.entity == "PERSON":  # dictionary words, but places / firms / templated phrases
+        decision = _decision(column, None, 0.6, {**decision.evidence, **figures,
+                                                 "note": "name words, but not names of people"})
+        return _Classified(decision, None, figures)
     tokens = set(lx.column_tokens(column))
     if tokens & lx.NEGATIVE_HINTS["PERSON"]:  # "country", "city", "team", "product_name"...
         return _Classified(decision)
-    hint = _name_hints(column, {}).get("PERSON")
     subtype = names.classify(ev, hint=hint)
     if subtype is None and hint:
         subtype = names.classify(ev, hint=hint, strict=False)
@@ -593,6 +609,7 @@ def detect_pii(df: pd.DataFrame, *, table: str = "table",
             classified.append(_classify(name, df.iloc[:, position], rng, sample_size, custom))
     _co_occurring_names(classified)
     _names_inside_other_columns(df, classified)
+    _first_vs_last(classified)
     decisions = []
     for name, item in zip(columns, classified):
         decision = item.decision
@@ -618,11 +635,14 @@ def _names_inside_other_columns(df: pd.DataFrame, classified: list[_Classified])
             c.decision.entity == "PERSON" and c.decision.subtype == "full_name"))]
     if not sources:
         return
+    from tabletwin.pii import names
+
     head = df.head(_CONTAINMENT_ROWS)
     for item in classified:
         figures = (item.evidence or {}).get("name_shape")
-        if item.decision.is_pii or not figures or figures["single"] < 0.9 or \
-                figures["distinct"] < 5 or figures["places"] >= 0.35:
+        if item.decision.is_pii or not figures or figures["distinct"] < 5 or \
+                figures["single"] < 0.6 or figures["single"] + figures["multi"] < 0.9 or \
+                names.vetoed(names.NameEvidence(**figures)):
             continue
         if set(lx.column_tokens(item.decision.column)) & lx.NEGATIVE_HINTS["PERSON"]:
             continue
@@ -664,7 +684,38 @@ def _word_inside(value: str, other: str, email: bool) -> bool:
 
         local = lx.fold(other.split("@")[0])
         return word in local or anyascii(word).lower() in local
-    return word in {lx.fold(w.strip(",.")) for w in other.split()}
+    # a compound name ("Abu Madyan", "de la Cruz") counts when its words stand in that order
+    words = " ".join(lx.fold(w.strip(",.")) for w in other.split())
+    return f" {word} " in f" {words} "
+
+
+def _first_vs_last(classified: list[_Classified]) -> None:
+    """Two single-name columns without a name hint that both came out as the same part: the one
+    whose words rank more as first names is the first-name column, the other the last-name one.
+
+    Why relative: in some cultures (Vietnamese, Chinese, Korean) the lexicon ranks many given
+    names about as often as family names, so each column alone leans the same way; side by side
+    the family-name column still leans further towards last names.
+    """
+    singles = [c for c in classified if c.decision.entity == "PERSON" and not c.decision.free_text
+               and c.decision.subtype in ("first_name", "last_name")
+               and c.decision.origin == "detected" and not _hinted_subtype(c.decision.column)
+               and "name_shape" in c.decision.evidence]
+    if len(singles) != 2 or singles[0].decision.subtype != singles[1].decision.subtype:
+        return
+
+    def lean(item: _Classified) -> float:
+        figures = item.decision.evidence["name_shape"]
+        return figures["first_pref"] - figures["last_pref"]
+
+    a, b = singles
+    if lean(a) == lean(b):
+        return
+    first, last = (a, b) if lean(a) > lean(b) else (b, a)
+    first.decision = replace(first.decision, subtype="first_name",
+                             evidence={**first.decision.evidence, "relative_to": last.decision.column})
+    last.decision = replace(last.decision, subtype="last_name",
+                            evidence={**last.decision.evidence, "relative_to": first.decision.column})
 
 
 def _co_occurring_names(classified: list[_Classified]) -> None:

@@ -10,6 +10,10 @@ value-by-value matching misses it; and many single words are names *and* somethi
   (names-dataset, 106 countries, see :mod:`.namelex`) or in Faker's name lists;
 * negatives: share of distinct values that are places (cities, countries, states) and
   placeholder words; a column mostly of places is no name column even when places are also names;
+  share of organisations (a legal form such as "Ltd", "GmbH", "ООД" from cleanco's table, "&",
+  "and"/"og"/"và" between names, "Group"): company names are often built from surnames; share of
+  "templated" values (a frequent word in first or last position that is no strong name: "Port X",
+  "West X", "X Group"), which marks generated places, companies and products;
 * spread: enough distinct values (categories, team codes and colours repeat a few values);
 * first vs last: per word, whether the lexicon ranks it higher as a first or as a last name.
 
@@ -20,6 +24,7 @@ confident name column (a last-name column next to a first-name column).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import regex
@@ -34,6 +39,24 @@ _SPLIT = regex.compile(r"[\s,]+")
 _PLACE_WORDS = lx.GEO_WORDS | frozenset(
     "nueva nuevo vieja viejo ciudad villa vila puerto porto sankt bad neu alt nowa nowy stara "
     "stary city town ville village county".split())
+
+#: Words meaning "group", "company", "holding" in several languages (whole words, folded), beside
+#: cleanco's legal forms: in generated and real company names they stand where a legal form would.
+_ORG_WORDS = lx.ORG_WORDS | frozenset(lx.fold(w) for w in """group groupe gruppe grupo gruppo
+    grupa groep grupp koncern konzern holding holdings industries enterprises international
+    associates partners sons brothers bros tnhh ооо оао зао пао ооод ood ead еад
+    тов пп ип группа група холдинг корпорация компания شركة شرکت مؤسسة گروه مجموعة""".split())
+
+#: Conjunctions that join several surnames into a firm's name ("Berg og Jensen", "Nguyễn và Lê").
+#: Not "y"/"e": they join the two family names of one Spanish or Portuguese person.
+_CONJUNCTIONS = frozenset(lx.fold(w) for w in """and und og och en et y e i és es ja un ir și si
+    ve va và a и і та""".split())
+
+#: Several-word phrases meaning "company" / "group" ("Công ty", "Tập đoàn"), folded.
+_ORG_PHRASES = ("cong ty", "tap đoan", "tap doan", "& co", "and co", "and company")
+
+#: Substrings that mark an organisation in scripts written without spaces (CJK).
+_ORG_SUBSTRINGS = ("公司", "集团", "株式会社", "有限会社", "주식회사", "(주)")
 
 #: Fewest distinct values for a column to be judged by its values alone (no name hint).
 MIN_DISTINCT = 20
@@ -54,6 +77,9 @@ class NameEvidence:
     full_some: float = 0.0  # ... with a known first OR last word
     places: float = 0.0  # share of distinct values that are places
     common: float = 0.0  # share of distinct values that are placeholder/common words
+    orgs: float = 0.0  # share of distinct values that look like organisations
+    lower: float = 0.0  # share of distinct capitalised values with a later lower-case word
+    templated: float = 0.0  # share of distinct multi-word values with a frequent non-name affix
 
     def as_dict(self) -> dict[str, float | int]:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
@@ -80,9 +106,98 @@ def _info(word: str) -> tuple[int, int]:
     return first, last
 
 
+def _is_lower_word(word: str) -> bool:
+    """A lower-case word in a script that capitalises names (Latin, Greek, Cyrillic, Armenian).
+
+    Georgian Mkhedruli letters count as lower case in Unicode but the script has no capitals
+    in names, so ``str.islower`` alone would call every Georgian name a lower-case word.
+    """
+    return word.islower() and bool(_CASED_SCRIPT.match(word))
+
+
+_CASED_SCRIPT = regex.compile(r"^[\p{Latin}\p{Greek}\p{Cyrillic}\p{Armenian}]")
+
+
+@functools.cache
+def _legal_forms() -> frozenset[str]:
+    """Company legal forms of many countries ("ltd", "gmbh", "s.r.o.", "ооо"), from cleanco.
+
+    Why cleanco: it keeps a per-country table of legal-entity terms (ISO 20275-like) that we
+    would otherwise copy by hand.
+    """
+    from cleanco.clean import get_unique_terms
+
+    return frozenset(lx.fold(t.strip()) for t in get_unique_terms())
+
+
+def is_org_like(text: str) -> bool:
+    """A company-like value: legal form, "&", a conjunction between names, a "group" word."""
+    if "&" in text or "+" in text or any(s in text for s in _ORG_SUBSTRINGS):
+        return True
+    tokens = [t for t in _SPLIT.split(text.strip()) if t]
+    if len(tokens) < 2:
+        return False
+    folded = [lx.fold(t) for t in tokens]
+    forms = _legal_forms()
+    for size in (1, 2, 3):
+        for part, raw in ((folded[-size:], tokens[-size:]), (folded[:size], tokens[:size])):
+            if size >= len(tokens):
+                continue
+            term = " ".join(part)
+            if term in forms or term.rstrip(".") in forms:
+                # two-letter forms ("AS", "AD", "SA") only in capitals: "Da", "Ba" are names
+                if len(term.replace(".", "")) > 2 or all(r.isupper() for r in raw):
+                    return True
+    if any(f.rstrip(".") in _ORG_WORDS for f in folded):
+        return True
+    joined = f" {' '.join(folded)} "
+    if any(f" {phrase} " in joined for phrase in _ORG_PHRASES):
+        return True
+    return len(tokens) >= 3 and any(f in _CONJUNCTIONS for f in folded[1:-1])
+
+
+def _lower_inside(text: str) -> bool:
+    """A capitalised value with a later lower-case word that is no name particle ("Smažený sýr",
+    "Brandýs nad Orlicí", "Mai Công ty Hợp danh"): dishes, places, firms, not people.
+
+    All-lower-case values ("john smith") say nothing: whole columns are often lower-cased.
+    """
+    tokens = [t for t in _SPLIT.split(text.strip()) if t]
+    if len(tokens) < 2 or not tokens[0][:1].isupper():
+        return False
+    return any(_is_lower_word(t) and lx.fold(t) not in lx.NAME_PARTICLES for t in tokens[1:])
+
+
+def _templated_share(multi: list[list[str]]) -> float:
+    """Share of multi-word values whose first or last word is a frequent word that is no strong
+    name ("Port X", "West X", "X Group", "روستای X").
+
+    In a full-name column the frequent first or last words are common given or family names
+    (strong in the lexicon, even when family names come first as in Vietnamese "Nguyễn ...");
+    in generated places, companies and products they are fixed affixes.
+    """
+    if len(multi) < 10:
+        return 0.0
+    floor = max(3, int(0.05 * len(multi)))
+    best = 0.0
+    # titles and initials ("Dr.", "Prof.", "J.") belong to names; they are no affix
+    multi = [kept for ws in multi if (kept := [
+        f for w in ws if (f := lx.fold(w).rstrip(".")) not in lx.HONORIFICS and len(f) > 1])]
+    if len(multi) < 10:
+        return 0.0
+    for position in (0, -1):
+        words = [ws[position] for ws in multi]
+        counts: dict[str, int] = {}
+        for w in words:
+            counts[w] = counts.get(w, 0) + 1
+        affixes = {w for w, c in counts.items() if c >= floor and max(_info(w)) < 2}
+        best = max(best, sum(w in affixes for w in words) / len(multi))
+    return best
+
+
 def _words(text: str) -> list[str] | None:
     parts = [p for p in _SPLIT.split(text.strip()) if p]
-    parts = [p for p in parts if not (p.islower() and lx.fold(p) in lx.NAME_PARTICLES)]
+    parts = [p for p in parts if not (_is_lower_word(p) and lx.fold(p) in lx.NAME_PARTICLES)]
     if not parts or not all(_WORD.match(p) for p in parts):
         return None
     return parts
@@ -122,16 +237,26 @@ def name_evidence(texts: list[str]) -> NameEvidence:
     def place_like(t: str) -> bool:
         ws = split[t] or []
         return namelex.lookup(lx.fold(t)).place or (len(ws) >= 2 and any(
-            lx.fold(w) in _PLACE_WORDS or (w.islower() and len(w) > 3) for w in ws))
+            lx.fold(w) in _PLACE_WORDS or (_is_lower_word(w) and len(w) > 3) for w in ws))
 
     places = sum(place_like(t) for t in distinct)
     common = sum(lx.fold(t) in lorem or any(lx.fold(w) in lorem for w in (split[t] or [])[1:])
                  for t in distinct)
+    orgs = sum(is_org_like(t) for t in distinct)
+    lower = sum(_lower_inside(t) for t in distinct)
+    templated = _templated_share([split[t] for t in multi_vals])  # type: ignore[misc]
     ns, nm, nd = max(len(single_vals), 1), max(len(multi_vals), 1), len(distinct)
     return NameEvidence(distinct=nd, rows=n, single=single, multi=multi, known=known / ns,
                         first_pref=first_pref / ns, last_pref=last_pref / ns,
                         full_known=full_known / nm, full_some=full_some / nm,
-                        places=places / nd, common=common / nd)
+                        places=places / nd, common=common / nd, orgs=orgs / nd, lower=lower / nd,
+                        templated=templated)
+
+
+def vetoed(ev: NameEvidence) -> bool:
+    """Values that are mostly places, placeholder words, organisations or templated phrases."""
+    return (ev.places >= 0.35 or ev.common >= 0.3 or ev.orgs >= 0.2 or ev.lower >= 0.3
+            or (ev.templated >= 0.3 and ev.multi >= 0.5))
 
 
 def single_subtype(ev: NameEvidence) -> str:
@@ -147,16 +272,21 @@ def classify(ev: NameEvidence, *, hint: str | None = None, strict: bool = True) 
     """
     if ev.distinct < (MIN_DISTINCT if strict and not hint else 5):
         return None
-    if ev.places >= 0.35 or ev.common >= 0.3:
+    if vetoed(ev):
         return None
     if not strict and not hint and ev.distinct < 0.1 * ev.rows:  # a few repeated values
         return None
-    if ev.single >= 0.9:
+    if ev.single >= 0.9 or (ev.single >= 0.6 and ev.single + ev.multi >= 0.9
+                            and ev.places < 0.15 and ev.lower < 0.05
+                            and ev.distinct >= 0.1 * ev.rows):
+        # single names, some compound ("Abu Madyan", "de la Cruz", "García Márquez"); places
+        # ("Novi Marof"), dishes ("Smažený sýr", "Su Böreği") and other categories (few
+        # values, repeated) also mix one and two words
         need = 0.6 if strict else 0.5
         if ev.known >= need:
             return single_subtype(ev)
         return None
-    if ev.multi >= 0.8 or (ev.single + ev.multi >= 0.9 and ev.multi >= 0.5):
+    if ev.multi >= 0.7 and ev.single + ev.multi >= 0.9:  # mostly several words
         # most values with a known given or family name, many with both known
         if (ev.full_known >= 0.5 and ev.full_some >= 0.8) or (
                 ev.full_known >= 0.3 and ev.full_some >= 0.9) or (
