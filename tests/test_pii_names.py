@@ -214,3 +214,21 @@ def test_first_vs_last_decided_side_by_side():
     plan = detect_pii(pd.DataFrame({"a1": g, "a2": f, "a3": [f"{x} {y}" for x, y in zip(f, g)]}))
     assert plan["a1"].subtype == "first_name" and plan["a2"].subtype == "last_name"
     assert plan["a3"].subtype == "full_name"
+
+
+def test_faker_word_sets_cached_on_disk(tmp_path, monkeypatch):
+    from tabletwin.pii import lexicon as lx
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    calls = []
+
+    def words():
+        calls.append(1)
+        return frozenset({"anna", "novak"})
+
+    assert lx._disk_cached(words)() == {"anna", "novak"}
+    assert lx._disk_cached(words)() == {"anna", "novak"}  # a fresh wrapper, as in a new process
+    assert len(calls) == 1 and list((tmp_path / "tabletwin").glob("words-faker*.pickle"))
+    for f in (tmp_path / "tabletwin").iterdir():
+        f.write_bytes(b"not a pickle")  # a damaged cache is rebuilt, not trusted
+    assert lx._disk_cached(words)() == {"anna", "novak"} and len(calls) == 2
