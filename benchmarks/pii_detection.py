@@ -1,15 +1,20 @@
 """Benchmark of tabletwin's PII detection.
 
 Scores :func:`tabletwin.pii.detect_pii` on the labelled development set (``--data``, default
-``../shared/pii-dev`` relative to the repository root) by its README's rule: ``truth.json`` maps
+``../shared/pii-dev`` relative to the repository root, the tuning set) and on the held-out set
+(``--heldout``, default ``tests/data/pii-heldout``, built by ``benchmarks/make_pii_heldout.py``
+from name sources not used for tuning), both by the pii-dev README's rule: ``truth.json`` maps
 each column to an entity (must be flagged), ``null`` (must not be flagged) or ``"either"`` (not
 scored). Recall is over the labelled columns, precision over labelled + null columns. Prints
 flagged, missed and false-positive columns, seconds per table, and overall recall / precision.
+Where a ``subtypes.json`` exists, name columns' subtypes (first/last/full) are scored too.
+``--cli`` scores the output of ``tabletwin scan FILE --json`` (one process per table) instead of
+calling detect_pii in this process.
 
 ``--big`` also builds a synthetic 1,000,000-row x 30-column table (names, e-mails, phones, cards,
 IBANs, addresses, free text, numbers, categories, dates, decoys) and times ``detect_pii`` on it.
 
-Run: ``.venv/bin/python benchmarks/pii_detection.py [--data DIR] [--big]``
+Run: ``.venv/bin/python benchmarks/pii_detection.py [--data DIR] [--heldout DIR] [--cli] [--big]``
 """
 
 from __future__ import annotations
@@ -29,16 +34,40 @@ sys.path.insert(0, str(REPO))
 from tabletwin.pii.detect import detect_pii  # noqa: E402
 
 
-def score_dev_set(data: Path) -> tuple[float, float]:
-    """Detect on every table of the dev set; print per-table results; return (recall, precision)."""
+def _plan_via_cli(path: Path) -> "PiiPlan":
+    """The plan ``tabletwin scan PATH --json`` prints, as a PiiPlan."""
+    import subprocess
+
+    from tabletwin.pii.plan import ColumnDecision, PiiPlan
+
+    out = subprocess.run([str(REPO / ".venv" / "bin" / "tabletwin"), "scan", str(path), "--json"],
+                         check=True, capture_output=True, text=True).stdout
+    cols = json.loads(out)["columns"]
+    return PiiPlan(path.stem, [ColumnDecision(
+        c["name"], c["entity"], c["score"], c["action"], free_text=c["free_text"],
+        evidence=c["evidence"], subtype=c.get("subtype"),
+        quasi_identifier=c.get("quasi_identifier", False)) for c in cols])
+
+
+def score_dev_set(data: Path, *, cli: bool = False) -> tuple[float, float]:
+    """Detect on every table of a labelled set; print per-table results; return (recall, precision)."""
     truth: dict[str, dict[str, str | None]] = json.loads((data / "truth.json").read_text())
+    subtypes_path = data / "subtypes.json"
+    subtypes = json.loads(subtypes_path.read_text()) if subtypes_path.exists() else {}
     found = labelled = flagged_scored = true_flagged = 0
+    subtype_right = subtype_scored = 0
     for table, labels in truth.items():
         df = pd.read_parquet(data / f"{table}.parquet")
         start = time.perf_counter()
-        plan = detect_pii(df, table=table)
+        plan = _plan_via_cli(data / f"{table}.parquet") if cli else detect_pii(df, table=table)
         seconds = time.perf_counter() - start
         flagged = {d.column: d for d in plan.columns if d.is_pii}
+        for column, expected in subtypes.get(table, {}).items():
+            subtype_scored += 1
+            got = flagged[column].subtype if column in flagged else None
+            subtype_right += got == expected
+            if got != expected:
+                print(f"  SUBTYPE   {table}.{column}: {got} (expected {expected})")
         missed, false_pos, hits = [], [], []
         for column, label in labels.items():
             if label == "either":
@@ -57,8 +86,8 @@ def score_dev_set(data: Path) -> tuple[float, float]:
         for column in hits:
             d = flagged[column]
             kind = " (free text)" if d.free_text else ""
-            print(f"  flagged   {column:28s} {d.entity}{kind} score={d.score:.2f} "
-                  f"action={d.action} truth={labels[column]}")
+            print(f"  flagged   {column:28s} {d.entity}{kind} {d.subtype or ''} "
+                  f"score={d.score:.2f} action={d.action} truth={labels[column]}")
         for column in missed:
             print(f"  MISSED    {column:28s} truth={labels[column]}")
         for column in false_pos:
@@ -69,8 +98,10 @@ def score_dev_set(data: Path) -> tuple[float, float]:
             print(f"  (either, flagged: {', '.join(either)})")
     recall = found / labelled if labelled else 1.0
     precision = true_flagged / flagged_scored if flagged_scored else 1.0
-    print(f"\nrecall {recall:.3f} ({found}/{labelled})   precision {precision:.3f} "
+    print(f"\n{data.name}: recall {recall:.3f} ({found}/{labelled})   precision {precision:.3f} "
           f"({true_flagged}/{flagged_scored})")
+    if subtype_scored:
+        print(f"{data.name}: name subtype right {subtype_right}/{subtype_scored}")
     return recall, precision
 
 
@@ -145,15 +176,22 @@ def time_big() -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "pii-dev")
+    parser.add_argument("--heldout", type=Path, default=REPO / "tests" / "data" / "pii-heldout")
+    parser.add_argument("--cli", action="store_true", help="score `tabletwin scan --json` output")
     parser.add_argument("--big", action="store_true", help="also time a 1,000,000 x 30 table")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     detect_pii(pd.DataFrame({"warm": ["x"]}))
     print(f"engine start-up (Presidio import, dictionaries): {time.perf_counter() - start:.1f} s")
-    if (args.data / "truth.json").exists():
-        score_dev_set(args.data)
-    else:
-        print(f"no dev set at {args.data}")
+    figures = {}
+    for name, data in (("tuning (pii-dev)", args.data), ("held-out", args.heldout)):
+        if (data / "truth.json").exists():
+            figures[name] = score_dev_set(data, cli=args.cli)
+        else:
+            print(f"no labelled set at {data}")
+    print()
+    for name, (recall, precision) in figures.items():
+        print(f"{name:18s} recall {recall:.3f}  precision {precision:.3f}")
     if args.big:
         time_big()
     return 0

@@ -62,10 +62,8 @@ def _demo_postgres(args: argparse.Namespace, t0: float) -> int:
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
-    from tabletwin.pii import detect_pii
-    from tabletwin.pipeline import read_file
-
-    from tabletwin.pii.detect import load_recognizers
+    from tabletwin.files import read_file
+    from tabletwin.pii.detect import detect_pii, load_recognizers
 
     for path in args.recognizers or []:
         if not Path(path).is_file():
@@ -75,13 +73,17 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     plan = detect_pii(df, table=Path(args.file).stem)
     if args.json:
         print(json.dumps({"columns": [
-            {"name": d.column, "pii": d.is_pii, "entity": d.entity, "score": round(d.score, 4),
-             "action": d.action, "free_text": d.free_text, "evidence": d.evidence}
+            {"name": d.column, "pii": d.is_pii, "entity": d.entity, "subtype": d.subtype,
+             "score": round(d.score, 4), "action": d.action, "free_text": d.free_text,
+             "quasi_identifier": d.quasi_identifier, "evidence": d.evidence}
             for d in plan.columns]}, indent=2, default=str))
     else:
         width = max(len(d.column) for d in plan.columns)
         for d in plan.columns:
-            flag = f"{d.entity:<14} {d.score:.2f}  {d.action}" if d.is_pii else "-"
+            flag = (f"{d.entity:<14} {d.score:.2f}  {d.action}"
+                    f"{'  ' + d.subtype if d.subtype else ''}" if d.is_pii else "-")
+            if d.quasi_identifier:
+                flag += f"  (quasi-identifier: {d.evidence.get('quasi')})"
             print(f"{d.column:<{width}}  {flag}")
     return 0
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from tabletwin.catalog import Catalog, RebalanceConfig, TableConfig, check_columns
 from tabletwin.errors import CheckFailed, ConfigError, InputError
+from tabletwin.files import read_file  # noqa: F401  (re-exported: light module for `scan`)
 from tabletwin.generators import Generator
 from tabletwin.pii import PiiPlan, detect_pii, mask_table
 from tabletwin.profile import TableProfile, profile_table
@@ -127,30 +128,6 @@ def prune_storage(storage_dir: str | Path, table: str, kept: list[str], current:
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed
-
-
-def read_file(path: str | Path) -> pd.DataFrame:
-    """Read a Parquet or CSV file; bad input raises InputError with a one-line reason."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"file not found: {p}")
-    suffix = p.suffix.lower()
-    try:
-        if suffix in (".parquet", ".pq"):
-            df = pd.read_parquet(p)
-        elif suffix in (".csv", ".tsv", ".txt"):
-            df = pd.read_csv(p, sep="\t" if suffix == ".tsv" else ",", low_memory=False)
-        else:
-            raise InputError(f"unsupported format {suffix or '(none)'}: use .parquet or .csv")
-    except InputError:
-        raise
-    except Exception as exc:  # pyarrow / parser errors: report the kind, not the content
-        raise InputError(f"cannot read {p.name}: {type(exc).__name__}") from None
-    if len(df) == 0:
-        raise InputError(f"{p.name} has no rows")
-    if len(df.columns) == 0:
-        raise InputError(f"{p.name} has no columns")
-    return df
 
 
 #: Output file extensions ``synth`` writes, and the format each picks.

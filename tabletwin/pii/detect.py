@@ -292,12 +292,13 @@ def _analyse(texts: list[str], entities: list[str], context: tuple[str, ...]) ->
 
 
 def _decision(column: str, entity: str | None, score: float, evidence: dict[str, Any],
-              *, free_text: bool = False) -> ColumnDecision:
+              *, free_text: bool = False, subtype: str | None = None) -> ColumnDecision:
     score = round(min(max(score, 0.0), 1.0), 3)
     if entity is None:
         return ColumnDecision(column, None, score, "keep", evidence=evidence)
     action = "redact" if free_text else _default_action(entity)
-    return ColumnDecision(column, entity, score, action, free_text=free_text, evidence=evidence)
+    return ColumnDecision(column, entity, score, action, free_text=free_text, evidence=evidence,
+                          subtype=subtype)
 
 
 def _default_action(entity: str) -> str:
@@ -377,32 +378,144 @@ def _free_text_option(ev: _Evidence, texts: list[str], base: dict[str, Any]) -> 
         "validator": rec.VALIDATORS.get(entity, "yaml_pattern")}
 
 
+@dataclass
+class _Classified:
+    """A column's decision, plus what the table-level pass needs."""
+
+    decision: ColumnDecision
+    #: subtype the weaker (co-occurrence) bar would accept, when the decision is not PII
+    candidate: str | None = None
+    evidence: dict[str, Any] | None = None
+
+
 def _classify(column: str, series: pd.Series, rng: np.random.Generator, sample_size: int,
-              custom: Mapping[str, tuple[frozenset[str], str]]) -> ColumnDecision:
+              custom: Mapping[str, tuple[frozenset[str], str]]) -> _Classified:
     values = [v for v in _sample(series, sample_size, rng)
               if not (isinstance(v, str) and not v.strip())]
+    result = _classify_values(column, series, values, custom)
+    kind = _quasi_kind(column, series, values, result.decision)
+    if kind is not None:
+        result.decision = replace(result.decision, quasi_identifier=True,
+                                  evidence={**result.decision.evidence, "quasi": kind})
+    return result
+
+
+def _quasi_kind(column: str, series: pd.Series, values: list[Any],
+                decision: ColumnDecision) -> str | None:
+    from tabletwin.pii.quasi import quasi_kind
+
+    if not values or (decision.is_pii and decision.entity != "DATE_TIME"):
+        return None
+    dtype = series.dtype
+    is_date = pd.api.types.is_datetime64_any_dtype(dtype) or (
+        not pd.api.types.is_numeric_dtype(dtype) and _date_share(values[:200]) >= 0.8)
+    return quasi_kind(column, values[:500], is_date=is_date)
+
+
+#: Column-name words that say which part of a name a PERSON column holds (folded).
+_FIRST_WORDS = frozenset(lx.fold(w) for w in """first firstname forename forenames given
+    givenname givennames vorname vornamen prenom prénom nombre nombres jmeno jméno imie imię
+    voornaam nome fname""".split())
+_LAST_WORDS = frozenset(lx.fold(w) for w in """last lastname surname surnames family familyname
+    nachname familienname apellido apellidos cognome sobrenome achternaam prijmeni příjmení
+    nazwisko lname""".split())
+_FULL_WORDS = frozenset("fullname full".split())
+
+
+def _hinted_subtype(column: str) -> str | None:
+    tokens = lx.column_tokens(column)
+    joined = "".join(tokens)
+    for words, subtype in ((_FIRST_WORDS, "first_name"), (_LAST_WORDS, "last_name"),
+                           (_FULL_WORDS, "full_name")):
+        if any(t in words for t in tokens) or any(len(w) >= 7 and w in joined for w in words):
+            return subtype
+    return None
+
+
+def _name_subtype(column: str, ev: Any) -> str:
+    from tabletwin.pii import names
+
+    hinted = _hinted_subtype(column)
+    if hinted is not None:
+        return hinted
+    if ev.single >= 0.9:
+        return names.single_subtype(ev)
+    return "full_name"
+
+
+def _classify_values(column: str, series: pd.Series, values: list[Any],
+                     custom: Mapping[str, tuple[frozenset[str], str]]) -> _Classified:
+    decision, texts = _classify_column(column, series, values, custom)
+    if decision.free_text and decision.entity == "PERSON" and decision.origin == "detected" \
+            and "PERSON" not in _name_hints(column, {}):
+        from tabletwin.pii import names
+
+        # longer values whose name words are mostly inside firm names ("Trần Phạm Công ty
+        # TNHH", "Sæther, Berg og Jensen"): company names, not people
+        distinct = list(dict.fromkeys(texts))
+        orgs = sum(names.is_org_like(t) for t in distinct) / len(distinct)
+        if orgs >= 0.5:
+            return _Classified(_decision(column, None, 0.6, {
+                **decision.evidence, "org_share": round(orgs, 3),
+                "note": "name words inside organisation names"}))
+    if not texts or decision.free_text or (decision.is_pii and decision.entity != "PERSON"):
+        return _Classified(decision)
+    if decision.origin != "detected" or len(texts) < 2:
+        return _Classified(decision)
+    from tabletwin.pii import names
+
+    ev = names.name_evidence(texts)
+    figures = {"name_shape": ev.as_dict()}
+    hint = _name_hints(column, {}).get("PERSON")
+    if decision.entity == "PERSON" and not (hint is None and names.vetoed(ev)):
+        return _Classified(replace(decision, subtype=_name_subtype(column, ev),
+                                   evidence={**decision.evidence, **figures}))
+    if decision.entity == "PERSON":  # dictionary words, but places / firms / templated phrases
+        decision = _decision(column, None, 0.6, {**decision.evidence, **figures,
+                                                 "note": "name words, but not names of people"})
+        return _Classified(decision, None, figures)
+    tokens = set(lx.column_tokens(column))
+    if tokens & lx.NEGATIVE_HINTS["PERSON"]:  # "country", "city", "team", "product_name"...
+        return _Classified(decision)
+    subtype = names.classify(ev, hint=hint)
+    if subtype is None and hint:
+        subtype = names.classify(ev, hint=hint, strict=False)
+    if subtype is not None:
+        hinted = _hinted_subtype(column)
+        if hinted and (hinted == "full_name") == (subtype == "full_name"):
+            subtype = hinted
+        score = 0.5 + 0.4 * (ev.known if subtype != "full_name" else ev.full_some)
+        evidence = {**decision.evidence, **({"name_hint": hint} if hint else {}), **figures,
+                    "validator": "name_lexicon"}
+        return _Classified(_decision(column, "PERSON", score, evidence, subtype=subtype))
+    return _Classified(decision, names.classify(ev, strict=False), figures)
+
+
+def _classify_column(column: str, series: pd.Series, values: list[Any],
+                     custom: Mapping[str, tuple[frozenset[str], str]]
+                     ) -> tuple[ColumnDecision, list[str]]:
     hints = _name_hints(column, {e: h for e, (h, _) in custom.items()})
     base: dict[str, Any] = {"sampled": len(values)}
     dtype = series.dtype
     if not values:
-        return _decision(column, None, 1.0, {**base, "note": "no values"})
+        return _decision(column, None, 1.0, {**base, "note": "no values"}), []
     if pd.api.types.is_bool_dtype(dtype):
-        return _decision(column, None, 1.0, {**base, "dtype": "bool"})
+        return _decision(column, None, 1.0, {**base, "dtype": "bool"}), []
     if "DATE_TIME" in hints:  # dates count only as dates of birth, known from the column name
         share = 1.0 if pd.api.types.is_datetime64_any_dtype(dtype) else _date_share(values)
         if share >= 0.8 and len(values) >= 2:
             return _decision(column, "DATE_TIME", 0.5 + 0.5 * share, {
                 **base, "name_hint": hints["DATE_TIME"], "match_share": round(share, 3),
-                "validator": "date_parse"})
+                "validator": "date_parse"}), []
     if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
-        return _decision(column, None, 1.0, {**base, "dtype": str(dtype)})
+        return _decision(column, None, 1.0, {**base, "dtype": str(dtype)}), []
     texts = [t for v in values if (t := _as_text(v)) is not None]
     if pd.api.types.is_numeric_dtype(dtype) and (
             len(texts) < len(values) * 0.5
             or (not hints and np.median([len(t) for t in texts]) < 7)):
-        return _decision(column, None, 0.95, {**base, "dtype": str(dtype)})
+        return _decision(column, None, 0.95, {**base, "dtype": str(dtype)}), []
     if len(texts) < len(values) * 0.5:
-        return _decision(column, None, 0.9, {**base, "note": "few text or number values"})
+        return _decision(column, None, 0.9, {**base, "note": "few text or number values"}), []
 
     analysed = texts[:ANALYZE_LIMIT]
     ev = _analyse(analysed, _candidates(list(set(analysed)), custom), lx.column_tokens(column))
@@ -410,13 +523,13 @@ def _classify(column: str, series: pd.Series, rng: np.random.Generator, sample_s
     options = _entity_options(ev, analysed, hints, [*_PRIORITY, *sorted(custom)], base)
     if options:
         score, entity, evidence = max(options, key=lambda o: (round(o[0], 6), -_rank(o[1])))
-        return _decision(column, entity, score, evidence)
+        return _decision(column, entity, score, evidence), texts
     free = _free_text_option(ev, analysed, base)
     if free is not None:
-        return _decision(column, free[1], free[0], free[2], free_text=True)
+        return _decision(column, free[1], free[0], free[2], free_text=True), texts
     evidence = {**base, **({"name_hint": sorted(hints.values())[0]} if hints else {})}
     best = max((ev.share(ev.strong, e) for e in ev.strong), default=0.0)
-    return _decision(column, None, 1.0 - best, evidence)
+    return _decision(column, None, 1.0 - best, evidence), texts
 
 
 def _rank(entity: str) -> int:
@@ -492,17 +605,152 @@ def detect_pii(df: pd.DataFrame, *, table: str = "table",
     if sample_size < 1:
         raise ConfigError("sample_size must be positive", table=table, field="sample_size")
 
-    decisions = []
+    classified: list[_Classified] = []
     for position, name in enumerate(columns):
         if name in key_columns:
             # keys are identifiers, not personal data: pseudonymized when masked and replaced by
             # fresh keys in synthetic tables, but never reported as PII
-            decision = ColumnDecision(name, None, 1.0, "pseudonymize", "override",
-                                      evidence={"catalog": "key"})
+            classified.append(_Classified(ColumnDecision(
+                name, None, 1.0, "pseudonymize", "override", evidence={"catalog": "key"})))
         else:
             rng = np.random.default_rng(stable_seed(seed, table, name))
-            decision = _classify(name, df.iloc[:, position], rng, sample_size, custom)
+            classified.append(_classify(name, df.iloc[:, position], rng, sample_size, custom))
+    _co_occurring_names(classified)
+    _names_inside_other_columns(df, classified)
+    _first_vs_last(classified)
+    decisions = []
+    for name, item in zip(columns, classified):
+        decision = item.decision
         if name in overrides:
             decision = _apply_override(table, decision, overrides[name])
         decisions.append(decision)
     return PiiPlan(table=table, columns=decisions)
+
+
+#: Rows compared when checking that a column's values sit inside another column's values.
+_CONTAINMENT_ROWS = 1000
+
+
+def _names_inside_other_columns(df: pd.DataFrame, classified: list[_Classified]) -> None:
+    """A column whose value is, row by row, a word of the same row's full name or e-mail is a
+    name part (the same person's first or last name), however rare the names are.
+
+    Only single-word columns that are not decided otherwise are tried, against PERSON full-name
+    and EMAIL_ADDRESS columns of the same table.
+    """
+    sources = [c for c in classified if not c.decision.free_text and (
+        c.decision.entity == "EMAIL_ADDRESS" or c.candidate == "full_name" or (
+            c.decision.entity == "PERSON" and c.decision.subtype == "full_name"))]
+    if not sources:
+        return
+    from tabletwin.pii import names
+
+    head = df.head(_CONTAINMENT_ROWS)
+    for item in classified:
+        figures = (item.evidence or {}).get("name_shape")
+        if item.decision.is_pii or not figures or figures["distinct"] < 5 or \
+                figures["single"] < 0.6 or figures["single"] + figures["multi"] < 0.9 or \
+                names.vetoed(names.NameEvidence(**figures)):
+            continue
+        if set(lx.column_tokens(item.decision.column)) & lx.NEGATIVE_HINTS["PERSON"]:
+            continue
+        mine = head[item.decision.column]
+        for holder in sources:
+            source = holder.decision
+            other = head[source.column]
+            both = mine.notna() & other.notna()
+            if both.sum() < 5:
+                continue
+            inside = [_word_inside(str(a), str(b), source.entity == "EMAIL_ADDRESS")
+                      for a, b in zip(mine[both], other[both])]
+            share = sum(inside) / len(inside)
+            if share >= 0.6:
+                subtype = _hinted_subtype(item.decision.column) or (
+                    "first_name" if figures["first_pref"] > figures["last_pref"]
+                    else "last_name")
+                item.decision = _decision(
+                    item.decision.column, "PERSON", 0.5 + 0.4 * share,
+                    {**item.decision.evidence, **item.evidence, "validator": "name_in_row",
+                     "inside_column": source.column, "inside_share": round(share, 3)},
+                    subtype=subtype)
+                if not source.is_pii and holder.evidence is not None:
+                    # a weaker full-name candidate holding another name column's values, row
+                    # by row: both are names of the same people
+                    holder.decision = _decision(
+                        source.column, "PERSON", 0.5 + 0.3 * share,
+                        {**source.evidence, **holder.evidence, "validator": "name_in_row",
+                         "holds_column": item.decision.column}, subtype="full_name")
+                break
+
+
+def _word_inside(value: str, other: str, email: bool) -> bool:
+    word = lx.fold(value.strip())
+    if len(word) < 2:
+        return False
+    if email:
+        from anyascii import anyascii
+
+        local = lx.fold(other.split("@")[0])
+        return word in local or anyascii(word).lower() in local
+    # a compound name ("Abu Madyan", "de la Cruz") counts when its words stand in that order
+    words = " ".join(lx.fold(w.strip(",.")) for w in other.split())
+    return f" {word} " in f" {words} "
+
+
+def _first_vs_last(classified: list[_Classified]) -> None:
+    """Two single-name columns without a name hint that both came out as the same part: the one
+    whose words rank more as first names is the first-name column, the other the last-name one.
+
+    Why relative: in some cultures (Vietnamese, Chinese, Korean) the lexicon ranks many given
+    names about as often as family names, so each column alone leans the same way; side by side
+    the family-name column still leans further towards last names.
+    """
+    singles = [c for c in classified if c.decision.entity == "PERSON" and not c.decision.free_text
+               and c.decision.subtype in ("first_name", "last_name")
+               and c.decision.origin == "detected" and not _hinted_subtype(c.decision.column)
+               and "name_shape" in c.decision.evidence]
+    if len(singles) != 2 or singles[0].decision.subtype != singles[1].decision.subtype:
+        return
+
+    def lean(item: _Classified) -> float:
+        figures = item.decision.evidence["name_shape"]
+        return figures["first_pref"] - figures["last_pref"]
+
+    a, b = singles
+    if lean(a) == lean(b):
+        return
+    first, last = (a, b) if lean(a) > lean(b) else (b, a)
+    first.decision = replace(first.decision, subtype="first_name",
+                             evidence={**first.decision.evidence, "relative_to": last.decision.column})
+    last.decision = replace(last.decision, subtype="last_name",
+                            evidence={**last.decision.evidence, "relative_to": first.decision.column})
+
+
+def _co_occurring_names(classified: list[_Classified]) -> None:
+    """A weaker name candidate counts when the table has a confident single-name column.
+
+    A last-name column with many rare surnames next to a first-name column (or the reverse) is
+    a name column; on its own it would need more dictionary hits. First vs last is then also
+    decided relative to the neighbour: the column whose words rank more as first names is it.
+    """
+    confident = [c for c in classified if c.decision.entity == "PERSON" and not
+                 c.decision.free_text and c.decision.subtype in ("first_name", "last_name")]
+    if not confident:
+        return
+    for item in classified:
+        if item.candidate in ("first_name", "last_name") and item.evidence is not None:
+            figures = item.evidence["name_shape"]
+            subtype = _hinted_subtype(item.decision.column) or item.candidate
+            if len(confident) == 1 and not _hinted_subtype(item.decision.column):
+                other = confident[0].decision
+                other_pref = other.evidence.get("name_shape", {})
+                # two single-name columns side by side: the more first-name-like one is first
+                mine = figures["first_pref"] - figures["last_pref"]
+                theirs = other_pref.get("first_pref", 0) - other_pref.get("last_pref", 0)
+                subtype = "last_name" if other.subtype == "first_name" or mine < theirs \
+                    else "first_name"
+            item.decision = _decision(
+                item.decision.column, "PERSON", 0.45 + 0.3 * figures["known"],
+                {**item.decision.evidence, **item.evidence, "validator": "name_lexicon",
+                 "co_occurring_names": sorted(c.decision.column for c in confident)},
+                subtype=subtype)

@@ -31,7 +31,7 @@ from faker import Faker
 
 from tabletwin.errors import GeneratorError
 
-__all__ = ["fake_people", "fake_values", "normalize_value", "FAKEABLE"]
+__all__ = ["fake_name_parts", "fake_people", "fake_values", "normalize_value", "FAKEABLE"]
 
 #: Entities :func:`fake_values` can generate.
 FAKEABLE: tuple[str, ...] = (
@@ -237,9 +237,28 @@ def _name_parts(n: int, rng: np.random.Generator, loc: _Locale
     return first, last, female
 
 
-def _persons(n: int, rng: np.random.Generator, loc: _Locale, attempt: int = 0) -> np.ndarray:
-    """Full names; from the third redraw on, half get a second given name (more distinct names)."""
-    first, last, female = _name_parts(n, rng, loc)
+def _gendered(lists: tuple[tuple[np.ndarray, np.ndarray], ...], female: np.ndarray,
+              rng: np.random.Generator) -> np.ndarray:
+    """A word per row from the female (True) or male (False) list of a locale."""
+    out = np.empty(len(female), dtype=object)
+    women = np.flatnonzero(female)
+    men = np.flatnonzero(~female)
+    out[women] = _choice(lists[0], len(women), rng)
+    out[men] = _choice(lists[1], len(men), rng)
+    return out
+
+
+def _persons(n: int, rng: np.random.Generator, loc: _Locale, attempt: int = 0,
+             female: np.ndarray | None = None) -> np.ndarray:
+    """Full names; from the third redraw on, half get a second given name (more distinct names).
+
+    ``female`` (bool per name) fixes each name's gender; random otherwise.
+    """
+    first, last, drawn = _name_parts(n, rng, loc)
+    if female is not None:
+        first, last = _gendered(loc.first, female, rng), _gendered(loc.last, female, rng)
+    else:
+        female = drawn
     if attempt >= 3:
         second = np.where(female, _choice(loc.first[0], n, rng), _choice(loc.first[1], n, rng))
         extend = (rng.random(n) < 0.5) & (second != first)
@@ -550,6 +569,45 @@ def fake_values(entity: str, n: int, rng: np.random.Generator, *, locale: str = 
 
     return redraw(values, draw, canonical(entity), keys,
                   unique=unique, what=entity, embedded=entity in _MULTI_WORD)
+
+
+#: Locales whose name lists a name fake borrows from when its own locale's are used up.
+_NAME_FALLBACKS: tuple[str, ...] = ("en_GB", "en_IE", "en_AU", "en_CA", "de_DE", "fr_FR", "es_ES",
+                                    "it_IT", "nl_NL", "sv_SE", "pl_PL", "pt_BR")
+
+
+def fake_name_parts(subtype: str, female: np.ndarray, rng: np.random.Generator, *,
+                    locale: str = "en_US", forbidden: Set[str] = frozenset(),
+                    unique: bool = False) -> np.ndarray:
+    """Fake first names, last names or full names (``subtype``), one per ``female`` entry.
+
+    ``female``: bool per value, the gender the name must have (first names, gendered surnames of
+    locales such as cs_CZ or pl_PL, full names). No value equals a ``forbidden`` value (nor holds
+    one as a word n-gram); with ``unique``, values are distinct where the lists allow.
+    """
+    female = np.asarray(female, dtype=bool)
+    n = len(female)
+    if n == 0:
+        return np.empty(0, dtype=object)
+    loc = _locale(locale)
+    if subtype == "full_name":
+        def generate(idx: np.ndarray, attempt: int = 0) -> np.ndarray:
+            return _persons(len(idx), rng, loc, attempt, female[idx])
+    elif subtype in ("first_name", "last_name"):
+        def generate(idx: np.ndarray, attempt: int = 0) -> np.ndarray:
+            # a locale's list can be used up by the source's own names (a table of US names
+            # forbids most of en_US's list): later redraws borrow from kindred locales
+            use = loc if attempt < 4 else _locale(_NAME_FALLBACKS[attempt % len(_NAME_FALLBACKS)])
+            lists = use.first if subtype == "first_name" else use.last
+            return _gendered(lists, female[idx], rng)
+    else:
+        raise GeneratorError(f"unknown name subtype {subtype!r}")
+    values = generate(np.arange(n))
+    keys = _forbidden_keys("PERSON", forbidden)
+    if not keys and not unique:
+        return values
+    return redraw(values, generate, canonical("PERSON"), keys, unique=unique, what=subtype,
+                  embedded=subtype == "full_name")
 
 
 def fake_people(n: int, rng: np.random.Generator, *, locale: str = "en_US",

@@ -246,26 +246,67 @@ def _collect(providers: Iterable[type], attrs: Iterable[str]) -> set[str]:
     return words
 
 
+def _disk_cached(build):
+    """Keep a Faker-derived word set in a per-user cache file, keyed by the Faker version.
+
+    Why: collecting the words imports every Faker locale module and folds ~80,000 words, about
+    0.3 s of each ``tabletwin scan``; reading the pickled set back takes a few milliseconds.
+    The file holds only Faker's public word lists (no table data). Any failure to read or write
+    the cache falls back to building the set.
+    """
+
+    @functools.cache
+    def cached() -> frozenset[str]:
+        import os
+        import pickle
+        import tempfile
+        from importlib.metadata import version
+        from pathlib import Path
+
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tabletwin"
+        path = base / f"{build.__name__}-faker{version('faker')}-v1.pickle"
+        try:
+            with path.open("rb") as f:
+                words = pickle.load(f)
+            if isinstance(words, frozenset):
+                return words
+        except (OSError, pickle.PickleError, EOFError, ValueError):
+            pass
+        words = build()
+        try:
+            base.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile("wb", dir=base, delete=False) as f:
+                pickle.dump(words, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(f.name, path)  # atomic: concurrent scans never read a half file
+        except OSError:
+            pass
+        return words
+
+    cached.__doc__ = build.__doc__
+    cached.__name__ = build.__name__
+    return cached
+
+
 def _latin(word: str) -> bool:
     """True for words written in Latin script (the name dictionaries skip other scripts)."""
     return all(("LATIN" in unicodedata.name(ch, "")) or not ch.isalpha() for ch in word)
 
 
-@functools.cache
+@_disk_cached
 def first_names() -> frozenset[str]:
     """First names of every Faker locale (every script, romanized forms too), folded."""
     words = _collect(_provider_modules("person"), ("first_names*", "first_romanized*"))
     return _variants(w for w in words if len(w) > 1)
 
 
-@functools.cache
+@_disk_cached
 def last_names() -> frozenset[str]:
     """Last names of every Faker locale (every script, romanized forms too), folded."""
     words = _collect(_provider_modules("person"), ("last_names*", "last_romanized*"))
     return _variants(w for w in words if len(w) > 1)
 
 
-@functools.cache
+@_disk_cached
 def street_names() -> frozenset[str]:
     """Street names listed by Faker address providers (Czech, Polish...), folded, whole names."""
     words = _collect(_provider_modules("address", STREET_LOCALES), (

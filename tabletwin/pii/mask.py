@@ -44,6 +44,7 @@ from tabletwin.pii.fakes import (
     FAKEABLE,
     canonical,
     emails_for,
+    fake_name_parts,
     fake_values,
     normalize_many,
     normalize_value,
@@ -237,6 +238,14 @@ def _fake_by_codes(entity: str, codes: np.ndarray, rng: np.random.Generator, loc
     return out
 
 
+def _sex_column(plan: PiiPlan, frame: pd.DataFrame) -> pd.Series | None:
+    """The table's sex/gender column (a quasi-identifier of kind ``sex``), if any."""
+    for d in plan.columns:
+        if d.quasi_identifier and d.evidence.get("quasi") == "sex" and d.column in frame.columns:
+            return frame[d.column]
+    return None
+
+
 def _check_entity(table: str, d: ColumnDecision) -> str:
     if d.entity not in FAKEABLE:
         raise ConfigError(f"column {d.column!r}: cannot fake entity {d.entity!r}", table=table,
@@ -246,27 +255,104 @@ def _check_entity(table: str, d: ColumnDecision) -> str:
 
 def _fake_columns(frame: pd.DataFrame, decisions: Sequence[ColumnDecision], table: str,
                   seed: int, locale: str, purpose: str,
-                  forbidden: Mapping[str, Set[str]]) -> dict[str, np.ndarray]:
+                  forbidden: Mapping[str, Set[str]],
+                  sex: pd.Series | None = None) -> dict[str, np.ndarray]:
     """Fake values (object arrays, None for null) for columns whose action is ``fake``.
 
-    Names go first so e-mails can follow them: the first faked PERSON column drives every faked
-    EMAIL_ADDRESS column.
+    Names go first so e-mails can follow them. PERSON columns with a subtype get names of their
+    kind (first names, last names, full names), and one fake person per row: a full-name column
+    next to faked first- and last-name columns is that row's fake first + last name, and e-mails
+    are built from the row's fake person. ``sex`` (a sex/gender column of the same rows, see
+    :func:`~tabletwin.pii.quasi.female_mask`) sets the gender of fake first names.
     """
-    ordered = sorted(decisions, key=lambda d: d.entity != "PERSON")
+    from tabletwin.pii.quasi import female_mask
+
+    n = len(frame)
+    female_rows = female_mask(sex) if sex is not None and len(sex) == n else np.full(n, np.nan)
+    ordered = sorted(decisions, key=lambda d: (d.entity != "PERSON", d.subtype == "full_name"))
+    parts: dict[str, np.ndarray] = {}  # subtype -> per-row fake of the first such column
     person_names: np.ndarray | None = None
     out: dict[str, np.ndarray] = {}
     for d in ordered:
         entity = _check_entity(table, d)
+        if entity == "EMAIL_ADDRESS":
+            continue  # after the names, from the row's fake person (below)
         rng = np.random.default_rng(stable_seed(seed, table, d.column, purpose))
         if d.column in frame.columns:
             codes = _codes(frame[d.column])
         else:
-            codes = np.arange(len(frame))
-        values = _fake_by_codes(entity, codes, rng, locale, forbidden.get(d.column, set()),
-                                person_names if entity == "EMAIL_ADDRESS" else None)
-        if entity == "PERSON" and person_names is None:
-            person_names = values
+            codes = np.arange(n)
+        bad = forbidden.get(d.column, set())
+        if entity == "PERSON" and d.subtype == "full_name" and {"first_name", "last_name"} <= \
+                set(parts):
+            values = _joined_names(parts["first_name"], parts["last_name"], codes, bad, rng,
+                                   locale, female_rows)
+        elif entity == "PERSON" and d.subtype in ("first_name", "last_name", "full_name"):
+            values = _fake_names_by_codes(d.subtype, codes, rng, locale, bad, female_rows)
+        else:
+            values = _fake_by_codes(entity, codes, rng, locale, bad)
+        if entity == "PERSON":
+            parts.setdefault(d.subtype or "full_name", values)
         out[d.column] = values
+        if entity == "PERSON" and d.subtype in (None, "full_name") and person_names is None:
+            person_names = values
+    if person_names is None and "first_name" in parts:
+        # e-mails of a row's fake person: its first name with its (or a fresh) last name
+        rng = np.random.default_rng(stable_seed(seed, table, "person", purpose))
+        last = parts.get("last_name")
+        if last is None:
+            last = fake_name_parts("last_name", female_rows > 0.5, rng, locale=locale)
+        person_names = np.array([None if f is None else f"{f} {s or ''}".strip()
+                                 for f, s in zip(parts["first_name"], last)], dtype=object)
+    for d in ordered:
+        if d.entity == "EMAIL_ADDRESS":
+            rng = np.random.default_rng(stable_seed(seed, table, d.column, purpose))
+            codes = _codes(frame[d.column]) if d.column in frame.columns else np.arange(n)
+            out[d.column] = _fake_by_codes("EMAIL_ADDRESS", codes, rng, locale,
+                                           forbidden.get(d.column, set()), person_names)
+    return out
+
+
+def _female_per_code(codes: np.ndarray, female_rows: np.ndarray,
+                     rng: np.random.Generator) -> np.ndarray:
+    """Gender per distinct code: the majority of its rows with a known sex, else random."""
+    k = int(codes.max()) + 1
+    known = (codes >= 0) & ~np.isnan(female_rows)
+    women = np.bincount(codes[known], weights=female_rows[known], minlength=k)
+    total = np.bincount(codes[known], minlength=k)
+    return np.where(total > 0, women * 2 > total, rng.random(k) < 0.5)
+
+
+def _fake_names_by_codes(subtype: str, codes: np.ndarray, rng: np.random.Generator,
+                         locale: str, forbidden: Set[str], female_rows: np.ndarray
+                         ) -> np.ndarray:
+    """A fake first/last/full name per distinct code, of the gender of the code's rows."""
+    out = np.full(len(codes), None, dtype=object)
+    present = codes >= 0
+    if not present.any():
+        return out
+    female = _female_per_code(codes, female_rows, rng)
+    fakes = fake_name_parts(subtype, female, rng, locale=locale, forbidden=forbidden,
+                            unique=True)
+    out[present] = fakes[codes[present]]
+    return out
+
+
+def _joined_names(first: np.ndarray, last: np.ndarray, codes: np.ndarray, forbidden: Set[str],
+                  rng: np.random.Generator, locale: str, female_rows: np.ndarray) -> np.ndarray:
+    """Each row's fake first + last name; rows whose join is forbidden get a fresh full name."""
+    out = np.full(len(codes), None, dtype=object)
+    present = codes >= 0
+    joined = [f"{f} {s}" if f is not None and s is not None else None
+              for f, s in zip(first, last)]
+    keys = {normalize_value(v) for v in forbidden}
+    for i in np.flatnonzero(present):
+        out[i] = joined[i]
+    redo = [i for i in np.flatnonzero(present)
+            if out[i] is None or normalize_value(out[i]) in keys]
+    if redo:
+        female = np.nan_to_num(female_rows[redo], nan=0.5) > 0.5
+        out[redo] = fake_name_parts("full_name", female, rng, locale=locale, forbidden=forbidden)
     return out
 
 
@@ -509,7 +595,7 @@ def mask_table(df: pd.DataFrame, plan: PiiPlan, *, key: bytes, seed: int,
     forbidden = {d.column: by_entity[str(d.entity)] for d in fake}
     entities = {d.column: d.entity for d in fake}
     for column, values in _fake_columns(df, fake, plan.table, seed, locale, "mask",
-                                        forbidden).items():
+                                        forbidden, _sex_column(plan, df)).items():
         out[column] = _restore_dtype(values, df[column], entities[column])
     for d in decisions:
         series = df[d.column]
@@ -556,7 +642,7 @@ def fill_pii_columns(frame: pd.DataFrame, plan: PiiPlan, *, columns: Sequence[st
     blank = pd.Series([None] * n, index=frame.index, dtype=object)
     entities = {d.column: d.entity for d in fake}
     for column, values in _fake_columns(frame, fake, plan.table, seed, locale, "fill",
-                                        forbidden).items():
+                                        forbidden, _sex_column(plan, frame)).items():
         like = frame[column] if column in frame.columns else blank
         out[column] = _restore_dtype(values, like, entities[column])
     for d in decisions:

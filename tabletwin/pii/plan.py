@@ -46,6 +46,10 @@ DEFAULT_ACTIONS: dict[str, str] = {
 }
 
 
+#: Which part of a person's name a PERSON column holds (``ColumnDecision.subtype``).
+NAME_SUBTYPES: tuple[str, ...] = ("first_name", "last_name", "full_name")
+
+
 @dataclass(frozen=True)
 class ColumnOverride:
     """A catalog pin for one column. ``pii=False`` marks it not personal; ``entity`` forces one."""
@@ -65,6 +69,13 @@ class ColumnDecision:
     origin: ``detected`` or ``override``.
     free_text: True when PII sits inside longer text (spans are redacted, not whole cells).
     evidence: name hint, share of sampled values matched, validator... never raw values.
+    subtype: for PERSON columns, which part of a name the column holds: one of
+        :data:`NAME_SUBTYPES` ("first_name", "last_name", "full_name"), or None when unknown.
+        Fakes follow it (a first-name column gets first names).
+    quasi_identifier: True for columns that are not direct identifiers but single people out in
+        combination (dates of birth, death, admission, discharge; ZIP/postcode; age, sex,
+        ethnicity). Flagged for review and for uniqueness figures; the action is not changed.
+        ``evidence["quasi"]`` says which kind.
     """
 
     column: str
@@ -74,6 +85,8 @@ class ColumnDecision:
     origin: str = "detected"
     free_text: bool = False
     evidence: dict[str, Any] = field(default_factory=dict)
+    subtype: str | None = None
+    quasi_identifier: bool = False
 
     @property
     def is_pii(self) -> bool:
@@ -115,16 +128,23 @@ class PiiPlan:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "PiiPlan":
+        # plans written before subtype / quasi_identifier existed load with their defaults
         return cls(table=data["table"], columns=[ColumnDecision(**c) for c in data["columns"]])
 
+    @property
+    def quasi_identifiers(self) -> list[str]:
+        return [d.column for d in self.columns if d.quasi_identifier]
+
     def to_markdown(self) -> str:
-        rows = ["| column | PII | entity | score | action | origin | evidence |",
-                "| --- | --- | --- | --- | --- | --- | --- |"]
+        rows = ["| column | PII | entity | subtype | quasi-identifier | score | action | origin "
+                "| evidence |",
+                "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for d in self.columns:
             ev = "; ".join(f"{k}={v}" for k, v in d.evidence.items())
             action = f"{d.action} ({KEPT_BY_CATALOG})" if d.kept_by_catalog else d.action
             rows.append(
-                f"| {d.column} | {'yes' if d.is_pii else 'no'} | {d.entity or ''} | {d.score:.2f} "
+                f"| {d.column} | {'yes' if d.is_pii else 'no'} | {d.entity or ''} "
+                f"| {d.subtype or ''} | {'yes' if d.quasi_identifier else ''} | {d.score:.2f} "
                 f"| {action} | {d.origin} | {ev} |"
             )
         return "\n".join(rows)
