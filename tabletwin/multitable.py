@@ -245,6 +245,12 @@ class RelationalGenerator(Generator):
         self.columns_ = list(table.columns)
         return self
 
+    def _draw_counts(self, cond: pd.DataFrame, seed: int) -> np.ndarray:
+        """One draw of children per parent for the synthetic parents' context ``cond``."""
+        drawn = self.count_model_.sample(len(cond), seed=seed, conditions=cond)[COUNT]
+        return np.clip(np.round(pd.to_numeric(drawn, errors="coerce").fillna(0)
+                                .to_numpy(float)), 0, None).astype(np.int64)
+
     def describe(self) -> str:
         return f"{self.generator.describe()}, conditioned on {', '.join(sorted(set(self.parents_.values())))}" \
             if hasattr(self, "parents_") else self.generator.describe()
@@ -295,10 +301,8 @@ class RelationalGenerator(Generator):
             if len(prows) == 0:
                 raise InputError("foreign key has no parent rows to point at", column=primary)
             cond = prows[pcols].rename(columns={c: context_name(primary, c) for c in pcols})
-            drawn = self.count_model_.sample(len(prows), seed=seed, conditions=cond)[COUNT]
-            counts = np.clip(np.round(pd.to_numeric(drawn, errors="coerce").fillna(0)
-                                      .to_numpy(float)), 0, None).astype(np.int64)
-            counts = _fit_total(counts, need, rng)
+            draws = np.stack([self._draw_counts(cond, seed + k) for k in range(_COUNT_DRAWS)])
+            counts = _fit_total(_swap_toward(draws, need, rng), need, rng)
         keys = np.repeat(prows[pkey].to_numpy(), counts)
         rows = np.repeat(np.arange(len(prows)), counts)
         fk_values: dict[str, pd.Series] = {}
@@ -393,6 +397,33 @@ def _restore_time(fraction: pd.Series, anchor: pd.Series, a: TimeAnchor, dtype: 
         return values.astype(dtype)
     except (TypeError, ValueError):
         return values
+
+
+def _swap_toward(draws: np.ndarray, total: int, rng: np.random.Generator) -> np.ndarray:
+    """Children per parent summing to ``total`` (or as near as the draws allow), each parent's
+    count one of its own draws from the count model (``draws``: draws x parents).
+
+    Starting from the first draw, parents in random order switch to another of their draws when
+    that moves the sum toward ``total``. Every count stays a draw from the parent's conditional
+    distribution, so the histogram keeps its shape; adding the missing children one by one to
+    random parents (what :func:`_fit_total` does for what is left) would create counts the
+    source never has (8 children where the source stops at 7)."""
+    counts = draws[0].copy()
+    diff = total - int(counts.sum())
+    for i in rng.permutation(draws.shape[1]):
+        if diff == 0:
+            break
+        moves = draws[1:, i] - counts[i]
+        better = np.abs(diff - moves) < abs(diff)
+        if better.any():
+            j = int(np.argmin(np.where(better, np.abs(diff - moves), np.inf)))
+            counts[i] += moves[j]
+            diff -= int(moves[j])
+    return counts
+
+
+#: Draws of children per parent the sample chooses from to reach the row count (see _swap_toward).
+_COUNT_DRAWS = 4
 
 
 def _fit_total(counts: np.ndarray, total: int, rng: np.random.Generator) -> np.ndarray:

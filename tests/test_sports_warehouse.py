@@ -34,7 +34,7 @@ COUNTRIES = ["USA", "USA", "USA", "USA", "Dominican Republic", "Venezuela", "Jap
 TEAMS = ["NYA", "BOS", "CHN", "DET", "PHA", "PIT", "SLN", "CLE", "BRO", "NY1"]
 
 
-def warehouse(path: Path, n: int = 700, seed: int = 3) -> dict[str, pd.DataFrame]:
+def warehouse(path: Path, n: int = 3000, seed: int = 3) -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     first = rng.choice(FIRST, n)
     last = rng.choice(LAST, n)
