@@ -74,6 +74,8 @@ def build(tc: TableContext) -> list[AssetsDefinition]:
             "kept_by_catalog": ", ".join(f"{c}: {n} cells, {KEPT_BY_CATALOG}"
                                          for c, n in report.kept_by_catalog.items()) or "none",
             "accuracy": report.fidelity.accuracy,
+            "quasi_identifiers": MetadataValue.json(
+                report.quasi_identifiers.as_dict() if report.quasi_identifiers else {}),
             "generator": report.generator,
             "scores": MetadataValue.json(report.scores()),
             "report": MetadataValue.path(str(page)),

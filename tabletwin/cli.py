@@ -152,7 +152,7 @@ def _synth_conditional(args: argparse.Namespace, table, t0: float) -> int:
                       rebalance=rebalance, conditions=conditions)
     written = res.passed or args.force
     if written:
-        write_atomic(res.synthetic, args.output)
+        write_atomic(res.synthetic, args.output, like=args.file)
     what = (f"rebalanced {rebalance[0]}" if rebalance else
             f"seeded {', '.join(map(str, conditions.columns))} from {args.seed_table}")
     lines = [f"synthesized {len(res.synthetic):,} rows x {res.synthetic.shape[1]} columns in "

@@ -167,9 +167,14 @@ def temp_path(output: Path) -> Path:
     return output.with_name(f".{output.name}.{os.getpid()}.tmp")
 
 
-def write_atomic(df: pd.DataFrame, output: str | Path) -> Path:
+def write_atomic(df: pd.DataFrame, output: str | Path, *, like: str | Path | None = None) -> Path:
     """Write ``df`` to ``output`` in the format its extension names, atomically: a temporary file
-    in the same directory, then a rename; an interrupted write leaves the old file (or none)."""
+    in the same directory, then a rename; an interrupted write leaves the old file (or none).
+    ``like``: the source Parquet file, whose decimal columns keep their precision and scale
+    (Arrow would infer the narrowest decimal type from the synthetic values)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     out = Path(output)
     fmt = output_format(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -178,7 +183,15 @@ def write_atomic(df: pd.DataFrame, output: str | Path) -> Path:
         if fmt == "csv":
             df.to_csv(tmp, index=False)
         else:
-            df.to_parquet(tmp, index=False)
+            table = pa.Table.from_pandas(df, preserve_index=False)
+            source = (pq.read_schema(like) if like is not None
+                      and Path(like).suffix.lower() in (".parquet", ".pq") else None)
+            for i, f in enumerate(table.schema):
+                want = source.field(f.name).type if source is not None and \
+                    f.name in source.names else None
+                if want is not None and pa.types.is_decimal(want) and pa.types.is_decimal(f.type):
+                    table = table.set_column(i, pa.field(f.name, want), table.column(i).cast(want))
+            pq.write_table(table, tmp)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from tabletwin import checks
@@ -25,6 +26,7 @@ from tabletwin.metrics import (AssociationScore, FidelityScore, UtilityScore, as
 from tabletwin.pii.leakage import pii_leak_scan
 from tabletwin.pii.plan import KEPT_BY_CATALOG as KEPT_NOTE
 from tabletwin.pii.plan import PiiPlan
+from tabletwin.pii.quasi import unique_combination_share
 from tabletwin.profile import TableProfile
 from tabletwin.rare_values import RareCopies, rare_value_copies
 from tabletwin.privacy import DistanceScore, MinorityPrivacy, distance_scores, minority_privacy
@@ -97,6 +99,39 @@ def _not_measured(name: str, why: str, threshold: Any = None,
 
 
 @dataclass(frozen=True)
+class QuasiUniqueness:
+    """Rows singled out by their quasi-identifier combination (dates of birth, ZIP, age + sex ...),
+    as a share of the rows: the masked real table (what the generator learned from; generalised
+    columns as masked) vs the synthetic one, on samples of the same size."""
+
+    columns: tuple[str, ...]
+    real: float
+    synthetic: float
+    rows: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"columns": list(self.columns), "real_unique_share": round(self.real, 4),
+                "synthetic_unique_share": round(self.synthetic, 4), "rows": self.rows}
+
+
+def quasi_uniqueness(masked: pd.DataFrame, synthetic: pd.DataFrame, plan: PiiPlan,
+                     seed: int = 0) -> QuasiUniqueness | None:
+    """:class:`QuasiUniqueness` over the plan's quasi-identifier columns present in both tables
+    (None without any). Uniqueness grows as a sample shrinks: the larger table is subsampled."""
+    cols = [c for c in plan.quasi_identifiers if c in masked.columns and c in synthetic.columns]
+    if not cols or len(masked) == 0 or len(synthetic) == 0:
+        return None
+    n = min(len(masked), len(synthetic))
+    rng = np.random.default_rng(seed)
+
+    def sample(df: pd.DataFrame) -> pd.DataFrame:
+        return df.iloc[np.sort(rng.choice(len(df), n, replace=False))] if len(df) > n else df
+
+    return QuasiUniqueness(tuple(cols), unique_combination_share(sample(masked), cols),
+                           unique_combination_share(sample(synthetic), cols), n)
+
+
+@dataclass(frozen=True)
 class QualityReport:
     table: str
     rows_expected: int
@@ -121,6 +156,8 @@ class QualityReport:
     rare_copies: RareCopies | None = None  # None: not computed (no holdout rows)
     # check name -> why it does not apply to this table (tabletwin.checks, from the catalog entry)
     not_applicable: dict[str, str] = field(default_factory=dict)
+    # quasi-identifiers of the plan: share of rows whose combination is unique, real vs synthetic
+    quasi_identifiers: QuasiUniqueness | None = None
     # PII columns the catalog keeps (action keep): cells of the output holding their real values
     kept_by_catalog: dict[str, int] = field(default_factory=dict)
 
@@ -423,6 +460,7 @@ def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFr
         class_accuracy=class_acc or {}, shares=shares, minority=minority,
         rare_copies=_rare_copies(source, synthetic, table, seed),
         not_applicable=checks.not_applicable(table),
+        quasi_identifiers=quasi_uniqueness(masked, synthetic, plan, seed),
     )
 
 

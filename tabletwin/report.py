@@ -459,6 +459,17 @@ def _correlation_section(columns: list[str], mr: np.ndarray, ms: np.ndarray, dif
             f"<th>|difference|</th></tr>{rows}</table>")
 
 
+def _quasi_section(q: Any) -> str:
+    """Share of rows whose quasi-identifier combination is unique, real vs synthetic."""
+    return (f"<p>Columns that single people out in combination (flagged in the PII plan): "
+            f"<code>{_e(', '.join(q.columns))}</code>. Share of rows whose combination of them is "
+            f"unique, on {q.rows:,} rows each (the real table as masked, e.g. birth dates as "
+            f"years):</p><table><tr><th>real</th><th>synthetic</th></tr><tr>"
+            f"<td class='num'>{q.real:.1%}</td><td class='num'>{q.synthetic:.1%}</td></tr>"
+            "</table><p>A unique synthetic combination is no real person's unless it also "
+            "occurs in the real table; the distance checks measure that.</p>")
+
+
 def _privacy_section(d: DistanceScore) -> str:
     img = (f"<div class='wide'>{_img(_plot_dcr(d), 'DCR histogram, training vs holdout')}</div>"
            if d.dcr_training or d.dcr_holdout else
@@ -574,6 +585,9 @@ def render_html(report: QualityReport, plan: PiiPlan, profile: TableProfile, *, 
         with matplotlib.rc_context(_RC):
             sections.append(("privacy", "Distance to closest record: training vs holdout",
                              _privacy_section(distances)))
+    if getattr(report, "quasi_identifiers", None) is not None:
+        sections.append(("quasi", "Quasi-identifiers: rows singled out",
+                         _quasi_section(report.quasi_identifiers)))
     if getattr(report, "relations", ()):
         import matplotlib
 
@@ -722,6 +736,8 @@ def write_report(directory: str | Path, report: QualityReport, plan: PiiPlan,
     }
     if dist is not None:
         summary["distances"] = dist.as_dict()
+    if getattr(report, "quasi_identifiers", None) is not None:
+        summary["quasi_identifiers"] = report.quasi_identifiers.as_dict()
     if real is not None and synthetic is not None:
         shown, withheld = drawable_columns(plan, profile, [str(c) for c in real.columns],
                                            keys=keys)

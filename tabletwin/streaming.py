@@ -567,6 +567,10 @@ def _output_schema(masked: pd.DataFrame, source: pa.Schema, table: str) -> pa.Sc
         if pa.types.is_null(f.type):
             typ = source.field(f.name).type if f.name in source.names else pa.string()
             schema = schema.set(i, pa.field(f.name, typ))
+        elif pa.types.is_decimal(f.type) and f.name in source.names \
+                and pa.types.is_decimal(source.field(f.name).type):
+            # the source's precision and scale, not the narrowest type the sample's values fit
+            schema = schema.set(i, pa.field(f.name, source.field(f.name).type))
     return schema
 
 
@@ -597,7 +601,7 @@ def _in_memory(path: Path, output: Path, table: TableConfig, *, rows: int | None
     res = synth_frame(df, table, rows=rows, seed=seed, key=key)
     written = res.passed or force
     if written:
-        write_atomic(res.synthetic, output)
+        write_atomic(res.synthetic, output, like=path)
     return FileSynthResult(output=output, rows=len(res.synthetic),
                            columns=list(res.synthetic.columns), plan=res.plan,
                            profile=res.profile, generator=res.generator, report=res.report,

@@ -9,6 +9,7 @@ land in the first-name column (not full names), and no source name in any name c
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -115,3 +116,13 @@ def test_sports_warehouse_publishes_with_defaults(tmp_path, capfd):
     assert not keys & set(src["playerID"])
     for child in ("batting", "fielding"):
         assert syn[child]["playerID"].isin(keys).all()
+    # the privacy officer's view: dates of birth and death flagged as quasi-identifiers, with the
+    # share of rows they single out, real vs synthetic, in the report
+    report = json.loads((tmp_path / "data" / "reports" / "players" / "2026-06-01.json").read_text())
+    flagged = {c["column"] for c in report["pii_plan"]["columns"] if c.get("quasi_identifier")}
+    assert {"birthDate", "deathDate"} <= flagged
+    qi = report["quasi_identifiers"]
+    assert set(qi["columns"]) >= {"birthDate", "deathDate"}
+    assert 0.0 <= qi["synthetic_unique_share"] <= 1.0 and 0.0 <= qi["real_unique_share"] <= 1.0
+    subtypes = {c["column"]: c.get("subtype") for c in report["pii_plan"]["columns"]}
+    assert subtypes["nameFirst"] == "first_name" and subtypes["nameLast"] == "last_name"
