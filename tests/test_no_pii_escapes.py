@@ -3,7 +3,6 @@ output (console and Dagster event log, asset metadata, stored plan/profile/repor
 reports, the published table, the run history) for each of them, on a passing and a failing run."""
 
 import json
-import pickle
 from pathlib import Path
 
 import duckdb
@@ -11,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from dagster import DagsterInstance
 
+from leak_search import assert_clean, event_log_text, texts_under
 from tabletwin.cli import main
 
 FIRST = ["Linda", "Marcus", "Priya", "Tomasz", "Yolanda", "Gareth", "Ingrid", "Desmond"]
@@ -55,38 +54,6 @@ def marker_project(tmp_path: Path) -> Path:
                "tables": {"people": {"primary_key": "id", "checks": {"fidelity_min": 0.5}}}}
     (tmp_path / "tabletwin.yaml").write_text(yaml.safe_dump(catalog))
     return tmp_path
-
-
-def texts_under(folder: Path, skip: tuple[str, ...]) -> list[tuple[str, str]]:
-    out = []
-    for path in folder.rglob("*"):
-        if not path.is_file() or any(part in skip for part in path.parts):
-            continue
-        if path.suffix == ".pkl":
-            out.append((str(path), repr(vars(o) if hasattr(o := pickle.loads(path.read_bytes()),
-                                                            "__dict__") else o)))
-        elif path.suffix == ".parquet":
-            out.append((str(path), pd.read_parquet(path).to_csv()))
-        elif path.suffix in (".html", ".json", ".md", ".txt", ".log"):
-            out.append((str(path), path.read_text(errors="replace")))
-    return out
-
-
-def event_log_text() -> str:
-    with DagsterInstance.get() as instance:
-        chunks = []
-        for run in instance.get_runs():
-            for rec in instance.all_logs(run.run_id):
-                chunks.append(rec.user_message or "")
-                if rec.dagster_event is not None:
-                    chunks.append(repr(rec.dagster_event.event_specific_data))
-        return "\n".join(chunks)
-
-
-def assert_clean(label: str, text: str, values: set[str]) -> None:
-    low = text.casefold()
-    found = [v for v in values if v.casefold() in low]
-    assert not found, f"{label}: {len(found)} raw PII values escaped"
 
 
 def test_no_marker_escapes(marker_project, capfd):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import decimal
 import json
-import pickle
 from pathlib import Path
 
 import duckdb
@@ -26,8 +25,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from dagster import DagsterInstance
 
+from leak_search import assert_clean, event_log_text, texts_under
 from tabletwin.cli import main
 
 SYL = ["ra", "do", "sla", "ve", "ku", "mi", "zo", "pe", "ta", "ni", "lo", "be"]
@@ -119,44 +118,11 @@ def rare_cells(df: pd.DataFrame, column: str) -> set:
     return set(counts[counts < 5].index)
 
 
-def assert_clean(label: str, text: str, values: set[str]) -> None:
-    low = text.casefold()
-    found = [v for v in values if v.casefold() in low]
-    assert not found, f"{label}: {len(found)} rare source values escaped"
-
-
 def assert_no_rare_cells(label: str, source: pd.DataFrame, synthetic: pd.DataFrame) -> None:
     for c in EXACT[label]:
         syn = synthetic[c].dropna().map(lambda v: float(v) if isinstance(v, decimal.Decimal) else v)
         hits = int(syn.isin(rare_cells(source, c)).sum())
         assert hits == 0, f"{label}.{c}: {hits} synthetic cells equal a rare source value"
-
-
-def event_log_text() -> str:
-    with DagsterInstance.get() as instance:
-        chunks = []
-        for run in instance.get_runs():
-            for rec in instance.all_logs(run.run_id):
-                chunks.append(rec.user_message or "")
-                if rec.dagster_event is not None:
-                    chunks.append(repr(rec.dagster_event.event_specific_data))
-        return "\n".join(chunks)
-
-
-def stored_texts(folder: Path, skip: tuple[str, ...]) -> list[tuple[str, str]]:
-    out = []
-    for path in folder.rglob("*"):
-        if not path.is_file() or any(part in skip for part in path.parts):
-            continue
-        if path.suffix == ".pkl":
-            obj = pickle.loads(path.read_bytes())
-            out.append((str(path), repr(vars(obj) if hasattr(obj, "__dict__") else obj)
-                        + repr(pickle.dumps(obj))))
-        elif path.suffix == ".parquet":
-            out.append((str(path), pd.read_parquet(path).to_csv()))
-        elif path.suffix in (".html", ".json", ".md", ".txt", ".log", ".csv"):
-            out.append((str(path), path.read_text(errors="replace")))
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -241,16 +207,16 @@ def test_pipeline_publishes_no_rare_value(pipeline_run, frames, capfd):
     con.close()
     assert price_type == "DECIMAL(10,2)"
     assert_clean("run history", history, values)
-    for path, text in stored_texts(root / "data" / "reports", skip=()):
+    for path, text in texts_under(root / "data" / "reports", skip=()):
         assert_clean(path, text, values)
     storage = root / "data" / "storage"
     private = ("source_table", "masked_table")
-    for path, text in stored_texts(storage, skip=private):
+    for path, text in texts_under(storage, skip=private):
         assert_clean(path, text, values)
     report = json.loads((root / "data" / "reports" / "guests" / "2026-05-01.json").read_text())
     checks = {c["name"]: c for c in report["checks"]}
     assert checks["no_rare_values_copied"]["status"] == "passed"  # measured, and passed
     # the search finds real values where they legitimately are (not a vacuous search)
-    raw = stored_texts(storage / "guests" / "source_table", skip=())
+    raw = texts_under(storage / "guests" / "source_table", skip=())
     with pytest.raises(AssertionError, match="escaped"):
         assert_clean("raw snapshot", "\n".join(t for _, t in raw), values)

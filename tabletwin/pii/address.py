@@ -28,8 +28,7 @@ Scores follow Presidio's convention: 0.7-0.8 for a street type or a postal box, 
 from __future__ import annotations
 
 import regex
-from presidio_analyzer import LocalRecognizer, RecognizerResult
-from presidio_analyzer.nlp_engine import NlpArtifacts
+from tabletwin.pii.span_recognizer import SpanRecognizer
 
 from tabletwin.pii import lexicon as lx
 
@@ -377,27 +376,11 @@ def _lower_case_street(text: str, toks: list[_ATok], j: int) -> int | None:
     return None
 
 
-class StreetAddressRecognizer(LocalRecognizer):
+class StreetAddressRecognizer(SpanRecognizer):
     """Presidio recognizer for street addresses and postal boxes (entity ``LOCATION``), by shape:
     see :func:`find_addresses`. Needs no NLP artifacts (works under the ``no_op`` engine)."""
 
     ENTITY = "LOCATION"
 
-    def __init__(self) -> None:
-        super().__init__(supported_entities=[self.ENTITY], name=type(self).__name__)
-
-    def load(self) -> None:
-        """Nothing to load (the lexicon is built lazily)."""
-
-    def analyze(self, text: str, entities: list[str],
-                nlp_artifacts: NlpArtifacts | None = None) -> list[RecognizerResult]:
-        """A ``LOCATION`` result per address span."""
-        if entities and self.ENTITY not in entities:
-            return []
-        return [
-            RecognizerResult(self.ENTITY, start, end, score, recognition_metadata={
-                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-            })
-            for start, end, score in find_addresses(text)
-        ]
+    def find(self, text: str) -> list[tuple[int, int, float]]:
+        return find_addresses(text)

@@ -41,7 +41,6 @@ import regex  # noqa: E402
 import yaml  # noqa: E402
 from presidio_analyzer import (  # noqa: E402
     AnalyzerEngine,
-    LocalRecognizer,
     Pattern,
     PatternRecognizer,
     RecognizerRegistry,
@@ -61,6 +60,7 @@ from stdnum import iban as std_iban  # noqa: E402
 from tabletwin.errors import ConfigError  # noqa: E402
 from tabletwin.pii import scanners  # noqa: E402
 from tabletwin.pii.address import StreetAddressRecognizer  # noqa: E402
+from tabletwin.pii.span_recognizer import SpanRecognizer  # noqa: E402
 from tabletwin.pii.lexicon import column_tokens  # noqa: E402
 from tabletwin.pii.plan import ACTIONS, DEFAULT_ACTIONS  # noqa: E402
 
@@ -178,36 +178,7 @@ class WebAddressRecognizer(UrlRecognizer):
         return results
 
 
-class _ScannerRecognizer(LocalRecognizer):
-    """A Presidio recognizer around a pure span finder of :mod:`tabletwin.pii.scanners`."""
-
-    ENTITY = ""
-
-    def __init__(self) -> None:
-        super().__init__(supported_entities=[self.ENTITY], name=type(self).__name__)
-
-    def load(self) -> None:
-        """Nothing to load (the dictionaries are built lazily)."""
-
-    def find(self, text: str) -> list[tuple[int, int, float]]:
-        """Spans ``(start, end, score)`` of the entity in ``text``."""
-        raise NotImplementedError
-
-    def analyze(self, text: str, entities: list[str],
-                nlp_artifacts: NlpArtifacts | None = None) -> list[RecognizerResult]:
-        """Presidio results for the scanner's spans."""
-        if entities and self.ENTITY not in entities:
-            return []
-        return [
-            RecognizerResult(self.ENTITY, start, end, score, recognition_metadata={
-                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-            })
-            for start, end, score in self.find(text)
-        ]
-
-
-class PhoneNumbersRecognizer(_ScannerRecognizer):
+class PhoneNumbersRecognizer(SpanRecognizer):
     """Phone numbers via python-phonenumbers (see :func:`scanners.find_phones`)."""
 
     ENTITY = "PHONE_NUMBER"
@@ -217,7 +188,7 @@ class PhoneNumbersRecognizer(_ScannerRecognizer):
         return scanners.find_phones(text)
 
 
-class PersonNameRecognizer(_ScannerRecognizer):
+class PersonNameRecognizer(SpanRecognizer):
     """Person names via name dictionaries (see :func:`scanners.find_person_names`)."""
 
     ENTITY = "PERSON"
