@@ -454,7 +454,10 @@ def _classify_values(column: str, series: pd.Series, values: list[Any],
         # TNHH", "Sæther, Berg og Jensen"): company names, not people
         distinct = list(dict.fromkeys(texts))
         orgs = sum(names.is_org_like(t) for t in distinct) / len(distinct)
-        if orgs >= 0.5:
+        # firm names are short; sentences ("Called Ana back and sent the form") are free text
+        # whose "and" joins clauses, not partners' surnames: the rule is for names only
+        short = float(np.median([len(str(t).split()) for t in distinct])) <= 6
+        if orgs >= 0.5 and short:
             return _Classified(_decision(column, None, 0.6, {
                 **decision.evidence, "org_share": round(orgs, 3),
                 "note": "name words inside organisation names"}))
