@@ -51,7 +51,8 @@ def check_enough_rows(n: int, table: str) -> None:
     if n == 0:
         raise InputError("cannot fit a generator on an empty table", table=table)
     if n < MIN_TRAINING_ROWS:
-        raise InputError(f"only {n} rows to learn from; at least {MIN_TRAINING_ROWS} are needed to "
+        raise InputError(f"only {n} row{'s' if n != 1 else ''} to learn from; at least "
+                         f"{MIN_TRAINING_ROWS} are needed to "
                          "synthesise a table without copying its rows (values seen fewer than "
                          f"{RARE_K} times are never emitted)", table=table)
 
