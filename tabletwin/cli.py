@@ -46,7 +46,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _demo_postgres(args: argparse.Namespace, t0: float) -> int:
     from tabletwin.demo import load_demo_postgres
-    from tabletwin.warehouse_pg import URL_ENV, mask_url
+    from tabletwin.urls import mask_url
+    from tabletwin.warehouse_pg import URL_ENV
 
     if args.path is not None:
         raise InputError("give either a DuckDB file or --postgres, not both")
