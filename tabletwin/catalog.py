@@ -331,6 +331,10 @@ class TableConfig(_Strict):
     @classmethod
     def _fk(cls, v: dict[str, str]) -> dict[str, str]:
         for col, ref in v.items():
+            if not _IDENT.match(str(col)):
+                # the key column names Dagster inputs (letters, digits, _ only)
+                raise ValueError(f"foreign key column {str(col)[:60]!r} must be an identifier "
+                                 "(letters, digits, _); expose it under such a name in a view")
             parent, dot, pcol = ref.partition(".")
             if not dot or not _IDENT.match(parent) or not _IDENT.match(pcol):
                 raise ValueError(f"foreign key {col!r} must reference 'table.column', got {ref!r}")

@@ -516,7 +516,7 @@ class PostgresWarehouse(Warehouse):
         staging = version + "_new"
         if len(staging) > MAX_IDENT:
             raise PublishError(f"table name {table!r} is too long for PostgreSQL version tables "
-                               f"(at most {MAX_IDENT - 13} characters)")
+                               f"(at most {MAX_IDENT - len('__YYYYMMDD_new')} bytes)")
         types = {c: column_types.get(c) or pg_type(df[c]) for c in df.columns}
         qv = quote(vschema)
         with self.connect() as con:
