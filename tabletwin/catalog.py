@@ -673,30 +673,33 @@ def _check_name_lengths(catalog: Catalog, path: str) -> None:
 
 def load_catalog(path: str | Path = "tabletwin.yaml") -> Catalog:
     """Read and validate the catalog file."""
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError("catalog file not found", path=str(p))
     from tabletwin.limits import CATALOG_NODES_ENV, expanded_size, max_catalog_nodes
 
+    p = Path(path)
+    if p.is_dir():
+        raise ConfigError("is a directory, not a catalog file", path=str(p))
+    if not p.is_file():
+        raise ConfigError("catalog file not found", path=str(p))
+    where = str(p.resolve())
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ConfigError(f"not valid YAML ({exc.__class__.__name__})", path=str(p)) from None
+        raise ConfigError(f"not valid YAML ({exc.__class__.__name__})", path=where) from None
     except UnicodeDecodeError:
-        raise ConfigError("not UTF-8 text", path=str(p)) from None
+        raise ConfigError("not UTF-8 text", path=where) from None
     except OSError as exc:
-        raise ConfigError(f"cannot read the catalog ({type(exc).__name__})", path=str(p)) from None
+        raise ConfigError(f"cannot read the catalog ({type(exc).__name__})", path=where) from None
     # safe_load shares aliased nodes, so loading is cheap; validating or walking the expanded
     # tree is not (nested aliases: 10^9 items from a few hundred bytes)
     limit = max_catalog_nodes()
     try:
         size = expanded_size(data, limit)
     except ValueError as exc:
-        raise ConfigError(str(exc), path=str(p)) from None
+        raise ConfigError(str(exc), path=where) from None
     if size > limit:
         raise ConfigError(f"the catalog expands (YAML aliases included) to more than {limit:,} "
-                          f"items; ${CATALOG_NODES_ENV} raises the limit", path=str(p))
-    return parse_catalog(data, str(p.resolve()))
+                          f"items; ${CATALOG_NODES_ENV} raises the limit", path=where)
+    return parse_catalog(data, where)
 
 
 def check_columns(catalog: Catalog, table: str, columns: list[str]) -> None:

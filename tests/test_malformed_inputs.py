@@ -297,7 +297,7 @@ def test_catalog_file_states(tmp_path, capsys):
     """Missing, a directory, not UTF-8: each one line naming the file."""
     (tmp_path / "dir.yaml").mkdir()
     (tmp_path / "latin.yaml").write_bytes(b"tables:\n  t: {locale: \xe9}\n")
-    for name, needle in (("missing.yaml", "not found"), ("dir.yaml", "not found"),
+    for name, needle in (("missing.yaml", "not found"), ("dir.yaml", "is a directory"),
                          ("latin.yaml", "UTF-8")):
         assert_one_line_error(*cli(capsys, "report", "t", "--catalog", tmp_path / name), 2,
                               name, needle)
