@@ -86,10 +86,11 @@ def execution_config(mode: str, *, queue: str = DEFAULT_QUEUE) -> dict[str, Any]
 
 
 def broker_display(url: str) -> str:
-    """The broker URL without its password, for messages."""
-    from kombu.utils.url import maybe_sanitize_url
+    """The broker URL without its password, for messages (kombu's maybe_sanitize_url keeps the
+    tail of a password holding a raw @: tabletwin.urls.mask_url does not)."""
+    from tabletwin.urls import mask_url
 
-    return maybe_sanitize_url(url)
+    return mask_url(url)
 
 
 def listening_workers(queue: str, *, timeout: float = 3.0) -> list[str]:

@@ -69,6 +69,11 @@ def run_pipeline(*, catalog_path: str | Path, date: str | None = None, table: st
                           path=catalog.path, field="partitions_start")
     if day > today:
         raise ConfigError(f"--date {partition} is in the future (today is {today} UTC)")
+    # fail fast, before Dagster starts: warehouse, source tables and named columns
+    from tabletwin.preflight import check_sources, tables_to_run
+    from tabletwin.warehouse_keys import open_warehouse
+
+    check_sources(catalog, open_warehouse(catalog), tables_to_run(catalog, table))
     prepare_dagster_home(catalog.root)
     ensure_local_key(catalog.root / "data")
 

@@ -1,9 +1,10 @@
 """Warehouse resources: a Dagster-configurable handle on a core :class:`Warehouse`."""
 
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, EnvVar
 
 from tabletwin.warehouse import DuckDBWarehouse, SplitWarehouse, Warehouse
+from tabletwin.urls import mask_url
 from tabletwin.warehouse_pg import PostgresWarehouse
 
 
@@ -35,6 +36,14 @@ class PostgresWarehouseResource(WarehouseResource):
     url: str
     target_url: str | None = None
     lock_timeout_seconds: float = 120.0
+
+    def __repr_args__(self):
+        # pydantic's repr/str (and so Dagster's logs) would show the resolved URLs whole
+        for name, value in super().__repr_args__():
+            if name in ("url", "target_url") and isinstance(value, str):
+                value = (f"EnvVar({value.env_var_name!r})" if isinstance(value, EnvVar)
+                         else mask_url(value))
+            yield name, value
 
     def get(self) -> Warehouse:
         source = PostgresWarehouse(self.url, lock_timeout=self.lock_timeout_seconds)

@@ -13,7 +13,9 @@
     tabletwin ui                             serve the Dagster UI (dagster dev)
 
 Errors print one line naming what is wrong (file, table, column) and exit with status 2; a run (or a
-``synth``) whose blocking checks fail exits with status 1 and names the table and the checks.
+``synth``) whose blocking checks fail exits with status 1 and names the table and the checks. An
+unexpected error (a bug) prints one line with its type and exits 1; ``TABLETWIN_TRACEBACK=1`` (or
+``run --verbose``) shows its traceback.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from pathlib import Path
 
 from tabletwin.errors import InputError, TabletwinError
 
+#: Set to show the traceback of an unexpected error (otherwise one line, without its message).
+TRACEBACK_ENV = "TABLETWIN_TRACEBACK"
+
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from tabletwin.demo import build_demo_warehouse
@@ -36,6 +41,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         return _demo_postgres(args, t0)
     if args.path is None:
         raise InputError("give the DuckDB file to write, or --postgres [URL]")
+    from tabletwin.warehouse import check_duckdb_file
+
+    # an existing file is replaced only when it is a DuckDB file (a typo must not wipe a CSV)
+    check_duckdb_file(Path(args.path), must_exist=False)
+    _check_writable_dir(Path(args.path), what="warehouse")
     Path(args.path).parent.mkdir(parents=True, exist_ok=True)
     counts = build_demo_warehouse(args.path, seed=args.seed, customers=args.customers,
                                   transactions=args.transactions)
@@ -44,9 +54,17 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_writable_dir(path: Path, *, what: str) -> None:
+    """The folder ``path`` goes in exists or can be created, and is writable."""
+    from tabletwin.pipeline import check_writable_parent
+
+    check_writable_parent(path, what=what)
+
+
 def _demo_postgres(args: argparse.Namespace, t0: float) -> int:
     from tabletwin.demo import load_demo_postgres
-    from tabletwin.warehouse_pg import URL_ENV, mask_url
+    from tabletwin.urls import mask_url
+    from tabletwin.warehouse_pg import URL_ENV
 
     if args.path is not None:
         raise InputError("give either a DuckDB file or --postgres, not both")
@@ -104,7 +122,8 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     # before any work: a refused extension, or the input itself as output, exits 2
     check_output_path(args.output, args.file, args.seed_table)
     table = TableConfig(name=Path(args.file).stem.replace("-", "_"),
-                        generator=GeneratorConfig(name=args.generator))
+                        generator=GeneratorConfig(name=args.generator),
+                        allow_large_rows=args.allow_large_rows)
     if args.rebalance or args.seed_table:
         return _synth_conditional(args, table, t0)
     options = StreamOptions(threshold=args.stream_above, sample_rows=args.sample_rows,
@@ -374,6 +393,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="print the verdict and every check (name, status, value, threshold, "
                         "severity) as JSON")
     y.add_argument("--rows", type=int, default=None, help="rows to generate (default: as input)")
+    y.add_argument("--allow-large-rows", action="store_true",
+                   help="allow --rows above 10x the input's rows or above 10^9 (refused by "
+                        "default: such a run rarely is what was meant and may never finish)")
     y.add_argument("--seed", type=int, default=0)
     y.add_argument("--generator", default="auto",
                    help="registered generator name (default: auto, which picks per table)")
@@ -445,6 +467,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - a bug: one line (the message may quote values)
+        if os.environ.get(TRACEBACK_ENV) or getattr(args, "verbose", False):
+            raise
+        print(f"tabletwin: {args.command} failed: unexpected {type(exc).__name__} (a bug in "
+              f"tabletwin; {TRACEBACK_ENV}=1 shows the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -27,10 +27,12 @@ class ConfigError(TabletwinError):
 class InputError(TabletwinError):
     """Input data cannot be used (missing file, empty table, unreadable format, unsupported column)."""
 
-    def __init__(self, message: str, *, table: str | None = None, column: str | None = None):
-        where = ", ".join(f"{k} {v!r}" for k, v in (("table", table), ("column", column)) if v)
+    def __init__(self, message: str, *, table: str | None = None, column: str | None = None,
+                 file: str | None = None):
+        where = ", ".join(f"{k} {v!r}" for k, v in (("file", file), ("table", table),
+                                                      ("column", column)) if v is not None)
         super().__init__(f"{where}: {message}" if where else message)
-        self.table, self.column = table, column
+        self.table, self.column, self.file = table, column, file
 
 
 class GeneratorError(TabletwinError):

@@ -18,6 +18,7 @@ from tabletwin.catalog import Catalog, RebalanceConfig, TableConfig, check_colum
 from tabletwin.errors import CheckFailed, ConfigError, InputError
 from tabletwin.files import read_file  # noqa: F401  (re-exported: light module for `scan`)
 from tabletwin.generators import Generator
+from tabletwin.limits import check_rows
 from tabletwin.pii import PiiPlan, detect_pii, mask_table
 from tabletwin.profile import TableProfile, profile_table
 from tabletwin.quality import QualityReport, evaluate
@@ -52,6 +53,8 @@ def load_source(warehouse: Warehouse, catalog: Catalog, table: str, schema: str,
     rows = warehouse.count_rows(schema, t.source_table)
     if rows == 0:
         raise InputError("source table is empty; nothing to synthesize", table=table)
+    if t.rows is not None:  # before reading anything: a row count the run would never finish
+        check_rows(t.rows, rows, allow=t.allow_large_rows, table=table, what="rows")
     if rows <= t.stream_above:
         return warehouse.read_table(schema, t.source_table), types
     return write_snapshot(warehouse.iter_table(schema, t.source_table), snapshot_path,
@@ -147,6 +150,8 @@ def check_output_path(output: str | Path, *inputs: str | Path | None) -> str:
     """Refuse an output path that is one of the input files (a failed or partial write must never
     destroy its own source); returns the output format (:func:`output_format`)."""
     out = Path(output)
+    if out.is_dir():
+        raise InputError(f"output {out} is a directory; name a .parquet or .csv file")
     fmt = output_format(out)
     for given in inputs:
         if given is None:
@@ -159,7 +164,21 @@ def check_output_path(output: str | Path, *inputs: str | Path | None) -> str:
             raise InputError(f"output {out} is the input file {src}; write to another path")
     if out.is_dir():
         raise InputError(f"output {out} is a directory; name a .parquet or .csv file")
+    check_writable_parent(out, what="output")
     return fmt
+
+
+def check_writable_parent(path: Path, *, what: str = "output") -> None:
+    """Refuse (InputError, before any work) a path whose folder cannot be created or written:
+    a file in the way, a missing permission."""
+    folder = path.parent
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise InputError(f"{what} {path}: {probe} is a file, not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise InputError(f"{what} {path}: folder {probe} is not writable")
 
 
 def temp_path(output: Path) -> Path:
@@ -177,9 +196,9 @@ def write_atomic(df: pd.DataFrame, output: str | Path, *, like: str | Path | Non
 
     out = Path(output)
     fmt = output_format(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path(out)
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "csv":
             df.to_csv(tmp, index=False)
         else:
@@ -193,6 +212,9 @@ def write_atomic(df: pd.DataFrame, output: str | Path, *, like: str | Path | Non
                     table = table.set_column(i, pa.field(f.name, want), table.column(i).cast(want))
             pq.write_table(table, tmp)
         os.replace(tmp, out)
+    except OSError as exc:  # disk full, permissions: the previous file (if any) stays as it was
+        raise InputError(f"cannot write output {out}: {exc.strerror or type(exc).__name__}; "
+                         "the previous file is unchanged") from None
     finally:
         tmp.unlink(missing_ok=True)
     return out
@@ -228,6 +250,9 @@ def synth_frame(df: pd.DataFrame, table: TableConfig, *, rows: int | None = None
     with those columns first."""
     from tabletwin.conditional import check_fixable, with_first
 
+    if conditions is None:  # before any work (a seed table sets the count: one row per row)
+        check_rows(rows or table.rows or len(df), len(df), allow=table.allow_large_rows,
+                   table=table.name, what="--rows" if rows else "rows")
     s = stable_seed(table.name, seed)
     plan = detect_pii(df, table=table.name, overrides=table.overrides(),
                       key_columns=table.key_columns)

@@ -50,6 +50,7 @@ from pandas.api import types as pdt
 from tabletwin.catalog import TableConfig
 from tabletwin.errors import GeneratorError, InputError
 from tabletwin.generators import Generator, make_generator
+from tabletwin.limits import check_rows
 from tabletwin.pii import detect_pii, fill_pii_columns, mask_table
 from tabletwin.pii.fakes import normalize_many
 from tabletwin.pii.leakage import LeakIndex, hash_strings, member
@@ -135,12 +136,18 @@ class FileSynthResult:
 
 
 def _parquet(path: Path) -> pq.ParquetFile:
+    from tabletwin.files import check_parquet_schema
+
+    if path.is_dir():
+        raise InputError(f"{path} is a directory; give a .parquet or .csv file")
     if not path.is_file():
         raise InputError(f"file not found: {path}")
     try:
-        return pq.ParquetFile(path)
+        pf = pq.ParquetFile(path)
     except Exception as exc:  # pyarrow errors: report the kind, not the content
         raise InputError(f"cannot read {path.name}: {type(exc).__name__}") from None
+    check_parquet_schema(pf.schema_arrow, file=path.name)
+    return pf
 
 
 def _has_nulls(pf: pq.ParquetFile, column: str) -> bool:
@@ -641,6 +648,8 @@ def synth_file(path: str | Path, output: str | Path, table: TableConfig, *, rows
 
     s = stable_seed(table.name, seed)
     n = rows or table.rows or total
+    check_rows(n, total, allow=table.allow_large_rows, table=table.name,
+               what="--rows" if rows else "rows")
     workers = _chunk_plan(n, opts)[1]
     if workers:
         _forkserver()  # workers import their modules while this process reads and fits

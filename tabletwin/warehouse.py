@@ -270,6 +270,29 @@ class Warehouse(ABC):
                 or (c in df.columns and family(t) == "float" and pandas_family(df[c]) == "int")}
 
 
+#: Bytes 8-11 of every DuckDB database file.
+DUCKDB_MAGIC = b"DUCK"
+
+
+def check_duckdb_file(path: Path, *, must_exist: bool) -> None:
+    """A one-line InputError when ``path`` is not a DuckDB database file: missing (when
+    ``must_exist``), a directory, unreadable, or another kind of file (wrong magic bytes)."""
+    if not path.exists():
+        if must_exist:
+            raise InputError(f"DuckDB warehouse file not found: {path}")
+        return
+    if path.is_dir():
+        raise InputError(f"the DuckDB warehouse {path} is a directory, not a DuckDB file")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+    except OSError as exc:
+        raise InputError(f"cannot read the DuckDB warehouse {path} ({type(exc).__name__})") \
+            from None
+    if head[8:12] != DUCKDB_MAGIC:
+        raise InputError(f"{path} is not a DuckDB database file")
+
+
 class DuckDBWarehouse(Warehouse):
     """A DuckDB file. One writer at a time: connections are short-lived and wait for the lock."""
 
@@ -281,17 +304,24 @@ class DuckDBWarehouse(Warehouse):
     def connect(self) -> Iterator[Any]:
         import duckdb
 
-        if not self.path.exists():
-            raise InputError(f"DuckDB warehouse file not found: {self.path}")
+        check_duckdb_file(self.path, must_exist=True)
         deadline = time.monotonic() + self.lock_timeout
         while True:
             try:
                 con = duckdb.connect(str(self.path))
                 break
             except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                    raise
+                if "lock" not in str(exc).lower():
+                    raise InputError(f"cannot open the DuckDB warehouse {self.path} "
+                                     f"({type(exc).__name__})") from None
+                if time.monotonic() > deadline:
+                    raise InputError(f"the DuckDB warehouse {self.path} is locked by another "
+                                     f"process (waited {self.lock_timeout:.0f} s); DuckDB allows "
+                                     "one writer at a time") from None
                 time.sleep(0.2)
+            except duckdb.Error as exc:
+                raise InputError(f"cannot open the DuckDB warehouse {self.path} "
+                                 f"({type(exc).__name__})") from None
         try:
             yield con
         finally:

@@ -36,6 +36,7 @@ import pandas as pd
 from pandas.api import types as pdt
 
 from tabletwin.errors import InputError, PublishError
+from tabletwin.urls import blank_secrets, mask_url  # noqa: F401  (mask_url re-exported)
 from tabletwin.warehouse import (DEFAULT_CHUNK_ROWS, RunRecord, Warehouse, family, partitions_of,
                                  quote, version_table, versions_schema)
 
@@ -74,21 +75,15 @@ def normalize_url(url: str) -> Any:
     except (ArgumentError, ValueError):
         raise InputError("the PostgreSQL warehouse URL is not a valid URL (expected "
                          "postgresql+psycopg://user:password@host:port/database)") from None
+    if u.host and "@" in u.host:
+        # a raw @ in the password: SQLAlchemy splits at the first @, taking the password's tail
+        # for the host; the user meant the last @ (as mask_url reads it)
+        tail, host = u.host.rsplit("@", 1)
+        u = u.set(password=f"{u.password or ''}@{tail}", host=host)
     if u.drivername not in ("postgresql", "postgres", "postgresql+psycopg"):
         raise InputError(f"the warehouse URL must use postgresql+psycopg://, not "
                          f"{u.drivername}://")
     return u.set(drivername="postgresql+psycopg")
-
-
-def mask_url(url: Any) -> str:
-    """The URL without its password (nor query parameters, which may hold one)."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        u = make_url(url) if isinstance(url, str) else url
-        return u.set(query={}).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unparseable URL is printed as nothing of it
-        return "<PostgreSQL URL>"
 
 
 def pg_type(s: pd.Series) -> str:
@@ -379,7 +374,7 @@ class PostgresWarehouse(Warehouse):
             raw = self._engine.raw_connection()
         except Exception as exc:  # noqa: BLE001 - any failure to connect, URL masked
             raise InputError(f"cannot connect to the PostgreSQL warehouse {self.label}: "
-                             f"{_connect_reason(exc, self._url.password)}") from None
+                             f"{_connect_reason(exc, self._url)}") from None
         try:
             yield raw.driver_connection
         finally:
@@ -521,7 +516,7 @@ class PostgresWarehouse(Warehouse):
         staging = version + "_new"
         if len(staging) > MAX_IDENT:
             raise PublishError(f"table name {table!r} is too long for PostgreSQL version tables "
-                               f"(at most {MAX_IDENT - 13} characters)")
+                               f"(at most {MAX_IDENT - len('__YYYYMMDD_new')} bytes)")
         types = {c: column_types.get(c) or pg_type(df[c]) for c in df.columns}
         qv = quote(vschema)
         with self.connect() as con:
@@ -556,12 +551,10 @@ class PostgresWarehouse(Warehouse):
                                    f"{_reason(exc)}") from None
 
 
-def _connect_reason(exc: BaseException, password: str | None) -> str:
-    """Why a connection failed, from the driver's first line, with any password blanked."""
+def _connect_reason(exc: BaseException, url: Any) -> str:
+    """Why a connection failed, from the driver's first line, with the URL's credentials
+    blanked (:func:`tabletwin.urls.blank_secrets`)."""
     orig = getattr(exc, "orig", None) or exc
     lines = [ln.strip() for ln in str(orig).splitlines() if ln.strip()]
     text = lines[0] if lines else type(orig).__name__
-    if password:
-        text = text.replace(password, "***")
-    text = re.sub(r"(password=)\S+", r"\1***", text)
-    return text[:300]
+    return blank_secrets(text, url)[:300]
