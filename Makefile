@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed-stamp
 PYTHON  ?= python3
 DEMO_DB := data/demo_warehouse.duckdb
 
-.PHONY: install demo test ui lock clean
+.PHONY: install demo test test-fast ui lock clean
 
 # Create the virtualenv and install the locked dependencies (uv, from PyPI), then the project.
 $(STAMP): requirements.lock pyproject.toml
@@ -23,8 +23,13 @@ demo: install
 	$(VENV)/bin/tabletwin demo-warehouse $(DEMO_DB)
 	$(VENV)/bin/tabletwin run
 
+# Every test: tests/unit and tests/integration (CI runs this).
 test: install
 	$(PY) -m pytest -q
+
+# The unit tier only (no Dagster run, no server, no browser): the quick loop while editing.
+test-fast: install
+	$(PY) -m pytest -q tests/unit -m "not (integration or postgres or celery or browser)"
 
 # The Dagster UI on http://127.0.0.1:3000 (asset graph, checks, schedule, run history).
 ui: install

@@ -34,7 +34,7 @@ def main() -> int:
     from tabletwin.catalog import GeneratorConfig, TableConfig
     from tabletwin.generators import REGISTRY, make_generator
     from tabletwin.metrics import fidelity
-    from tabletwin.pipeline import synth_frame
+    from tabletwin.chain import synth_frame
 
     p = argparse.ArgumentParser()
     p.add_argument("--data", default=str(SHARED / "datasets" / "census"))

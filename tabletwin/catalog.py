@@ -193,7 +193,7 @@ class FormulaConstraint(_Strict):
 
     @property
     def inputs(self) -> list[str]:
-        from tabletwin.constraints import expression_names
+        from tabletwin.formula import expression_names
 
         return expression_names(self.expression)
 
@@ -208,7 +208,7 @@ class FormulaConstraint(_Strict):
     @field_validator("expression")
     @classmethod
     def _expr(cls, v: str) -> str:
-        from tabletwin.constraints import expression_names
+        from tabletwin.formula import expression_names
 
         expression_names(v)  # raises ValueError on anything but arithmetic over names
         return v

@@ -7,10 +7,10 @@
     tabletwin synth FILE -o OUT.parquet|.csv detect + mask PII, fit, sample, score (large
         [--force] [--json]                   Parquet files are streamed in bounded memory); OUT
                                              is written only when the blocking checks pass
-    tabletwin run [--date D] [--table T]     materialize the Dagster pipeline for one day
-        [--executor in_process|multiprocess|celery] [--queue Q]
-    tabletwin worker [--queue Q]             a Celery worker for `run --executor celery`
-    tabletwin ui                             serve the Dagster UI (dagster dev)
+    tabletwin report TABLE [--date D]        the published version's verdict from the run history
+
+The commands that run Dagster (``run``, ``worker``, ``ui``) are added by :mod:`pipelines.cli`, the
+``tabletwin`` console script: this core package never imports Dagster or the pipelines.
 
 Errors print one line naming what is wrong (file, table, column) and exit with status 2; a run (or a
 ``synth``) whose blocking checks fail exits with status 1 and names the table and the checks. An
@@ -26,6 +26,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Callable, Sequence
 
 from tabletwin.errors import InputError, TabletwinError
 
@@ -56,7 +57,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _check_writable_dir(path: Path, *, what: str) -> None:
     """The folder ``path`` goes in exists or can be created, and is writable."""
-    from tabletwin.pipeline import check_writable_parent
+    from tabletwin.files import check_writable_parent
 
     check_writable_parent(path, what=what)
 
@@ -106,7 +107,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pseudonym_key(root: Path) -> bytes:
+def pseudonym_key(root: Path) -> bytes:
     """The key from TABLETWIN_PSEUDONYM_KEY; else a local demo key (with a warning)."""
     from tabletwin.localkey import ensure_local_key
 
@@ -115,7 +116,7 @@ def _pseudonym_key(root: Path) -> bytes:
 
 def _cmd_synth(args: argparse.Namespace) -> int:
     from tabletwin.catalog import GeneratorConfig, TableConfig
-    from tabletwin.pipeline import check_output_path
+    from tabletwin.files import check_output_path
     from tabletwin.streaming import StreamOptions, synth_file
 
     t0 = time.perf_counter()
@@ -129,7 +130,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     options = StreamOptions(threshold=args.stream_above, sample_rows=args.sample_rows,
                             workers=args.workers)
     res = synth_file(args.file, args.output, table, rows=args.rows, seed=args.seed,
-                     key=_pseudonym_key(Path.cwd()), options=options, force=args.force)
+                     key=pseudonym_key(Path.cwd()), options=options, force=args.force)
     secs = time.perf_counter() - t0
     pii = ", ".join(f"{d.column}:{d.entity}" for d in res.plan.columns if d.is_pii) or "none"
     lines = [f"synthesized {res.rows:,} rows x {len(res.columns)} columns in {secs:.1f} s; "
@@ -161,13 +162,14 @@ def _kept_lines(plan, report) -> list[str]:
 
 def _synth_conditional(args: argparse.Namespace, table, t0: float) -> int:
     """``synth --rebalance`` / ``--seed-table``: in memory, sequential tree with fixed columns."""
-    from tabletwin.pipeline import read_file, synth_frame, write_atomic
+    from tabletwin.chain import synth_frame
+    from tabletwin.files import read_file, write_atomic
     from tabletwin.rebalance import parse_rebalance
 
     df = read_file(args.file)
     rebalance = parse_rebalance(args.rebalance) if args.rebalance else None
     conditions = read_file(args.seed_table) if args.seed_table else None
-    res = synth_frame(df, table, rows=args.rows, seed=args.seed, key=_pseudonym_key(Path.cwd()),
+    res = synth_frame(df, table, rows=args.rows, seed=args.seed, key=pseudonym_key(Path.cwd()),
                       rebalance=rebalance, conditions=conditions)
     written = res.passed or args.force
     if written:
@@ -256,30 +258,6 @@ def _json_scalar(value):
     return value.item() if hasattr(value, "item") else str(value)
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    from pipelines.run import run_pipeline
-
-    return run_pipeline(catalog_path=args.catalog, date=args.date, table=args.table,
-                        verbose=args.verbose, executor=args.executor, queue=args.queue)
-
-
-def _cmd_worker(args: argparse.Namespace) -> int:
-    """Replace this process by a Celery worker executing tabletwin steps (dagster-celery)."""
-    from pipelines.run import prepare_dagster_home
-    from tabletwin.catalog import load_catalog
-
-    catalog = load_catalog(args.catalog)
-    prepare_dagster_home(catalog.root)
-    _pseudonym_key(catalog.root)
-    # the worker rebuilds each step's job from pipelines.definitions, for this catalog
-    os.environ["TABLETWIN_CATALOG"] = str(Path(catalog.path).resolve())
-    cmd = ["celery", "-A", "pipelines.celery_app", "worker", "-Q", args.queue,
-           "--prefetch-multiplier=1", "--concurrency", str(args.concurrency),
-           "--loglevel", args.loglevel, "-n", f"{args.name}@%h"]
-    os.execv(str(Path(sys.executable).parent / "celery"), cmd)
-    return 0  # not reached
-
-
 def _cmd_report(args: argparse.Namespace) -> int:
     """The published version's verdict (from the run history, not a report file) and, when it
     differs, the latest attempt's. Exit 0 when the latest attempt was published, else 1."""
@@ -344,21 +322,11 @@ def _check_date(value: str) -> None:
         raise ConfigError(f"--date {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _cmd_ui(args: argparse.Namespace) -> int:
-    from pipelines.run import prepare_dagster_home
-    from tabletwin.catalog import load_catalog
-
-    catalog = load_catalog(args.catalog)
-    prepare_dagster_home(catalog.root)
-    _pseudonym_key(catalog.root)
-    os.environ["TABLETWIN_CATALOG"] = str(Path(catalog.path))
-    cmd = ["dagster", "dev", "-h", args.host, "-p", str(args.port), "-m", "pipelines.definitions"]
-    exe = Path(sys.executable).parent / "dagster"
-    os.execv(str(exe), cmd)
-    return 0  # not reached
+#: Adds subcommands to the parser's subparsers (how :mod:`pipelines.cli` adds the Dagster ones).
+AddCommands = Callable[[argparse._SubParsersAction], None]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(extra_commands: Sequence[AddCommands] = ()) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tabletwin", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -415,48 +383,19 @@ def build_parser() -> argparse.ArgumentParser:
                         "the other columns are generated consistently with them")
     y.set_defaults(func=_cmd_synth)
 
-    r = sub.add_parser("run", help="run the pipeline for one day through Dagster")
-    r.add_argument("--date", default=None, help="partition YYYY-MM-DD (default: today)")
-    r.add_argument("--table", default=None, help="only this table (and the parents it needs)")
-    r.add_argument("--catalog", default=os.environ.get("TABLETWIN_CATALOG", "tabletwin.yaml"))
-    r.add_argument("--verbose", action="store_true", help="print Dagster's event log too")
-    r.add_argument("--executor", default=os.environ.get("TABLETWIN_EXECUTOR", "in_process"),
-                   choices=("in_process", "multiprocess", "celery"),
-                   help="where steps run: this process (default), local subprocesses, or "
-                        "Celery workers (`tabletwin worker`); env TABLETWIN_EXECUTOR")
-    r.add_argument("--queue", default=os.environ.get("TABLETWIN_CELERY_QUEUE", "tabletwin"),
-                   help="Celery queue for --executor celery (default: tabletwin)")
-    r.set_defaults(func=_cmd_run)
-
-    w = sub.add_parser("worker", help="run a Celery worker executing the steps of "
-                                      "`tabletwin run --executor celery`")
-    w.add_argument("--queue", default=os.environ.get("TABLETWIN_CELERY_QUEUE", "tabletwin"),
-                   help="queue to consume (default: tabletwin)")
-    w.add_argument("--concurrency", type=int, default=1,
-                   help="steps this worker runs at once (default: 1)")
-    w.add_argument("--name", default=f"tabletwin-{os.getpid()}",
-                   help="worker name (default: tabletwin-PID; @hostname is appended)")
-    w.add_argument("--loglevel", default="INFO")
-    w.add_argument("--catalog", default=os.environ.get("TABLETWIN_CATALOG", "tabletwin.yaml"))
-    w.set_defaults(func=_cmd_worker)
-
     q = sub.add_parser("report", help="print the published version's verdict (from the run "
                                       "history) and the latest attempt's, with report paths")
     q.add_argument("table")
     q.add_argument("--date", default=None, help="partition YYYY-MM-DD (default: the latest)")
     q.add_argument("--catalog", default=os.environ.get("TABLETWIN_CATALOG", "tabletwin.yaml"))
     q.set_defaults(func=_cmd_report)
-
-    u = sub.add_parser("ui", help="serve the Dagster UI (dagster dev) for this catalog")
-    u.add_argument("--host", default="127.0.0.1")
-    u.add_argument("--port", type=int, default=3000)
-    u.add_argument("--catalog", default=os.environ.get("TABLETWIN_CATALOG", "tabletwin.yaml"))
-    u.set_defaults(func=_cmd_ui)
+    for add in extra_commands:
+        add(sub)
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, extra_commands: Sequence[AddCommands] = ()) -> int:
+    args = build_parser(extra_commands).parse_args(argv)
     if getattr(args, "rows", None) is not None and args.rows <= 0:
         print("tabletwin: --rows must be positive", file=sys.stderr)
         return 2

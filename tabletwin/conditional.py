@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 from pandas.api import types as pdt
 
+from tabletwin import code_version
 from tabletwin.catalog import GeneratorConfig, TableConfig
 # the checks a seeded scenario must pass (``scenario=True`` in the registry): its distributions
 # differ from the source on purpose, so fidelity, expectations and row count do not apply; privacy
@@ -234,7 +235,7 @@ def publish_scenario(warehouse: Warehouse, result: ScenarioResult, table: TableC
     record = RunRecord(table_name=name, partition_key=partition, run_id=run_id,
                        generator=result.generator, seed=seed, rows=len(result.synthetic),
                        passed=result.passed, scores=result.scores(),
-                       code_version=_code_version(),
+                       code_version=code_version(),
                        checks={o.name: {"status": o.status, "severity": o.severity}
                                for o in result.report.outcomes() if o.name in SCENARIO_CHECKS})
     if not result.passed:
@@ -245,9 +246,3 @@ def publish_scenario(warehouse: Warehouse, result: ScenarioResult, table: TableC
                       column_types=warehouse.publish_types(result.synthetic, source_types),
                       record=record, versions_kept=versions_kept)
     return f"{target_schema}.{name}"
-
-
-def _code_version() -> str:
-    from tabletwin.pipeline import code_version
-
-    return code_version()

@@ -9,6 +9,7 @@ columns must be flat (a list, struct or map column has no single value per cell 
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 from typing import Iterable
 
@@ -84,3 +85,88 @@ def read_file(path: str | Path) -> pd.DataFrame:
     if len(df.columns) == 0:
         raise InputError(f"{p.name} has no columns")
     return df
+
+
+#: Output file extensions ``synth`` writes, and the format each picks.
+OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
+
+
+def output_format(path: str | Path) -> str:
+    """``parquet`` or ``csv`` from the output file's extension; any other is refused (InputError)."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in OUTPUT_FORMATS:
+        raise InputError(f"output {Path(path).name}: extension {suffix or '(none)'} not "
+                         "supported; use .parquet or .csv")
+    return OUTPUT_FORMATS[suffix]
+
+
+def check_output_path(output: str | Path, *inputs: str | Path | None) -> str:
+    """Refuse an output path that is one of the input files (a failed or partial write must never
+    destroy its own source); returns the output format (:func:`output_format`)."""
+    out = Path(output)
+    if out.is_dir():
+        raise InputError(f"output {out} is a directory; name a .parquet or .csv file")
+    fmt = output_format(out)
+    for given in inputs:
+        if given is None:
+            continue
+        src = Path(given)
+        same = out.resolve() == src.resolve()
+        if not same and out.exists() and src.exists():
+            same = out.samefile(src)
+        if same:
+            raise InputError(f"output {out} is the input file {src}; write to another path")
+    check_writable_parent(out, what="output")
+    return fmt
+
+
+def check_writable_parent(path: Path, *, what: str = "output") -> None:
+    """Refuse (InputError, before any work) a path whose folder cannot be created or written:
+    a file in the way, a missing permission."""
+    folder = path.parent
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise InputError(f"{what} {path}: {probe} is a file, not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise InputError(f"{what} {path}: folder {probe} is not writable")
+
+
+def temp_path(output: Path) -> Path:
+    """A hidden temporary file beside ``output`` (same directory, so the final rename is atomic)."""
+    return output.with_name(f".{output.name}.{os.getpid()}.tmp")
+
+
+def write_atomic(df: pd.DataFrame, output: str | Path, *, like: str | Path | None = None) -> Path:
+    """Write ``df`` to ``output`` in the format its extension names, atomically: a temporary file
+    in the same directory, then a rename; an interrupted write leaves the old file (or none).
+    ``like``: the source Parquet file, whose decimal columns keep their precision and scale
+    (Arrow would infer the narrowest decimal type from the synthetic values)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = Path(output)
+    fmt = output_format(out)
+    tmp = temp_path(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "csv":
+            df.to_csv(tmp, index=False)
+        else:
+            table = pa.Table.from_pandas(df, preserve_index=False)
+            source = (pq.read_schema(like) if like is not None
+                      and Path(like).suffix.lower() in (".parquet", ".pq") else None)
+            for i, f in enumerate(table.schema):
+                want = source.field(f.name).type if source is not None and \
+                    f.name in source.names else None
+                if want is not None and pa.types.is_decimal(want) and pa.types.is_decimal(f.type):
+                    table = table.set_column(i, pa.field(f.name, want), table.column(i).cast(want))
+            pq.write_table(table, tmp)
+        os.replace(tmp, out)
+    except OSError as exc:  # disk full, permissions: the previous file (if any) stays as it was
+        raise InputError(f"cannot write output {out}: {exc.strerror or type(exc).__name__}; "
+                         "the previous file is unchanged") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out

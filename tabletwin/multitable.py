@@ -16,7 +16,7 @@ A child table (one with foreign keys) is not sampled on its own: :class:`Relatio
 
 Tables with several foreign keys (link tables) take their counts from the *primary* link (the one
 whose children-per-parent distribution carries the most information) and draw the other links'
-parents as :func:`tabletwin.synthesis.assign_foreign_keys` does (children-per-parent kept); the child
+parents as :func:`tabletwin.foreign_keys.assign_foreign_keys` does (children-per-parent kept); the child
 columns are conditioned on every parent. Self references and nullable keys work (null references at
 the source's rate, without parent context).
 """
@@ -31,6 +31,7 @@ import pandas as pd
 from pandas.api import types as pdt
 
 from tabletwin.errors import GeneratorError, InputError
+from tabletwin.foreign_keys import draw_foreign_keys
 from tabletwin.generators.base import Generator, TableMeta
 from tabletwin.relations import children_per_parent
 
@@ -320,8 +321,6 @@ class RelationalGenerator(Generator):
         frame = pd.DataFrame(context, index=range(n))
         frame[primary] = key_series
         frame = frame.iloc[order].reset_index(drop=True)
-        from tabletwin.synthesis import draw_foreign_keys
-
         for fk in self.parents_:
             if fk == primary:
                 continue

@@ -1,6 +1,6 @@
 """Synthesize a file of any size with bounded memory: the CLI's ``synth``.
 
-Small inputs (and CSV files) take the in-memory chain of :func:`tabletwin.pipeline.synth_frame`.
+Small inputs (and CSV files) take the in-memory chain of :func:`tabletwin.chain.synth_frame`.
 A Parquet file with more rows than :attr:`StreamOptions.threshold` is never loaded whole:
 
 1. A uniform sample of ``sample_rows`` rows (default: the generator's ``max_fit_rows``) is read batch
@@ -602,7 +602,8 @@ def _to_arrow(chunk: pd.DataFrame, schema: pa.Schema, table: str) -> pa.Table:
 
 def _in_memory(path: Path, output: Path, table: TableConfig, *, rows: int | None, seed: int,
                key: bytes, force: bool) -> FileSynthResult:
-    from tabletwin.pipeline import read_file, synth_frame, write_atomic
+    from tabletwin.chain import synth_frame
+    from tabletwin.files import read_file, write_atomic
 
     df = read_file(path)
     res = synth_frame(df, table, rows=rows, seed=seed, key=key)
@@ -630,7 +631,7 @@ def synth_file(path: str | Path, output: str | Path, table: TableConfig, *, rows
     ``table.rows``, else as many as the input). ``parent_keys``: the synthetic parents' keys of
     each foreign key, as for :func:`synthesize`.
     """
-    from tabletwin.pipeline import check_output_path, temp_path
+    from tabletwin.files import check_output_path, temp_path
 
     opts = options or StreamOptions()
     src, out = Path(path), Path(output)

@@ -12,6 +12,20 @@ SHARED = ROOT.parent / "shared"
 TEST_KEY = "test-pseudonym-key-0123456789abcdef"
 
 
+TESTS = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tier markers that no file can forget: ``integration`` on every test under
+    tests/integration/, ``postgres`` on every test that needs the PostgreSQL server (its fixtures
+    all start from ``pg_url``). ``celery`` and ``browser`` are written on the tests."""
+    for item in items:
+        if (TESTS / "integration") in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.integration)
+        if "pg_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+
+
 @pytest.fixture(autouse=True)
 def _offline_env(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("TABLETWIN_PSEUDONYM_KEY", TEST_KEY)

@@ -27,7 +27,7 @@ import pytest
 import yaml
 
 from leak_search import assert_clean, event_log_text, texts_under
-from tabletwin.cli import main
+from pipelines.cli import main
 
 SYL = ["ra", "do", "sla", "ve", "ku", "mi", "zo", "pe", "ta", "ni", "lo", "be"]
 LAST = ["Adeyemi", "Kowalczyk", "Oyelaran", "Haddad", "Nguyen", "Szabo", "Iwu", "Vasquez"]

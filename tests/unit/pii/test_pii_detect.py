@@ -18,7 +18,7 @@ from tabletwin.pii.detect import load_recognizers, reset_recognizers
 from tabletwin.pii.fakes import fake_values
 from tabletwin.pii.plan import DEFAULT_ACTIONS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]  # tests/unit/pii/ -> the project
 DEV = ROOT.parent / "shared" / "pii-dev"
 N = 80
 

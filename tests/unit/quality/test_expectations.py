@@ -290,6 +290,7 @@ def test_docs_written_offline_and_value_free(docs):
             assert (p.parent / ref).exists(), (p, ref)
 
 
+@pytest.mark.browser
 def test_docs_render_in_headless_chromium_without_network(docs, tmp_path):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from tabletwin.catalog import parse_catalog, check_columns
-from tabletwin.constraints import ConstrainedGenerator, evaluate_formula, violations
+from tabletwin.constraints import ConstrainedGenerator, violations
+from tabletwin.formula import evaluate_formula
 from tabletwin.errors import ConfigError
 from tabletwin.generators import TableMeta, make_generator
 

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from tabletwin.cli import main
+from pipelines.cli import main
 
 # --- helpers ---------------------------------------------------------------------------------
 

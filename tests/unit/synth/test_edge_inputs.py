@@ -6,7 +6,7 @@ import pytest
 
 from tabletwin.catalog import TableConfig
 from tabletwin.errors import InputError
-from tabletwin.pipeline import synth_frame
+from tabletwin.chain import synth_frame
 from tabletwin.seeds import stable_seed
 from tabletwin.synthesis import split_source
 

@@ -291,6 +291,7 @@ def colour_pixels(rgb: np.ndarray, hex_colour: str, tol: int = 30) -> int:
     return int((np.abs(rgb.astype(int) - target).max(axis=2) <= tol).sum())
 
 
+@pytest.mark.browser
 def test_renders_in_headless_chromium(tmp_path):
     from PIL import Image
 

@@ -20,6 +20,8 @@ import yaml
 
 from tests.conftest import DEMO_CHECKS, ROOT, write_catalog
 
+pytestmark = pytest.mark.celery
+
 DAY = "2026-03-01"
 TABLES = ["customers", "accounts"]
 

@@ -1,6 +1,6 @@
 """The production instance example (deploy/dagster.yaml): Dagster's storage in PostgreSQL.
 
-A whole pipeline run stored through it, on Celery workers, is tests/test_celery.py. These need a
+A whole pipeline run stored through it, on Celery workers, is tests/integration/pipelines/test_celery.py. These need a
 PostgreSQL server (default 127.0.0.1:5432) and skip only when none is reachable; each test gets a
 database of its own (``dagster_pg_home`` in conftest), dropped after.
 """

@@ -15,7 +15,7 @@ from tabletwin.pii.fakes import normalize_value
 from tabletwin.pii.lexicon import first_names
 from tabletwin.pii.quasi import female_mask, unique_combination_share
 
-HELDOUT = Path(__file__).parent / "data" / "pii-heldout"
+HELDOUT = Path(__file__).resolve().parents[2] / "data" / "pii-heldout"  # tests/data
 
 
 @pytest.fixture(scope="module")

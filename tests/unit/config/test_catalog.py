@@ -10,7 +10,7 @@ import yaml
 from tabletwin.catalog import check_columns, load_catalog, parse_catalog
 from tabletwin.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]  # tests/unit/config/ -> the project
 
 
 def test_project_catalog_loads_parents_first():

@@ -144,7 +144,7 @@ def test_synthetic_table_holds_no_source_address(locale):
     """The whole chain (detect, mask, fit, sample, gate) on a memo column of generated addresses."""
     from faker import Faker
 
-    from tabletwin.pipeline import synth_frame
+    from tabletwin.chain import synth_frame
 
     fake = Faker(locale)
     fake.seed_instance(7)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from tabletwin.cli import main
+from pipelines.cli import main
 
 FIRST = ["Germany", "Ireland", "Honus", "Cy", "Walter", "Christy", "Nap", "Eddie", "Tris", "Babe",
          "Rogers", "Lefty", "Mordecai", "Zack", "Chief", "Home Run", "Addie", "Ed", "Rube", "Joe",

@@ -41,7 +41,7 @@ CREATE TABLE {s}.pair (a BIGINT, b BIGINT, PRIMARY KEY (a, b));
 """
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
 def backend(request, tmp_path) -> Backend:
     if request.param == "duckdb":
         path = tmp_path / "w.duckdb"

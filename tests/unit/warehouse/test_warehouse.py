@@ -7,7 +7,7 @@ import pytest
 
 from tabletwin.errors import InputError
 from tabletwin.warehouse import DuckDBWarehouse
-from tests.test_warehouse_contract import frame, rec
+from tests.integration.warehouse.test_warehouse_contract import frame, rec
 
 
 @pytest.fixture

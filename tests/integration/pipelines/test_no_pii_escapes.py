@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from leak_search import assert_clean, event_log_text, texts_under
-from tabletwin.cli import main
+from pipelines.cli import main
 
 FIRST = ["Linda", "Marcus", "Priya", "Tomasz", "Yolanda", "Gareth", "Ingrid", "Desmond"]
 LAST = ["Okafor", "Lindqvist", "Castellanos", "Whitfield", "Nakamura", "Brennan", "Abernathy"]

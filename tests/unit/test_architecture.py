@@ -1,0 +1,36 @@
+"""The import contracts of pyproject.toml ([tool.importlinter]), checked by import-linter on the
+import graph grimp builds from the source (imports inside functions included):
+
+* the core package ``tabletwin`` never imports ``dagster``, ``assets``, ``resources`` or
+  ``pipelines`` (the Dagster commands of the CLI live in ``pipelines/cli.py``);
+* no import cycle among the modules and subpackages of ``tabletwin``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT
+
+CONTRACTS = ("The core package never imports Dagster or the Dagster layer",
+             "No import cycle inside the core package")
+
+
+def test_import_contracts_are_kept():
+    exe = Path(sys.executable).parent / "lint-imports"
+    # --no-cache: leave no cache folder in the project
+    out = subprocess.run([str(exe), "--no-cache"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    for name in CONTRACTS:
+        assert f"{name} KEPT" in out.stdout, out.stdout[-3000:]
+
+
+def test_the_console_script_is_outside_the_core():
+    """``tabletwin`` runs pipelines.cli (core commands + run/worker/ui), not tabletwin.cli."""
+    import tomllib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["tabletwin"] == "pipelines.cli:main"
