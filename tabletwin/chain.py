@@ -14,7 +14,9 @@ from tabletwin.generators import Generator
 from tabletwin.limits import check_rows
 from tabletwin.pii import PiiPlan, detect_pii, mask_table
 from tabletwin.profile import TableProfile, profile_table
+from tabletwin.multitable import ParentFrame
 from tabletwin.quality import QualityReport, evaluate
+from tabletwin.relations import ParentData
 from tabletwin.seeds import stable_seed
 from tabletwin.synthesis import fit_generator, synthesize
 
@@ -32,6 +34,8 @@ class SynthResult:
     report: QualityReport
     failed_checks: list[str] = field(default_factory=list)
     seeded: bool = False
+    # the masked source (what the generator learnt from): a child's parent rows, the report's plots
+    masked: pd.DataFrame | None = None
 
     @property
     def passed(self) -> bool:
@@ -40,13 +44,19 @@ class SynthResult:
 
 def synth_frame(df: pd.DataFrame, table: TableConfig, *, rows: int | None = None, seed: int = 0,
                 key: bytes, rebalance: tuple[str, dict[str, float]] | None = None,
-                conditions: pd.DataFrame | None = None) -> SynthResult:
+                conditions: pd.DataFrame | None = None,
+                parents: dict[str, ParentData] | None = None) -> SynthResult:
     """Detect and mask PII, fit the generator, sample, and score: the whole chain in memory.
 
     ``rebalance`` (column, {value: share}) asks for that mix of a categorical column, the other
     columns following their distribution given it; ``conditions`` fixes some columns row by row
     (one row per synthetic row) and generates the rest consistently. Both fit the sequential tree
-    with those columns first."""
+    with those columns first.
+
+    ``parents`` (foreign key -> the parent's masked and synthetic rows, for a child table) fits the
+    child's counts and columns given its parents, draws its rows from the synthetic parents and
+    scores the relations (orphans, children per parent, joins), as the pipeline does. A rebalanced
+    or seeded child is not conditioned on its parents: its keys are drawn from theirs."""
     from tabletwin.conditional import check_fixable, with_first
 
     if conditions is None:  # before any work (a seed table sets the count: one row per row)
@@ -75,7 +85,15 @@ def synth_frame(df: pd.DataFrame, table: TableConfig, *, rows: int | None = None
     if fixed:
         check_fixable(plan, table, fixed)
         table = with_first(table, fixed)
-    gen = fit_generator(masked, plan, table, seed=s)
+    parents = dict(parents or {})
+    for fk in parents:
+        if fk not in table.foreign_keys:
+            raise ConfigError("parent rows given for a column that is not a foreign key",
+                              table=table.name, field=f"foreign_keys.{fk}")
+    frames = None if fixed or not parents else {
+        fk: ParentFrame(name=p.name, key=p.key, frame=p.real, columns=p.columns)
+        for fk, p in parents.items()}
+    gen = fit_generator(masked, plan, table, seed=s, parents=frames)
     n = rows or table.rows or len(df)
     cond = None
     if rebalance is not None:
@@ -85,12 +103,14 @@ def synth_frame(df: pd.DataFrame, table: TableConfig, *, rows: int | None = None
     elif conditions is not None:
         cond = conditions.reset_index(drop=True)
         n = len(cond)
-    syn = synthesize(gen, plan, table, n=n, seed=s, source=df, masked=masked, conditions=cond)
+    syn = synthesize(gen, plan, table, n=n, seed=s, source=df, masked=masked, conditions=cond,
+                     parent_rows={fk: p.synthetic for fk, p in parents.items()} or None)
     report = evaluate(source=df, masked=masked, synthetic=syn, plan=plan, profile=profile,
-                      table=table, rows_expected=n, seed=s, generator=gen.describe())
+                      table=table, rows_expected=n, seed=s, generator=gen.describe(),
+                      parents=parents or None)
     if conditions is not None:  # a seeded scenario's gate, as the pipeline applies it
         from tabletwin.conditional import scenario_failures
 
         return SynthResult(plan, profile, gen, syn, report,
-                           scenario_failures(report, cond, syn), seeded=True)
-    return SynthResult(plan, profile, gen, syn, report, report.failed_checks)
+                           scenario_failures(report, cond, syn), seeded=True, masked=masked)
+    return SynthResult(plan, profile, gen, syn, report, report.failed_checks, masked=masked)

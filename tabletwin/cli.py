@@ -81,15 +81,16 @@ def _demo_postgres(args: argparse.Namespace, t0: float) -> int:
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
+    from tabletwin.api import scan
     from tabletwin.files import read_file
-    from tabletwin.pii.detect import detect_pii, load_recognizers
+    from tabletwin.pii.detect import load_recognizers
 
     for path in args.recognizers or []:
         if not Path(path).is_file():
             raise InputError(f"recognizers file not found: {path}")
         load_recognizers(path)
     df = read_file(args.file)
-    plan = detect_pii(df, table=Path(args.file).stem)
+    plan = scan(df, table=Path(args.file).stem)
     if args.json:
         print(json.dumps({"columns": [
             {"name": d.column, "pii": d.is_pii, "entity": d.entity, "subtype": d.subtype,
@@ -109,9 +110,9 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
 def pseudonym_key(root: Path) -> bytes:
     """The key from TABLETWIN_PSEUDONYM_KEY; else a local demo key (with a warning)."""
-    from tabletwin.localkey import ensure_local_key
+    from tabletwin.localkey import pseudonym_key as key_of
 
-    return ensure_local_key(root / "data").encode()
+    return key_of(root)
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
@@ -162,15 +163,15 @@ def _kept_lines(plan, report) -> list[str]:
 
 def _synth_conditional(args: argparse.Namespace, table, t0: float) -> int:
     """``synth --rebalance`` / ``--seed-table``: in memory, sequential tree with fixed columns."""
-    from tabletwin.chain import synth_frame
+    from tabletwin.api import synthesize
     from tabletwin.files import read_file, write_atomic
     from tabletwin.rebalance import parse_rebalance
 
     df = read_file(args.file)
     rebalance = parse_rebalance(args.rebalance) if args.rebalance else None
     conditions = read_file(args.seed_table) if args.seed_table else None
-    res = synth_frame(df, table, rows=args.rows, seed=args.seed, key=pseudonym_key(Path.cwd()),
-                      rebalance=rebalance, conditions=conditions)
+    res = synthesize(df, table=table, rows=args.rows, seed=args.seed,
+                     key=pseudonym_key(Path.cwd()), rebalance=rebalance, conditions=conditions)
     written = res.passed or args.force
     if written:
         write_atomic(res.synthetic, args.output, like=args.file)

@@ -31,3 +31,9 @@ def ensure_local_key(data_dir: Path) -> str:
           "Set it from your secret store in production.", file=sys.stderr)
     os.environ[ENV] = key
     return key
+
+
+def pseudonym_key(root: Path) -> bytes:
+    """The key every entry point uses (CLI, Python API): ``TABLETWIN_PSEUDONYM_KEY``, else the local
+    demo key under ``root / "data"`` (created once, with a warning on stderr)."""
+    return ensure_local_key(Path(root) / "data").encode()

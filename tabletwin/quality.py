@@ -160,6 +160,8 @@ class QualityReport:
     quasi_identifiers: QuasiUniqueness | None = None
     # PII columns the catalog keeps (action keep): cells of the output holding their real values
     kept_by_catalog: dict[str, int] = field(default_factory=dict)
+    # why no real rows were held out, when the caller (not the catalog) decided it
+    holdout_note: str = ""
 
     @property
     def schema_problems(self) -> list[str]:
@@ -173,6 +175,8 @@ class QualityReport:
         return problems
 
     def _no_holdout(self) -> str:
+        if self.holdout_note:
+            return self.holdout_note
         if self.thresholds.holdout_share == 0:
             return "holdout_share is 0 in the catalog, so no real rows were held out"
         if self.holdout_rows < 2:
@@ -387,18 +391,25 @@ def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFr
              seed: int = 0, generator: str = "",
              parent_keys: dict[str, pd.Series] | None = None,
              parents: dict[str, ParentData] | None = None,
-             docs_dir: str | Path | None = None, run_name: str | None = None) -> QualityReport:
+             docs_dir: str | Path | None = None, run_name: str | None = None,
+             holdout: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+             holdout_note: str = "") -> QualityReport:
     """Score ``synthetic`` against the masked source (fidelity, expectations, schema, row count,
     constraints), against the holdout part the generator never saw (distance to closest record,
     copied rows, TSTR) and against the raw source (PII leakage).
 
     ``parent_keys`` (foreign-key column -> the parent's synthetic keys) defaults to the keys of
-    ``parents``' synthetic tables."""
+    ``parents``' synthetic tables. ``holdout`` (raw rows, the same rows masked) are real rows the
+    generator never saw, given by the caller: then ``source`` and ``masked`` are all training
+    rows and are not split (``holdout_note`` says why there are none when the caller has none)."""
     if parent_keys is None and parents:
         parent_keys = {c: p.synthetic[p.key] for c, p in parents.items()}
     text_cols = {c.name for c in profile.columns if c.kind == "text"}
     fid_cols = [c for c in modelled_columns(plan, table) if c not in text_cols]
-    fit_part, holdout = split_source(masked, table, seed)
+    if holdout is None:
+        fit_part, held = split_source(masked, table, seed)
+    else:
+        fit_part, held = masked, holdout[1]
     specs = suite_for_table(profile, list(masked.columns), table, source=fit_part,
                             parent_keys={c: v.dropna().unique().tolist()
                                          for c, v in (parent_keys or {}).items()})
@@ -411,10 +422,10 @@ def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFr
     for k in keys:
         leaks[k] = int(synthetic[k].isin(set(source[k].dropna().tolist())).sum())
     distances = utility_score = None
-    if len(holdout) >= 2 and fid_cols:
-        distances = distance_scores(fit_part, holdout, synthetic, columns=fid_cols, seed=seed)
+    if len(held) >= 2 and fid_cols:
+        distances = distance_scores(fit_part, held, synthetic, columns=fid_cols, seed=seed)
         if table.target and table.target in fid_cols:
-            utility_score = utility(fit_part[fid_cols], holdout[fid_cols], synthetic[fid_cols],
+            utility_score = utility(fit_part[fid_cols], held[fid_cols], synthetic[fid_cols],
                                     table.target, seed=seed)
     fid = class_acc = None
     shares: dict[str, dict[str, float]] = {}
@@ -431,12 +442,12 @@ def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFr
                                         min_rows=CLASS_MIN_ROWS, seed=seed)
         shares = {str(k): {"target": float(v), "actual": round(float(syn_m[str(k)].mean()), 4)}
                   for k, v in rb.shares.items()}
-        if len(holdout) >= 2:
+        if len(held) >= 2:
             fit_m = class_masks(fit_part[rb.column], rb.shares)
-            hold_m = class_masks(holdout[rb.column], rb.shares)
+            hold_m = class_masks(held[rb.column], rb.shares)
             for k in rb.shares:
                 minority[str(k)] = minority_privacy(
-                    fit_part[fit_m[str(k)]], holdout[hold_m[str(k)]],
+                    fit_part[fit_m[str(k)]], held[hold_m[str(k)]],
                     synthetic[syn_m[str(k)]], columns=fid_cols, seed=seed,
                     identical_max=table.checks.identical_rows_max,
                     dcr_ratio_min=table.checks.minority_dcr_ratio_min)
@@ -453,22 +464,24 @@ def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFr
         distances=distances,
         associations=associations(masked, synthetic, fid_cols, seed=seed) if fid_cols else None,
         utility=utility_score,
-        holdout_rows=len(holdout),
+        holdout_rows=len(held), holdout_note=holdout_note,
         generator=generator or table.generator.name,
         relations=tuple(relation_scores(masked, synthetic, parents, fid_cols, seed=seed))
         if parents else (),
         class_accuracy=class_acc or {}, shares=shares, minority=minority,
-        rare_copies=_rare_copies(source, synthetic, table, seed),
+        rare_copies=_rare_copies(source, synthetic, table, seed, holdout),
         not_applicable=checks.not_applicable(table),
         quasi_identifiers=quasi_uniqueness(masked, synthetic, plan, seed),
     )
 
 
 def _rare_copies(source: pd.DataFrame, synthetic: pd.DataFrame, table: TableConfig,
-                 seed: int) -> RareCopies | None:
+                 seed: int, given: tuple[pd.DataFrame, pd.DataFrame] | None = None
+                 ) -> RareCopies | None:
     """Rare raw training values in the synthetic table, every column (the raw source split as the
-    generator's rows were: same share, same seed), or None without holdout rows."""
-    training, holdout = split_source(source, table, seed)
+    generator's rows were: same share, same seed; or the caller's raw holdout rows ``given[0]``),
+    or None without holdout rows."""
+    training, holdout = split_source(source, table, seed) if given is None else (source, given[0])
     if len(holdout) == 0:
         return None
     return rare_value_copies(training, holdout, synthetic)

@@ -715,6 +715,22 @@ def write_report(directory: str | Path, report: QualityReport, plan: PiiPlan,
     The optional arguments are those of :func:`render_html`; the JSON holds verdict, checks, the
     PII plan and scores only (no data value)."""
     page = run_report_path(directory, report.table, partition, run_id)
+    write_report_files(page, report, plan, profile, partition=partition, run_id=run_id,
+                       generator=generator, real=real, synthetic=synthetic, distances=distances,
+                       history=history, keys=keys)
+    if not _day_is_published(directory, report.table, partition):
+        _promote(page, day_report_path(directory, report.table, partition), published=False)
+    return page
+
+
+def write_report_files(page: str | Path, report: QualityReport, plan: PiiPlan,
+                       profile: TableProfile, *, partition: str, run_id: str, generator: str,
+                       real: pd.DataFrame | None = None, synthetic: pd.DataFrame | None = None,
+                       distances: DistanceScore | None = None, history: list[dict] | None = None,
+                       keys: tuple[str, ...] = ()) -> Path:
+    """Write one report at ``page`` (HTML) and beside it ``page`` with ``.json``, each atomically
+    (a reader never sees half a file); return the HTML path. Arguments as :func:`write_report`."""
+    page = Path(page)
     page.parent.mkdir(parents=True, exist_ok=True)
     _write_atomic(page, render_html(report, plan, profile, partition=partition, run_id=run_id,
                                     generator=generator, real=real, synthetic=synthetic,
@@ -744,8 +760,6 @@ def write_report(directory: str | Path, report: QualityReport, plan: PiiPlan,
         summary["columns_plotted"] = [c for c in shown if c in synthetic.columns]
         summary["columns_withheld"] = withheld
     _write_atomic(page.with_suffix(".json"), json.dumps(summary, indent=2, default=str))
-    if not _day_is_published(directory, report.table, partition):
-        _promote(page, day_report_path(directory, report.table, partition), published=False)
     return page
 
 

@@ -32,6 +32,12 @@ def modelled_columns(plan: PiiPlan, table: TableConfig) -> list[str]:
             if d.column not in keys and not (d.is_pii and d.action in REGENERATED + ("drop",))]
 
 
+def context_columns(plan: PiiPlan, table: TableConfig) -> tuple[str, ...]:
+    """A parent's columns its children may depend on: modelled, not free text."""
+    text = {d.column for d in plan.columns if d.free_text}
+    return tuple(c for c in modelled_columns(plan, table) if c not in text)
+
+
 def split_source(masked: pd.DataFrame, table: TableConfig,
                  seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The rows the generator learns from and the holdout rows it never sees (``holdout_share`` of
