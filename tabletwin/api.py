@@ -33,12 +33,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Union
 
 import pandas as pd
-from pydantic import ValidationError
 
-from tabletwin.catalog import Catalog, TableConfig, parse_catalog
 from tabletwin.errors import ConfigError, InputError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the catalog (pydantic) is imported on use: `tabletwin scan` does without it
+    from tabletwin.catalog import Catalog, TableConfig
     from tabletwin.chain import SynthResult
     from tabletwin.pii.plan import PiiPlan
     from tabletwin.profile import TableProfile
@@ -48,7 +47,7 @@ __all__ = ["Evaluation", "SynthResult", "evaluate", "scan", "synthesize", "synth
            "write_report"]
 
 #: A table's settings: the catalog model, its YAML mapping, or just a name.
-TableLike = Union[TableConfig, Mapping[str, Any], str, None]
+TableLike = Union["TableConfig", Mapping[str, Any], str, None]
 
 
 def __getattr__(name: str) -> Any:
@@ -83,10 +82,14 @@ class Evaluation:
 
 # ---------------------------------------------------------------------------------- settings
 def table_config(table: TableLike = None, *, name: str = "table",
-                 columns: Mapping[str, Any] | None = None) -> TableConfig:
+                 columns: Mapping[str, Any] | None = None) -> "TableConfig":
     """A :class:`TableConfig` from what the caller gave: the model itself, its catalog mapping
     (``name`` defaults to ``name``), a table name, or None. ``columns`` (catalog-style per-column
     pins, e.g. ``{"email": {"pii": False}}``) are added to the table's own."""
+    from pydantic import ValidationError
+
+    from tabletwin.catalog import TableConfig
+
     if isinstance(table, TableConfig) and not columns:
         return table
     if table is None or isinstance(table, str):
@@ -139,9 +142,11 @@ def scan(df: pd.DataFrame, *, table: TableLike = "table",
     masking would take. ``columns`` pins columns as the catalog does
     (``{"notes": {"pii": False}, "email": {"action": "drop"}}``); a pinned column that is not in
     ``df`` raises :class:`~tabletwin.errors.ConfigError` naming it."""
-    cfg = table_config(table, columns=columns)
     from tabletwin.pii.detect import detect_pii
 
+    if isinstance(table, str) and not columns:  # the CLI's path: no catalog model needed
+        return detect_pii(_frame(df, table=table), table=table)
+    cfg = table_config(table, columns=columns)
     return detect_pii(_frame(df, table=cfg.name), table=cfg.name, overrides=cfg.overrides(),
                       key_columns=cfg.key_columns)
 
@@ -169,12 +174,14 @@ def synthesize(df: pd.DataFrame, *, rows: int | None = None, seed: int = 0,
 
 
 def related_catalog(tables: Mapping[str, pd.DataFrame], *,
-                    catalog: Catalog | Mapping[str, Any] | None = None,
-                    keys: Mapping[str, str] | None = None) -> Catalog:
+                    catalog: "Catalog | Mapping[str, Any] | None" = None,
+                    keys: Mapping[str, str] | None = None) -> "Catalog":
     """The catalog of a related set: ``catalog`` (a :class:`Catalog`, or table name -> settings
     as under ``tables:`` in YAML) plus ``keys`` (``"child.column" -> "parent.column"``: the
     child's foreign key and the parent's primary key). Every table of ``tables`` gets an entry;
     every parent a child names must be among ``tables``."""
+    from tabletwin.catalog import Catalog, parse_catalog
+
     where = "<synthesize_related>"
     if isinstance(catalog, Catalog):
         specs = {n: t.model_dump(exclude_unset=True) for n, t in catalog.tables.items()}
@@ -211,7 +218,7 @@ def related_catalog(tables: Mapping[str, pd.DataFrame], *,
 
 
 def synthesize_related(tables: Mapping[str, pd.DataFrame], *,
-                       catalog: Catalog | Mapping[str, Any] | None = None,
+                       catalog: "Catalog | Mapping[str, Any] | None" = None,
                        keys: Mapping[str, str] | None = None, seed: int = 0,
                        rows: int | Mapping[str, int] | None = None,
                        key: bytes | str | None = None) -> dict[str, "SynthResult"]:
