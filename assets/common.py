@@ -28,6 +28,9 @@ class TableContext:
     catalog: Catalog
     table: TableConfig
     partitions: DailyPartitionsDefinition
+    #: the key fields (primary_key, foreign_keys) the catalog entry leaves to the warehouse: filled
+    #: from the key cache, checked against the warehouse when the run reads the source
+    undeclared_keys: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:

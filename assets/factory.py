@@ -6,6 +6,7 @@ from dagster import AssetChecksDefinition, AssetsDefinition
 from assets import generator, pii, profile, publish, quality, scenario, source, synthetic
 from assets.common import TableContext, daily_partitions
 from tabletwin.catalog import Catalog
+from tabletwin.warehouse_keys import tables_missing_keys, with_cached_keys
 
 
 def build_table_assets(tc: TableContext) -> tuple[list[AssetsDefinition], list[AssetChecksDefinition]]:
@@ -17,10 +18,16 @@ def build_table_assets(tc: TableContext) -> tuple[list[AssetsDefinition], list[A
 
 
 def build_all_assets(catalog: Catalog) -> tuple[list[AssetsDefinition], list[AssetChecksDefinition]]:
+    """Every table's assets and checks, from the catalog file and its key cache alone: keys the
+    catalog leaves to the warehouse come from ``tabletwin keys --write``'s cache (the asset graph's
+    parent -> child edges), and each run's source step checks them against the warehouse."""
+    undeclared = tables_missing_keys(catalog)
+    catalog = with_cached_keys(catalog)
     partitions = daily_partitions(catalog)
     assets, checks = [], []
     for name in catalog.ordered_tables():
-        a, c = build_table_assets(TableContext(catalog, catalog.tables[name], partitions))
+        a, c = build_table_assets(TableContext(catalog, catalog.tables[name], partitions,
+                                               undeclared_keys=tuple(undeclared.get(name, ()))))
         assets += a
         checks += c
     return assets, checks

@@ -2,10 +2,12 @@
 
 
 import warnings
+from collections.abc import Iterator
 
 import pandas as pd
-from dagster import (AssetCheckResult, PreviewWarning, AssetCheckSeverity, AssetChecksDefinition, AssetIn,
-                     AssetsDefinition, MetadataValue, Output, asset, asset_check)
+from dagster import (AssetCheckResult, AssetCheckSeverity, AssetChecksDefinition, AssetCheckSpec,
+                     AssetIn, AssetsDefinition, MetadataValue, Output, PreviewWarning, asset,
+                     multi_asset_check)
 
 from assets.common import TableContext, parent_frames, parent_ins, synthetic_parents
 from tabletwin.large import SyntheticFile, source_rows, streamed_report
@@ -16,7 +18,7 @@ from tabletwin.pipeline import record_checked_run
 from tabletwin.pii import PiiPlan
 from tabletwin.pii.plan import KEPT_BY_CATALOG
 from tabletwin.profile import TableProfile
-from tabletwin.quality import QualityReport, evaluate
+from tabletwin.quality import CheckOutcome, QualityReport, evaluate
 from tabletwin.relations import ParentData
 from tabletwin.report import write_report
 
@@ -86,26 +88,36 @@ def build(tc: TableContext) -> list[AssetsDefinition]:
 
 
 def build_checks(tc: TableContext) -> list[AssetChecksDefinition]:
-    """The asset checks of the table's quality report: only those that apply to the table,
-    decided from its catalog entry (:func:`tabletwin.checks.applicable`; no warehouse access)."""
-    return [_check(tc, c.name, c.description) for c in checks.applicable(tc.table)]
+    """The gate: one op per table that loads the quality report once and yields the result of every
+    check that applies to the table (decided from its catalog entry,
+    :func:`tabletwin.checks.applicable`; no warehouse access). One blocking spec per check, so each
+    keeps its own name, description and history in the UI, and a failed ``error`` check stops
+    ``published_table`` exactly as separate checks did."""
+    specs = [AssetCheckSpec(c.name, asset=tc.key("quality_report"), description=c.description,
+                            blocking=True, partitions_def=tc.partitions)
+             for c in checks.applicable(tc.table)]
+
+    @multi_asset_check(specs=specs, name=f"{tc.name}__quality_gate",
+                       ins={"report": AssetIn(tc.key("quality_report"))},
+                       description=f"The quality gate of `{tc.name}`: every applicable check, "
+                                   "read from the one quality report.")
+    def quality_gate(report: QualityReport) -> Iterator[AssetCheckResult]:
+        outcomes = {o.name: o for o in report.outcomes()}  # computed once for every check
+        for spec in specs:
+            yield _result(tc, outcomes[spec.name])
+
+    return [quality_gate]
 
 
-def _check(tc: TableContext, name: str, description: str) -> AssetChecksDefinition:
-    @asset_check(asset=tc.key("quality_report"), name=name, description=description,
-                 blocking=True, partitions_def=tc.partitions)
-    def check(report: QualityReport) -> AssetCheckResult:
-        outcome = next(o for o in report.outcomes() if o.name == name)
-        # not measured (or, against the definitions, not applicable at run time): a failure of the
-        # severity the catalog gives unmeasured checks, never a pass
-        return AssetCheckResult(
-            passed=outcome.passed,
-            severity=AssetCheckSeverity.ERROR if outcome.severity == "error"
-            else AssetCheckSeverity.WARN,
-            description=None if outcome.status in (checks.PASSED, checks.FAILED)
-            else f"{outcome.label}: {outcome.details.get('note', '')}",
-            metadata={"status": outcome.status, "value": outcome.value,
-                      "threshold": outcome.threshold,
-                      "details": MetadataValue.json(outcome.details)})
-
-    return check
+def _result(tc: TableContext, outcome: CheckOutcome) -> AssetCheckResult:
+    # not measured (or, against the definitions, not applicable at run time): a failure of the
+    # severity the catalog gives unmeasured checks, never a pass
+    return AssetCheckResult(
+        asset_key=tc.key("quality_report"), check_name=outcome.name, passed=outcome.passed,
+        severity=AssetCheckSeverity.ERROR if outcome.severity == "error"
+        else AssetCheckSeverity.WARN,
+        description=None if outcome.status in (checks.PASSED, checks.FAILED)
+        else f"{outcome.label}: {outcome.details.get('note', '')}",
+        metadata={"status": outcome.status, "value": outcome.value,
+                  "threshold": outcome.threshold,
+                  "details": MetadataValue.json(outcome.details)})

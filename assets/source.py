@@ -8,6 +8,7 @@ from assets.common import TableContext
 from resources.warehouse import WarehouseResource
 from tabletwin.large import Snapshot
 from tabletwin.pipeline import load_source
+from tabletwin.warehouse_keys import check_keys_current
 
 
 def build(tc: TableContext) -> AssetsDefinition:
@@ -18,8 +19,11 @@ def build(tc: TableContext) -> AssetsDefinition:
     def source_table(context: AssetExecutionContext, warehouse: WarehouseResource):
         snapshot = (tc.catalog.resolve(tc.catalog.storage_dir) / tc.name / "source_snapshot"
                     / f"{context.partition_key}.parquet")
-        df, types = load_source(warehouse.get(), tc.catalog, tc.name, warehouse.source_schema,
-                                snapshot)
+        wh = warehouse.get()
+        # keys the catalog leaves to the warehouse were read from the key cache when the
+        # definitions loaded (no warehouse there): stop here, naming the command, when stale
+        check_keys_current(tc.catalog, wh, tc.name, list(tc.undeclared_keys))
+        df, types = load_source(wh, tc.catalog, tc.name, warehouse.source_schema, snapshot)
         return Output(df, metadata={
             "dagster/row_count": len(df) if not isinstance(df, Snapshot) else df.rows,
             "streamed": isinstance(df, Snapshot),

@@ -18,7 +18,6 @@ from pipelines.execution import tabletwin_executor
 from resources import (DuckDBWarehouseResource, PostgresWarehouseResource, PrivacyResource,
                        TabletwinIOManager)
 from tabletwin.catalog import Catalog
-from tabletwin.warehouse_keys import with_warehouse_keys
 
 PSEUDONYM_KEY_ENV = "TABLETWIN_PSEUDONYM_KEY"
 DAILY_JOB = "daily_refresh_job"
@@ -48,8 +47,8 @@ def build_resources(catalog: Catalog) -> dict:
 
 
 def build_definitions(catalog: Catalog) -> Definitions:
-    # keys a table does not declare come from the warehouse's constraints (warehouse.read_keys)
-    catalog = with_warehouse_keys(catalog)
+    # no warehouse access here (a database outage must not break the code location): keys a
+    # table does not declare come from the key cache (`tabletwin keys --write`), see build_all_assets
     assets, checks = build_all_assets(catalog)
     partitions = daily_partitions(catalog)
     daily = define_asset_job(DAILY_JOB, selection=AssetSelection.all(),

@@ -25,8 +25,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from dagster import Field, Selector, executor, multi_or_in_process_executor
-from dagster import multiple_process_executor_requirements
+from dagster import (Field, InitExecutorContext, Selector, executor, multi_or_in_process_executor,
+                     multiple_process_executor_requirements)
+from dagster_celery import celery_executor
 from dagster_celery.executor import CELERY_CONFIG, CeleryExecutor
 
 BROKER_ENV = "TABLETWIN_CELERY_BROKER"
@@ -53,16 +54,15 @@ def tabletwin_executor(init_context):
     config = init_context.executor_config
     if "celery" not in config:
         return multi_or_in_process_executor.executor_creation_fn(init_context)
-    return celery_executor_from_config(config["celery"])
+    return celery_executor_from_config(init_context, config["celery"])
 
 
-def celery_executor_from_config(config: dict) -> CeleryExecutor:
-    from dagster._core.execution.retries import RetryMode
-
-    return CeleryExecutor(broker=config.get("broker"), backend=config.get("backend"),
-                          include=config.get("include"),
-                          config_source=config.get("config_source"),
-                          retries=RetryMode.from_config(config["retries"]))
+def celery_executor_from_config(init_context, config: dict) -> CeleryExecutor:
+    """dagster-celery's own executor, built from the ``celery`` branch of our selector config:
+    its public executor definition run on a context holding only that branch."""
+    return celery_executor.executor_creation_fn(InitExecutorContext(
+        job=init_context.job, executor_def=celery_executor, executor_config=config,
+        instance=init_context.instance))
 
 
 def default_celery_env() -> None:

@@ -92,8 +92,7 @@ def run_pipeline(*, catalog_path: str | Path, date: str | None = None, table: st
                                             raise_on_error=False, run_config=run_config)
             return _summarize(result, catalog, table, partition)
         # out of process: the steps rebuild the job from the code location, for this catalog
-        from dagster import execute_job
-        from dagster._core.definitions.reconstruct import ReconstructableRepository
+        from dagster import build_reconstructable_job, execute_job
 
         from pipelines.execution import (BROKER_ENV, broker_display, execution_config,
                                           listening_workers)
@@ -105,8 +104,7 @@ def run_pipeline(*, catalog_path: str | Path, date: str | None = None, table: st
                 f"{broker_display(os.environ[BROKER_ENV])}; start some with "
                 f"`tabletwin worker --queue {queue}` (same catalog, same machine or shared "
                 "filesystem)")
-        recon = ReconstructableRepository.for_module(
-            "pipelines.definitions", "defs").get_reconstructable_job(job_name)
+        recon = build_reconstructable_job("pipelines.definitions", "job", (job_name,))
         run_config["execution"] = execution_config(executor, queue=queue)
         with warnings.catch_warnings():
             # dagster-celery re-creates its task for every step it submits; Celery 5.7 warns that

@@ -312,6 +312,28 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0 if latest["published"] else 1
 
 
+def _cmd_keys(args: argparse.Namespace) -> int:
+    """Print the keys the catalog leaves to the warehouse, as the warehouse declares them; with
+    --write, store them in the key cache the Dagster definitions read (they never open the
+    warehouse themselves)."""
+    from tabletwin.catalog import load_catalog
+    from tabletwin.warehouse_keys import (keys_cache_path, open_warehouse, read_warehouse_keys,
+                                          tables_missing_keys, write_keys_cache)
+
+    catalog = load_catalog(args.catalog)
+    if args.write:
+        path, keys = write_keys_cache(catalog)
+        print(f"wrote {path}: keys of {len(keys)} table(s) read from the warehouse")
+    else:
+        missing = tables_missing_keys(catalog)
+        keys = read_warehouse_keys(catalog, open_warehouse(catalog), missing) if missing else {}
+        print(f"key cache: {keys_cache_path(catalog)} (write it with --write)")
+    for name, entry in keys.items():
+        for field, value in entry.items():
+            print(f"{name}.{field}: {value}")
+    return 0
+
+
 def _check_date(value: str) -> None:
     import datetime as dt
 
@@ -390,6 +412,13 @@ def build_parser(extra_commands: Sequence[AddCommands] = ()) -> argparse.Argumen
     q.add_argument("--date", default=None, help="partition YYYY-MM-DD (default: the latest)")
     q.add_argument("--catalog", default=os.environ.get("TABLETWIN_CATALOG", "tabletwin.yaml"))
     q.set_defaults(func=_cmd_report)
+
+    k = sub.add_parser("keys", help="read the keys the catalog leaves undeclared from the "
+                                    "warehouse's constraints (--write: into the key cache beside "
+                                    "the catalog, which the Dagster definitions read)")
+    k.add_argument("--write", action="store_true", help="write the key cache")
+    k.add_argument("--catalog", default=os.environ.get("TABLETWIN_CATALOG", "tabletwin.yaml"))
+    k.set_defaults(func=_cmd_keys)
     for add in extra_commands:
         add(sub)
     return p

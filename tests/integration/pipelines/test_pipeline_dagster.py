@@ -10,7 +10,7 @@ import sys
 import duckdb
 import pandas as pd
 import pytest
-from dagster import DagsterInstance, Definitions, materialize
+from dagster import AssetKey, DagsterInstance, Definitions, materialize
 
 from assets import build_all_assets
 from tabletwin.checks import WARN_BY_DEFAULT
@@ -186,6 +186,78 @@ def test_checks_defined_from_the_catalog_alone(tmp_path):
     assert got["plain"] == got["parent"] == got["tree"] == every
     assert got["child"] == every | relations | {"useful_for_ml", "minority_not_copied"}
     assert not (tmp_path / "missing.duckdb").exists()
+
+
+def _upstream(defs, table):
+    """Stage of each of ``table``'s assets -> the upstream asset keys, as "table/stage"."""
+    graph = defs.get_repository_def().asset_graph
+    return {k.path[1]: {"/".join(p.path) for p in graph.get(k).parent_keys}
+            for k in graph.get_all_asset_keys() if k.path[0] == table}
+
+
+@pytest.mark.parametrize("warehouse", ["absent", "unreadable", "a directory"])
+def test_definitions_load_without_the_warehouse(tmp_path, warehouse):
+    """A database outage must not break the code location: the definitions (graph, checks, jobs,
+    resources) load from the catalog alone, whatever state the warehouse file is in."""
+    path = tmp_path / "data" / "demo_warehouse.duckdb"
+    if warehouse == "unreadable":
+        path.parent.mkdir()
+        path.write_bytes(b"not a duckdb file")
+        path.chmod(0)
+    elif warehouse == "a directory":
+        path.mkdir(parents=True)
+    catalog_file = write_catalog(tmp_path)
+    defs = build_definitions(load_catalog(catalog_file))
+    Definitions.validate_loadable(defs)
+    assert len(defs.get_repository_def().asset_graph.get_all_asset_keys()) == 8 * len(TABLES)
+    # the declared foreign key is an edge: the child's generator is fitted given its parent
+    assert "customers/masked_table" in _upstream(defs, "accounts")["fitted_generator"]
+    assert path.exists() == (warehouse != "absent")
+
+
+def test_undeclared_keys_get_their_edges_after_the_key_step(project, capsys):
+    """Keys the catalog leaves to the warehouse: no edge (and a run that stops at the source step,
+    naming the command) until `tabletwin keys --write` caches them; then the parent -> child
+    edges are in the graph, read without opening the warehouse."""
+    from pipelines.cli import main
+    from tabletwin.warehouse_keys import KEYS_COMMAND
+
+    data = __import__("yaml").safe_load((project / "tabletwin.yaml").read_text())
+    for t in ("customers", "accounts"):  # keyless in the catalog; the warehouse declares them
+        data["tables"][t].pop("primary_key")
+        data["tables"][t].pop("foreign_keys")
+    data["tables"] = {t: data["tables"][t] for t in ("customers", "accounts")}
+    catalog_file = project / "tabletwin.yaml"
+    catalog_file.write_text(__import__("yaml").safe_dump(data, sort_keys=False))
+
+    defs = build_definitions(load_catalog(catalog_file))
+    assert not {k for k in _upstream(defs, "accounts")["fitted_generator"]
+                if k.startswith("customers/")}
+    with DagsterInstance.ephemeral() as instance:
+        result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+            partition_key=DAY, instance=instance, raise_on_error=False,
+            asset_selection=[AssetKey(["accounts", "source_table"])])
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    message = failure.step_failure_data.error.cause.message
+    assert KEYS_COMMAND in message and "accounts" in message and "customer_id" in message
+
+    assert main(["keys", "--write", "--catalog", str(catalog_file)]) == 0
+    assert (project / "tabletwin.keys.yaml").is_file()
+    capsys.readouterr()
+    # the cache is read at load: the warehouse file may be gone
+    (project / "data" / "demo_warehouse.duckdb").rename(project / "data" / "elsewhere.duckdb")
+    defs = build_definitions(load_catalog(catalog_file))
+    up = _upstream(defs, "accounts")
+    assert {"customers/masked_table", "customers/pii_plan"} <= up["fitted_generator"]
+    assert "customers/synthetic_table" in up["synthetic_table"]
+    assert "customers/published_table" in up["published_table"]
+    (project / "data" / "elsewhere.duckdb").rename(project / "data" / "demo_warehouse.duckdb")
+    with DagsterInstance.ephemeral() as instance:
+        result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+            partition_key=DAY, instance=instance, raise_on_error=False,
+            asset_selection=[AssetKey(["accounts", "source_table"])])
+    assert result.success
 
 
 def test_not_measured_check_is_a_failed_warning_in_dagster(project):

@@ -93,6 +93,9 @@ def test_sports_warehouse_publishes_with_defaults(tmp_path, capfd):
                "tables": {"players": {}, "batting": {}, "fielding": {}}}
     cat = tmp_path / "tabletwin.yaml"
     cat.write_text(yaml.safe_dump(catalog))
+    # the keys are the warehouse's: the Dagster definitions take them from the key cache, which
+    # the explicit key step writes (without it the run stops at the source, naming the command)
+    assert main(["keys", "--write", "--catalog", str(cat)]) == 0
     code = main(["run", "--catalog", str(cat), "--date", "2026-06-01"])
     printed = capfd.readouterr()
     assert code == 0, printed.out[-3000:] + printed.err[-3000:]
