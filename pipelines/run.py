@@ -71,9 +71,17 @@ def run_pipeline(*, catalog_path: str | Path, date: str | None = None, table: st
         raise ConfigError(f"--date {partition} is in the future (today is {today} UTC)")
     # fail fast, before Dagster starts: warehouse, source tables and named columns
     from tabletwin.preflight import check_sources, tables_to_run
-    from tabletwin.warehouse_keys import open_warehouse
+    from tabletwin.warehouse_keys import open_warehouse, tables_missing_keys, write_keys_cache
 
-    check_sources(catalog, open_warehouse(catalog), tables_to_run(catalog, table))
+    warehouse = open_warehouse(catalog)
+    check_sources(catalog, warehouse, tables_to_run(catalog, table))
+    if catalog.warehouse.read_keys and tables_missing_keys(catalog):
+        # `tabletwin run` may read the warehouse (the code location's definitions may not): the
+        # keys the catalog leaves undeclared are refreshed in the key cache the definitions read
+        try:
+            write_keys_cache(catalog, warehouse)
+        except OSError:
+            pass  # a read-only catalog folder: the source step then names `tabletwin keys --write`
     prepare_dagster_home(catalog.root)
     ensure_local_key(catalog.root / "data")
 
