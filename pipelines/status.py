@@ -106,7 +106,7 @@ def sweep_dead_runs(instance) -> list[str]:
             if pid is None:
                 continue  # no process known (yet): run monitoring's start timeout covers it
             started = None
-        if pid == os.getpid() or _alive(pid, started):
+        if _alive(pid, started):  # this process too, unless its pid was recycled
             continue
         instance.report_run_failed(
             run, message=f"the process running this run (pid {pid} on {host}) is gone (killed "
