@@ -155,3 +155,24 @@ def test_instance_config_written_atomically(tmp_path, monkeypatch):
     cfg = yaml.safe_load((home / "dagster.yaml").read_text())
     assert cfg["run_monitoring"]["enabled"] is True and cfg["telemetry"]["enabled"] is False
     assert sorted(os.listdir(home)) == ["dagster.yaml"]
+
+
+def test_local_key_is_complete_or_absent(tmp_path, monkeypatch):
+    import tabletwin.localkey as localkey
+
+    monkeypatch.delenv(localkey.ENV, raising=False)
+    real = os.link
+
+    def fail(*args):
+        raise DISK_FULL
+
+    monkeypatch.setattr(os, "link", fail)
+    with pytest.raises(OSError):
+        localkey.ensure_local_key(tmp_path)
+    assert os.listdir(tmp_path) == []  # no empty or half key left to be used later
+    monkeypatch.setattr(os, "link", real)
+    key = localkey.ensure_local_key(tmp_path)
+    assert len(key) == 64 and (tmp_path / localkey.KEY_FILE).read_text() == key
+    assert os.stat(tmp_path / localkey.KEY_FILE).st_mode & 0o777 == 0o600
+    monkeypatch.delenv(localkey.ENV)
+    assert localkey.ensure_local_key(tmp_path) == key  # made once
