@@ -1,14 +1,17 @@
 """Soak: consecutive daily runs with random ``kill -9``, then history, versions and view must agree
 and no run may be left STARTED in the Dagster instance.
 
-    .venv/bin/python benchmarks/soak.py [--runs 50] [--kill-share 0.4] [--seed 1]
+    .venv/bin/python benchmarks/soak.py [--runs 50] [--kill-share 0.4] [--publication-share 0.35]
+                                        [--seed 1]
                                         [--customers 400] [--max-minutes 10] [--work DIR]
 
 Local only: a small demo warehouse (``tabletwin.demo.build_demo_warehouse``) in a temporary folder,
 a catalog of the demo's two smallest tables (customers and its child support_tickets), a SQLite
 Dagster instance of its own. Run ``i`` is ``tabletwin run --date <start + i days>`` in a subprocess;
 a seeded random subset of runs (never the first: it measures how long a run takes) is killed with
-SIGKILL at a seeded random moment between 0 and 1.1 times that duration. Bounded: a run taking
+SIGKILL at a seeded random moment between 0 and 1.1 times that duration, or, for a share of the
+kills (``--publication-share``), 0-0.5 s after the run's ``published_table`` step starts (random
+moments rarely fall in that short step). Bounded: a run taking
 longer than ``--run-timeout`` seconds is killed and counted, and no run starts after
 ``--max-minutes``.
 
@@ -141,7 +144,16 @@ class _Forked:
         self.pid = pid
         self.returncode: int | None = None
 
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            done, status = os.waitpid(self.pid, os.WNOHANG)
+            if done:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
     def communicate(self, timeout: float | None = None) -> tuple[str, str]:
+        if self.returncode is not None:
+            return "", self._err.read_text(errors="replace") if self._err.exists() else ""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             done, status = os.waitpid(self.pid, os.WNOHANG)
@@ -153,10 +165,33 @@ class _Forked:
             time.sleep(0.05)
 
 
+def _wait_for_publication(proc, rng: random.Random, timeout: float) -> None:
+    """Return a random 0-0.5 s after the run of ``proc`` starts a ``published_table`` step (or
+    when the process ends, or after ``timeout``): the caller then kills it."""
+    from dagster import DagsterEventType, DagsterInstance, RunsFilter
+
+    from pipelines.status import PID_TAG
+
+    deadline = time.monotonic() + timeout
+    with DagsterInstance.get() as instance:
+        run_id = None
+        while proc.poll() is None and time.monotonic() < deadline:
+            if run_id is None:
+                records = instance.get_run_records(
+                    filters=RunsFilter(tags={PID_TAG: str(proc.pid)}), limit=1)
+                run_id = records[0].dagster_run.run_id if records else None
+            elif any(e.dagster_event and e.dagster_event.step_key
+                     and "published_table" in e.dagster_event.step_key
+                     for e in instance.all_logs(run_id, of_type=DagsterEventType.STEP_START)):
+                time.sleep(rng.uniform(0.0, 0.5))
+                return
+            time.sleep(0.05)
+
+
 def run_days(work: Path, catalog: Path, *, runs: int, kill_share: float, seed: int,
              run_timeout: float = 600.0, max_seconds: float = 900.0,
              kill_runs: set[int] | None = None, kill_after: dict[int, float] | None = None,
-             quiet: bool = False, fork: bool = True) -> dict:
+             quiet: bool = False, fork: bool = True, publication_share: float = 0.0) -> dict:
     """Run ``runs`` consecutive days, killing a seeded subset (or exactly ``kill_runs``; or
     run ``i`` after ``kill_after[i]`` seconds).
 
@@ -185,6 +220,10 @@ def run_days(work: Path, catalog: Path, *, runs: int, kill_share: float, seed: i
             after = rng.uniform(0.0, 30.0)
         if kill_after is not None:
             after = kill_after.get(i)
+        # a share of the kills aimed at publication: random moments rarely fall in that short step
+        at_publication = kill and kill_after is None and rng.random() < publication_share
+        if at_publication:
+            after = 0.0
         t0 = time.monotonic()
         argv = ["run", "--catalog", str(catalog), "--date", day]
         limit = after if after is not None else run_timeout
@@ -193,6 +232,8 @@ def run_days(work: Path, catalog: Path, *, runs: int, kill_share: float, seed: i
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
             start_new_session=True))
         try:
+            if at_publication:
+                _wait_for_publication(proc, rng, run_timeout)
             _, err = proc.communicate(timeout=limit)
             killed = False
         except subprocess.TimeoutExpired:
@@ -285,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--kill-share", type=float, default=0.4)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--customers", type=int, default=400)
+    ap.add_argument("--publication-share", type=float, default=0.35,
+                    help="share of the kills aimed 0-0.5 s after a publication step starts")
     ap.add_argument("--run-timeout", type=float, default=300.0)
     ap.add_argument("--max-minutes", type=float, default=10.0,
                     help="start no run after this (default 10; 50 runs took 25 min here)")
@@ -299,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
         catalog = make_project(work, customers=args.customers)
         done = run_days(work, catalog, runs=args.runs, kill_share=args.kill_share,
                         seed=args.seed, run_timeout=args.run_timeout,
-                        max_seconds=args.max_minutes * 60, fork=not args.no_fork)
+                        max_seconds=args.max_minutes * 60, fork=not args.no_fork,
+                        publication_share=args.publication_share)
         results = done["results"]
         problems = check_invariants(work, catalog, results)
         wall = time.monotonic() - t0
