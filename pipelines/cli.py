@@ -47,12 +47,23 @@ def _cmd_ui(args: argparse.Namespace) -> int:
 
     catalog = load_catalog(args.catalog)
     prepare_dagster_home(catalog.root)
+    _sweep()
     core_cli.pseudonym_key(catalog.root)
     os.environ["TABLETWIN_CATALOG"] = str(Path(catalog.path))
     cmd = ["dagster", "dev", "-h", args.host, "-p", str(args.port), "-m", "pipelines.definitions"]
     exe = Path(sys.executable).parent / "dagster"
     os.execv(str(exe), cmd)
     return 0  # not reached
+
+
+def _sweep() -> None:
+    """Runs of this instance whose process is gone (killed earlier): marked failed."""
+    from dagster import DagsterInstance
+
+    from pipelines.status import sweep_and_say
+
+    with DagsterInstance.get() as instance:
+        sweep_and_say(instance)
 
 
 def add_dagster_commands(sub: argparse._SubParsersAction) -> None:

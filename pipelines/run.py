@@ -16,7 +16,11 @@ from tabletwin.localkey import ensure_local_key
 
 from pipelines.execution import DEFAULT_QUEUE, EXECUTORS
 
-DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+# run monitoring: the daemon (started by `tabletwin ui` / `dagster dev`) fails runs stuck in
+# STARTING; runs whose process died are swept by pipelines.status when tabletwin next starts
+DAGSTER_YAML = ("telemetry:\n  enabled: false\n"
+                "run_monitoring:\n  enabled: true\n  start_timeout_seconds: 180\n"
+                "  poll_interval_seconds: 60\n")
 
 
 def prepare_dagster_home(root: Path) -> Path:
@@ -24,8 +28,10 @@ def prepare_dagster_home(root: Path) -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or root / "data" / "dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)
     cfg = home / "dagster.yaml"
-    if not cfg.exists():
-        cfg.write_text(DAGSTER_YAML)
+    if not cfg.exists():  # atomically: a half-written instance config would break every run
+        tmp = cfg.with_name(f".{cfg.name}.{os.getpid()}.tmp")
+        tmp.write_text(DAGSTER_YAML)
+        os.replace(tmp, cfg)
     os.environ["DAGSTER_HOME"] = str(home)
     check_pg_url()
     return home
@@ -93,11 +99,16 @@ def run_pipeline(*, catalog_path: str | Path, date: str | None = None, table: st
     # the full event log is in the instance (and the UI); the console gets the summary below
     run_config: dict = {"loggers": {"console": {"config": {
         "log_level": "DEBUG" if verbose else "CRITICAL"}}}}
+    from pipelines.status import process_tags, sweep_and_say
+
     with DagsterInstance.get() as instance:
+        sweep_and_say(instance)  # runs killed earlier: failed, not STARTED for ever
+        tags = process_tags()
         if executor == "in_process":
             job = build_definitions(catalog).resolve_job_def(job_name)
             result = job.execute_in_process(partition_key=partition, instance=instance,
-                                            raise_on_error=False, run_config=run_config)
+                                            raise_on_error=False, run_config=run_config,
+                                            tags=tags)
             return _summarize(result, catalog, table, partition)
         # out of process: the steps rebuild the job from the code location, for this catalog
         from dagster import build_reconstructable_job, execute_job
@@ -119,7 +130,7 @@ def run_pipeline(*, catalog_path: str | Path, date: str | None = None, table: st
             # the (identical) second definition is ignored
             warnings.filterwarnings("ignore", message="Task name 'execute_plan' is already")
             with execute_job(recon, instance, run_config=run_config,
-                             tags={"dagster/partition": partition}) as result:
+                             tags={"dagster/partition": partition, **tags}) as result:
                 return _summarize(result, catalog, table, partition)
 
 

@@ -26,16 +26,22 @@ class TabletwinIOManager(ConfigurableIOManager):
         base = self._path(context)
         base.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(self.base_dir, 0o700)
-        for old in (base.with_suffix(".parquet"), base.with_suffix(".pkl")):
-            old.unlink(missing_ok=True)
-        if isinstance(obj, pd.DataFrame):
-            tmp = base.with_suffix(".parquet.tmp")
-            obj.to_parquet(tmp, index=False)
-            os.replace(tmp, base.with_suffix(".parquet"))
-        else:
-            tmp = base.with_suffix(".pkl.tmp")
-            tmp.write_bytes(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
-            os.replace(tmp, base.with_suffix(".pkl"))
+        # atomically: a hidden temporary file beside the target, renamed over it once complete, so
+        # a failed or killed write leaves the previous value; the other format's file goes only
+        # after that (it used to be deleted first, losing the previous value on a failure)
+        parquet = isinstance(obj, pd.DataFrame)
+        target = base.with_suffix(".parquet" if parquet else ".pkl")
+        other = base.with_suffix(".pkl" if parquet else ".parquet")
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        try:
+            if parquet:
+                obj.to_parquet(tmp, index=False)
+            else:
+                tmp.write_bytes(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        other.unlink(missing_ok=True)
 
     def load_input(self, context: InputContext) -> Any:
         base = self._path(context)

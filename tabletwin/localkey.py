@@ -23,9 +23,19 @@ def ensure_local_key(data_dir: Path) -> str:
     path = Path(data_dir) / KEY_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
+        # complete or absent: written under a temporary name, then linked into place (a link
+        # fails if another process made the key first: the first key stays, never half a key)
+        tmp = path.with_name(f".{KEY_FILE}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+        finally:
+            tmp.unlink(missing_ok=True)
     key = path.read_text().strip()
     print(f"tabletwin: warning: {ENV} is not set; using the local demo key in {path}. "
           "Set it from your secret store in production.", file=sys.stderr)

@@ -617,6 +617,12 @@ def _in_memory(path: Path, output: Path, table: TableConfig, *, rows: int | None
                            written=written, failed_checks=list(res.failed_checks))
 
 
+def _write_failed(out: Path, exc: OSError) -> InputError:
+    """The one-line error of a failed streamed write (the same as the in-memory path's)."""
+    return InputError(f"cannot write output {out}: {exc.strerror or type(exc).__name__}; "
+                      "the previous file is unchanged")
+
+
 def synth_file(path: str | Path, output: str | Path, table: TableConfig, *, rows: int | None = None,
                seed: int = 0, key: bytes, options: StreamOptions | None = None,
                parent_keys: dict[str, pd.Series] | None = None,
@@ -673,10 +679,13 @@ def synth_file(path: str | Path, output: str | Path, table: TableConfig, *, rows
             lap("detect+mask+profile")
             gen = fit_generator(masked, plan, table, seed=s)
             lap("fit")
-            streamed = synthesize_file(src, unchecked, gen, plan, table, sample=sample,
-                                       masked=masked, n=n, seed=s, options=opts,
-                                       parent_keys=parent_keys, indexing=indexing, watch=watch,
-                                       fmt=fmt)
+            try:
+                streamed = synthesize_file(src, unchecked, gen, plan, table, sample=sample,
+                                           masked=masked, n=n, seed=s, options=opts,
+                                           parent_keys=parent_keys, indexing=indexing,
+                                           watch=watch, fmt=fmt)
+            except OSError as exc:  # disk full, permissions: nothing renamed over the output
+                raise _write_failed(out, exc) from None
         finally:
             indexing.close()
         report = evaluate(source=sample.iloc[:opts.eval_rows], masked=masked,
@@ -687,7 +696,10 @@ def synth_file(path: str | Path, output: str | Path, table: TableConfig, *, rows
         lap("evaluate")
         written = report.passed or force
         if written:
-            os.replace(unchecked, out)
+            try:
+                os.replace(unchecked, out)
+            except OSError as exc:
+                raise _write_failed(out, exc) from None
     finally:
         unchecked.unlink(missing_ok=True)
     return FileSynthResult(output=out, rows=streamed.rows, columns=list(masked.columns), plan=plan,

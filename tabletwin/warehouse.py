@@ -293,6 +293,27 @@ def check_duckdb_file(path: Path, *, must_exist: bool) -> None:
         raise InputError(f"{path} is not a DuckDB database file")
 
 
+def failure_reason(exc: BaseException) -> str:
+    """What failed, for an error message: "disk full" when the operating system said so, and the
+    exception's class; never the database's message (it can quote values)."""
+    import errno
+
+    text = str(exc).lower()
+    full = (getattr(exc, "errno", None) == errno.ENOSPC or "no space left" in text
+            or "disk full" in text or getattr(exc, "sqlstate", None) == "53100")
+    return f"disk full ({type(exc).__name__})" if full else type(exc).__name__
+
+
+def _rollback(con: Any) -> None:
+    """Roll back if a transaction is still open. DuckDB aborts the transaction itself on a fatal
+    error (a full disk): ROLLBACK then raises "cannot rollback - no transaction is active", which
+    used to replace the real cause in the message. Nothing was committed either way."""
+    try:
+        con.execute("ROLLBACK")
+    except Exception:  # noqa: BLE001 - the transaction is already gone; the cause is reported
+        pass
+
+
 class DuckDBWarehouse(Warehouse):
     """A DuckDB file. One writer at a time: connections are short-lived and wait for the lock."""
 
@@ -368,9 +389,9 @@ class DuckDBWarehouse(Warehouse):
                 self._upsert_run(con, self._ensure_history(con, schema), record, published=False)
                 con.execute("COMMIT")
             except Exception as exc:
-                con.execute("ROLLBACK")
+                _rollback(con)
                 raise PublishError(f"recording the run of {schema}.{record.table_name} failed: "
-                                   f"{type(exc).__name__}") from None
+                                   f"{failure_reason(exc)}") from None
 
     def _versions(self, con: Any, schema: str, table: str) -> list[str]:
         rows = con.execute(
@@ -433,9 +454,9 @@ class DuckDBWarehouse(Warehouse):
             self._step_done("run_marked")
             con.execute("COMMIT")
         except Exception as exc:
-            con.execute("ROLLBACK")
-            raise PublishError(f"publishing {schema}.{table} failed, previous version kept: "
-                               f"{type(exc).__name__}") from None
+            _rollback(con)
+            raise PublishError(f"publication of {schema}.{table} failed: {failure_reason(exc)}; "
+                               "the previous version is unchanged") from None
 
 class SplitWarehouse(Warehouse):
     """Reads from one warehouse, writes to another (e.g. two PostgreSQL databases): columns,

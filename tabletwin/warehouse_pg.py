@@ -190,10 +190,21 @@ def load_error(what: str, exc: BaseException) -> InputError:
 
 
 def _reason(exc: BaseException) -> str:
-    """Class name and SQLSTATE of a database error: never its message (it can quote values)."""
+    """Class name and SQLSTATE of a database error ("disk full" first when it is one): never its
+    message (it can quote values)."""
     orig = getattr(exc, "orig", None) or exc
     state = getattr(orig, "sqlstate", None)
-    return f"{type(orig).__name__}" + (f" (SQLSTATE {state})" if state else "")
+    full = "disk full " if state == "53100" else ""
+    return f"{full}{type(orig).__name__}" + (f" (SQLSTATE {state})" if state else "")
+
+
+def _rollback(con: Any) -> None:
+    """Roll back; a connection the failure broke (server gone) cannot, and has committed
+    nothing: the original error is the one to report."""
+    try:
+        con.rollback()
+    except Exception:  # noqa: BLE001 - the cause is reported by the caller
+        pass
 
 
 def _arrow_type(oid: int) -> Any:
@@ -460,7 +471,7 @@ class PostgresWarehouse(Warehouse):
                 self._upsert_run(con, self._ensure_history(con, schema), record, published=False)
                 con.commit()
             except Exception as exc:  # noqa: BLE001 - reported by class, never by message
-                con.rollback()
+                _rollback(con)
                 raise PublishError(f"recording the run of {schema}.{record.table_name} failed: "
                                    f"{_reason(exc)}") from None
 
@@ -546,9 +557,9 @@ class PostgresWarehouse(Warehouse):
                 self._step_done("run_marked")
                 con.commit()
             except Exception as exc:  # noqa: BLE001 - reported by class, never by message
-                con.rollback()
-                raise PublishError(f"publishing {schema}.{table} failed, previous version kept: "
-                                   f"{_reason(exc)}") from None
+                _rollback(con)
+                raise PublishError(f"publication of {schema}.{table} failed: {_reason(exc)}; "
+                                   "the previous version is unchanged") from None
 
 
 def _connect_reason(exc: BaseException, url: Any) -> str:

@@ -171,7 +171,7 @@ def test_bad_values_fail_without_quoting_them_and_keep_the_previous_version(back
     wh, dst = backend.wh, backend.dst
     wh.publish(dst, "t", frame(3, "good"), column_types={}, record=rec("2026-01-01", "r1"))
     bad = pd.DataFrame({"id": ["SECRET-MARKER-123", "2"], "s": ["x", "y"]})
-    with pytest.raises(PublishError, match="previous version kept") as exc:
+    with pytest.raises(PublishError, match="previous version is unchanged") as exc:
         wh.publish(dst, "t", bad, column_types={"id": "BIGINT"}, record=rec("2026-01-02", "r2"))
     assert "SECRET-MARKER-123" not in str(exc.value)
     assert exc.value.__cause__ is None and exc.value.__suppress_context__
@@ -189,7 +189,7 @@ def test_a_failure_after_any_publish_step_leaves_the_previous_version(backend, s
     # a new column too, so the view must be dropped and re-created, and one version pruned
     new = frame(7, "v2").assign(extra=2.0)
     wh._fail_after = step
-    with pytest.raises(PublishError, match=f"previous version kept.*InjectedFailure"):
+    with pytest.raises(PublishError, match=f"InjectedFailure; the previous version is unchanged"):
         wh.publish(dst, "t", new, column_types={}, record=rec(day, "r2"), versions_kept=1)
     wh._fail_after = None
     kept = wh.query(f"SELECT * FROM {dst}.t")
@@ -214,7 +214,7 @@ def test_publish_file_streams_a_parquet_file_atomically(backend, tmp_path):
     path = tmp_path / "syn.parquet"
     big.to_parquet(path, row_group_size=4_000)
     wh._fail_after = "view_repointed"
-    with pytest.raises(PublishError, match="previous version kept"):
+    with pytest.raises(PublishError, match="previous version is unchanged"):
         wh.publish_file(dst, "t", path, column_types={}, record=rec("2026-01-02", "r2"))
     wh._fail_after = None
     assert set(wh.query(f"SELECT * FROM {dst}.t")["s"]) == {"v1"}
@@ -223,3 +223,38 @@ def test_publish_file_streams_a_parquet_file_atomically(backend, tmp_path):
     assert len(back) == 25_000 and set(back["s"]) == {"v2"}
     assert back["ts"].iloc[-1] == big["ts"].iloc[-1]
     assert wh.versions(dst, "t") == ["2026-01-01", "2026-01-02"]
+
+
+def test_a_full_disk_names_the_table_and_the_cause_not_the_rollback(tmp_path, monkeypatch):
+    """DuckDB aborts the transaction itself on a fatal I/O error; the ROLLBACK that follows then
+    fails with "cannot rollback - no transaction is active", which used to be the message."""
+    wh = DuckDBWarehouse(tmp_path / "w.duckdb")
+    duckdb.connect(str(wh.path)).close()
+    wh.publish("syn", "t", frame(3, "v1"), column_types={}, record=rec("2026-01-01", "r1"))
+    real_connect = wh.connect
+
+    def full_disk(step):
+        if step == "version_created":
+            wh._con.execute("ROLLBACK")  # what DuckDB does itself on a failed write
+            raise duckdb.IOException("Could not write file: No space left on device "
+                                     "SECRET-MARKER-9")
+
+    from contextlib import contextmanager
+
+    @contextmanager
+    def connect():
+        with real_connect() as con:
+            wh._con = con
+            yield con
+
+    monkeypatch.setattr(wh, "connect", connect)
+    monkeypatch.setattr(wh, "_step_done", full_disk)
+    with pytest.raises(PublishError) as exc:
+        wh.publish("syn", "t", frame(5, "v2"), column_types={}, record=rec("2026-01-02", "r2"))
+    msg = str(exc.value)
+    assert msg == ("publication of syn.t failed: disk full (IOException); the previous version "
+                   "is unchanged"), msg
+    assert "rollback" not in msg and "SECRET-MARKER" not in msg
+    monkeypatch.undo()
+    assert set(wh.query("SELECT s FROM syn.t")["s"]) == {"v1"}
+    assert [h["run_id"] for h in wh.history("syn", "t")] == ["r1"]

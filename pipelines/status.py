@@ -1,0 +1,127 @@
+"""True run status: runs whose process was killed (``kill -9``, power loss, OOM killer) are marked
+failed in the Dagster instance the next time ``tabletwin run``, ``tabletwin worker`` or
+``tabletwin ui`` starts.
+
+Dagster's run monitoring (``run_monitoring: enabled: true`` in the instance's dagster.yaml, applied
+by the daemon that ``dagster dev`` starts) fails runs stuck in STARTING past a timeout and, with a
+launcher that can check its run workers (Docker, Kubernetes, ECS), runs whose worker died. It cannot
+see the runs ``tabletwin run`` executes in its own process (no launcher is involved) nor, with the
+default launcher, a run worker that died: those stay STARTED for ever. So every run tabletwin starts
+carries tags naming its process (host, pid and the process's start time, so a recycled pid is not
+taken for the run's), and :func:`sweep_dead_runs` marks failed, with
+``DagsterInstance.report_run_failed`` (Dagster's own run-failure event, so the UI, sensors and the
+run history agree), every STARTING/STARTED run of this instance whose process is gone. Runs launched
+from the UI by the default launcher name their run worker's pid in Dagster's "Started process for
+run" event; those are swept too when the instance is local (SQLite: one machine).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+HOST_TAG = "tabletwin/host"
+PID_TAG = "tabletwin/pid"
+PID_STARTED_TAG = "tabletwin/pid_started"  # the process's start time, in clock ticks since boot
+
+
+def _host() -> str:
+    return socket.gethostname()
+
+
+def _started(pid: int) -> str | None:
+    """The start time of process ``pid`` (``/proc/<pid>/stat`` field 22), or None when there is no
+    such process or no /proc (then only the pid is compared)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # the command name (field 2) may hold spaces and parentheses: split after its last ')'
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def process_tags() -> dict[str, str]:
+    """Tags naming this process, for every run tabletwin starts."""
+    pid = os.getpid()
+    tags = {HOST_TAG: _host(), PID_TAG: str(pid)}
+    started = _started(pid)
+    if started is not None:
+        tags[PID_STARTED_TAG] = started
+    return tags
+
+
+def _alive(pid: int, started: str | None) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # another user's process: it exists
+    if started is None or not Path("/proc").is_dir():
+        return True
+    return _started(pid) == started  # a different start time: the pid was recycled
+
+
+def _launched_pid(instance, run_id: str) -> int | None:
+    """The run worker's pid from Dagster's "Started process for run (pid: N)" engine event."""
+    from dagster import DagsterEventType
+
+    pid = None
+    for entry in instance.all_logs(run_id, of_type=DagsterEventType.ENGINE_EVENT):
+        data = entry.dagster_event.event_specific_data if entry.dagster_event else None
+        meta = getattr(data, "metadata", None) or {}
+        value = meta.get("pid")
+        if value is not None:
+            pid = int(getattr(value, "value", value))
+    return pid
+
+
+def _is_local(instance) -> bool:
+    from dagster._core.storage.runs import SqliteRunStorage
+
+    return isinstance(instance.run_storage, SqliteRunStorage)
+
+
+def sweep_dead_runs(instance) -> list[str]:
+    """Mark failed every STARTING or STARTED run of ``instance`` whose process is gone; returns
+    their run ids. A run of another host (a shared PostgreSQL instance) is left alone: its process
+    cannot be checked from here."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    host, local = _host(), None
+    swept: list[str] = []
+    for record in instance.get_run_records(
+            filters=RunsFilter(statuses=[DagsterRunStatus.STARTING, DagsterRunStatus.STARTED])):
+        run = record.dagster_run
+        tags = run.tags
+        if PID_TAG in tags:
+            if tags.get(HOST_TAG) != host:
+                continue
+            pid, started = int(tags[PID_TAG]), tags.get(PID_STARTED_TAG)
+        else:
+            if local is None:
+                local = _is_local(instance)
+            pid = _launched_pid(instance, run.run_id) if local else None
+            if pid is None:
+                continue  # no process known (yet): run monitoring's start timeout covers it
+            started = None
+        if _alive(pid, started):  # this process too, unless its pid was recycled
+            continue
+        instance.report_run_failed(
+            run, message=f"the process running this run (pid {pid} on {host}) is gone (killed "
+                         "or crashed); marked failed by tabletwin when it next started")
+        swept.append(run.run_id)
+    return swept
+
+
+def sweep_and_say(instance) -> list[str]:
+    """:func:`sweep_dead_runs`, with one line on stderr when it marked any run."""
+    import sys
+
+    swept = sweep_dead_runs(instance)
+    if swept:
+        shown = ", ".join(r[:8] for r in swept[:5]) + (" ..." if len(swept) > 5 else "")
+        print(f"tabletwin: marked {len(swept)} run(s) failed whose process is gone: {shown}",
+              file=sys.stderr)
+    return swept
