@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as pdt
 
+from tabletwin.files import write_text_atomic
 from tabletwin.generators.marginals import DISCRETE_MAX_LEVELS, PROTECT_K
 from tabletwin.profile import ColumnProfile, TableProfile
 
@@ -563,26 +564,15 @@ def _index_rows(root: Path, store: Any, keys: list[Any]) -> str:
             f"<tbody>{''.join(rows)}</tbody></table>")
 
 
-def _replace_text(path: Path, text: str) -> None:
-    """Rewrite a Data Docs page atomically (a hidden temporary file renamed over it): a failure
-    leaves GX's page, never half of ours."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _make_offline(root: Path, store: Any, keys: list[Any]) -> None:
     for page in root.joinpath("validations").rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         if _OFFLINE_MARK not in text:
-            _replace_text(page, _offline(text, page.parent))
+            write_text_atomic(page, _offline(text, page.parent))
     index = root / "index.html"
     text = index.read_text(encoding="utf-8")
     if _OFFLINE_MARK not in text:
-        _replace_text(index, _offline(text, root, index_rows=_index_rows(root, store, keys)))
+        write_text_atomic(index, _offline(text, root, index_rows=_index_rows(root, store, keys)))
     # GX copies fonts, images and stylesheets the rewritten pages do not load (its CSS is inlined)
     static = root / "static"
     for item in list(static.rglob("*")) if static.is_dir() else []:

@@ -138,6 +138,17 @@ def temp_path(output: Path) -> Path:
     return output.with_name(f".{output.name}.{os.getpid()}.tmp")
 
 
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (a hidden temporary file in the same folder renamed
+    over it): a failure leaves the previous file, never half of the new one."""
+    tmp = temp_path(path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def write_atomic(df: pd.DataFrame, output: str | Path, *, like: str | Path | None = None) -> Path:
     """Write ``df`` to ``output`` in the format its extension names, atomically: a temporary file
     in the same directory, then a rename; an interrupted write leaves the old file (or none).

@@ -32,7 +32,6 @@ import base64
 import html
 import io
 import json
-import os
 import re
 from itertools import combinations
 from pathlib import Path
@@ -42,6 +41,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as pdt
 
+from tabletwin.files import write_text_atomic
 from tabletwin.metrics import _binner, associations
 from tabletwin.pii.plan import KEPT_BY_CATALOG, PiiPlan
 from tabletwin.privacy import DistanceScore
@@ -676,15 +676,6 @@ def day_report_path(directory: str | Path, table: str, partition: str) -> Path:
     return Path(directory) / table / f"{partition}.html"
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _day_is_published(directory: str | Path, table: str, partition: str) -> bool:
     day = day_report_path(directory, table, partition).with_suffix(".json")
     try:
@@ -698,8 +689,8 @@ def _promote(run_page: Path, day_page: Path, *, published: bool) -> None:
     data = json.loads(run_page.with_suffix(".json").read_text(encoding="utf-8"))
     data["published"] = published
     data["run_report"] = str(run_page)
-    _write_atomic(day_page, run_page.read_text(encoding="utf-8"))
-    _write_atomic(day_page.with_suffix(".json"), json.dumps(data, indent=2, default=str))
+    write_text_atomic(day_page, run_page.read_text(encoding="utf-8"))
+    write_text_atomic(day_page.with_suffix(".json"), json.dumps(data, indent=2, default=str))
 
 
 def write_report(directory: str | Path, report: QualityReport, plan: PiiPlan,
@@ -732,7 +723,7 @@ def write_report_files(page: str | Path, report: QualityReport, plan: PiiPlan,
     (a reader never sees half a file); return the HTML path. Arguments as :func:`write_report`."""
     page = Path(page)
     page.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(page, render_html(report, plan, profile, partition=partition, run_id=run_id,
+    write_text_atomic(page, render_html(report, plan, profile, partition=partition, run_id=run_id,
                                     generator=generator, real=real, synthetic=synthetic,
                                     distances=distances, history=history, keys=keys))
     blocking, warned = _failed(report)
@@ -759,7 +750,7 @@ def write_report_files(page: str | Path, report: QualityReport, plan: PiiPlan,
                                            keys=keys)
         summary["columns_plotted"] = [c for c in shown if c in synthetic.columns]
         summary["columns_withheld"] = withheld
-    _write_atomic(page.with_suffix(".json"), json.dumps(summary, indent=2, default=str))
+    write_text_atomic(page.with_suffix(".json"), json.dumps(summary, indent=2, default=str))
     return page
 
 

@@ -90,7 +90,8 @@ def test_in_memory_synth_write_failure_keeps_the_previous_output(tmp_path, monke
 
 
 def test_report_files_keep_the_previous_version(tmp_path, monkeypatch):
-    import tabletwin.report as report
+    """The one text writer every report, JSON summary and Data Docs page goes through."""
+    from tabletwin.files import write_text_atomic
 
     page = tmp_path / "accounts" / "2026-04-01.html"
     page.parent.mkdir()
@@ -103,7 +104,7 @@ def test_report_files_keep_the_previous_version(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Path, "write_text", half_then_full)
     with pytest.raises(OSError):
-        report._write_atomic(page, "a new report " * 100)
+        write_text_atomic(page, "a new report " * 100)
     monkeypatch.undo()
     assert _folder_state(page.parent) == {"2026-04-01.html": b"previous report"}
 
