@@ -165,9 +165,9 @@ class _Forked:
             time.sleep(0.05)
 
 
-def _wait_for_publication(proc, rng: random.Random, timeout: float) -> None:
-    """Return a random 0-0.5 s after the run of ``proc`` starts a ``published_table`` step (or
-    when the process ends, or after ``timeout``): the caller then kills it."""
+def _wait_for_publication(proc, rng: random.Random, timeout: float, delay: float = 0.5) -> None:
+    """Return a random 0-``delay`` s after the run of ``proc`` starts a ``published_table`` step
+    (or when the process ends, or after ``timeout``): the caller then kills it."""
     from dagster import DagsterEventType, DagsterInstance, RunsFilter
 
     from pipelines.status import PID_TAG
@@ -183,7 +183,7 @@ def _wait_for_publication(proc, rng: random.Random, timeout: float) -> None:
             elif any(e.dagster_event and e.dagster_event.step_key
                      and "published_table" in e.dagster_event.step_key
                      for e in instance.all_logs(run_id, of_type=DagsterEventType.STEP_START)):
-                time.sleep(rng.uniform(0.0, 0.5))
+                time.sleep(rng.uniform(0.0, delay))
                 return
             time.sleep(0.05)
 
@@ -191,9 +191,11 @@ def _wait_for_publication(proc, rng: random.Random, timeout: float) -> None:
 def run_days(work: Path, catalog: Path, *, runs: int, kill_share: float, seed: int,
              run_timeout: float = 600.0, max_seconds: float = 900.0,
              kill_runs: set[int] | None = None, kill_after: dict[int, float] | None = None,
-             quiet: bool = False, fork: bool = True, publication_share: float = 0.0) -> dict:
+             quiet: bool = False, fork: bool = True, publication_share: float = 0.0,
+             kill_at_publication: set[int] | None = None) -> dict:
     """Run ``runs`` consecutive days, killing a seeded subset (or exactly ``kill_runs``; or
-    run ``i`` after ``kill_after[i]`` seconds).
+    run ``i`` after ``kill_after[i]`` seconds; or runs ``kill_at_publication`` as soon as their
+    ``published_table`` step starts, whatever the machine's speed).
 
     ``fork``: each run is a child forked from this process after the heavy imports (Dagster,
     Great Expectations: about 13 s a process here), running ``tabletwin run``'s ``main`` and
@@ -222,6 +224,8 @@ def run_days(work: Path, catalog: Path, *, runs: int, kill_share: float, seed: i
             after = kill_after.get(i)
         # a share of the kills aimed at publication: random moments rarely fall in that short step
         at_publication = kill and kill_after is None and rng.random() < publication_share
+        if kill_at_publication and i in kill_at_publication:
+            kill = at_publication = True
         if at_publication:
             after = 0.0
         t0 = time.monotonic()
@@ -233,7 +237,8 @@ def run_days(work: Path, catalog: Path, *, runs: int, kill_share: float, seed: i
             start_new_session=True))
         try:
             if at_publication:
-                _wait_for_publication(proc, rng, run_timeout)
+                _wait_for_publication(proc, rng, run_timeout,
+                                      delay=0.0 if kill_at_publication else 0.5)
             _, err = proc.communicate(timeout=limit)
             killed = False
         except subprocess.TimeoutExpired:

@@ -22,10 +22,12 @@ def test_killed_runs_leave_history_versions_view_and_instance_in_agreement(tmp_p
                                                                            monkeypatch):
     soak = _soak()
     catalog = soak.make_project(tmp_path, customers=400, versions_kept=2)
-    # run 1 is killed early (before or just after its Dagster run starts), run 2 in the middle
-    # of its run (the imports are done in the parent: a run takes 15-40 s here); run 3 sweeps
+    # run 1 is killed early (before or just after its Dagster run starts), run 2 as soon as its
+    # publication step starts (a fixed delay depended on the machine's speed: on a quiet machine
+    # the run ended first); run 3 sweeps
     done = soak.run_days(tmp_path, catalog, runs=4, kill_share=0.0, seed=3,
-                         kill_after={1: 1.0, 2: 8.0}, max_seconds=900, quiet=True)
+                         kill_runs={1}, kill_after={1: 1.0}, kill_at_publication={2},
+                         max_seconds=900, quiet=True)
     results = done["results"]
     assert [r["killed"] for r in results] == [False, True, True, False]
     assert results[0]["status"] == 0  # the first day publishes (an honest baseline)
