@@ -199,7 +199,9 @@ def run_days(work: Path, catalog: Path, *, runs: int, kill_share: float, seed: i
 
     ``fork``: each run is a child forked from this process after the heavy imports (Dagster,
     Great Expectations: about 13 s a process here), running ``tabletwin run``'s ``main`` and
-    killed with SIGKILL like any process; otherwise a fresh ``python -m pipelines.cli run``."""
+    killed with SIGKILL like any process; otherwise a fresh ``python -m pipelines.cli run``.
+    Fork only from a process that has not run OpenMP code yet (scikit-learn's neighbours and
+    trees): libgomp's thread pool does not survive a fork, and the child can segfault."""
     from dagster import DagsterInstance
 
     if fork:
@@ -246,6 +248,8 @@ def run_days(work: Path, catalog: Path, *, runs: int, kill_share: float, seed: i
             _, err = proc.communicate()
             killed = True
         took = time.monotonic() - t0
+        if not fork:  # the forked runs write it themselves
+            (work / f"run-{i}.err").write_text(err or "")
         row = {"run": i, "day": day, "status": proc.returncode, "killed": killed,
                "timed_out": killed and after is None, "seconds": round(took, 1)}
         if killed:
