@@ -155,7 +155,7 @@ def _kept_lines(plan, report) -> list[str]:
     """One line per PII column the catalog keeps: never silent about real values published."""
     from tabletwin.pii.plan import KEPT_BY_CATALOG
 
-    found = getattr(report, "kept_by_catalog", {})
+    found = report.kept_by_catalog
     return [f"  WARN  {column}: {KEPT_BY_CATALOG}"
             + (f" ({found[column]:,} synthetic cells hold source values)" if column in found
                else "") for column in plan.kept_by_catalog]

@@ -121,6 +121,8 @@ def profile_column(s: pd.Series, *, sensitive: bool) -> ColumnProfile:
         else:
             qs = non_null.quantile(levels)
             prof.quantiles = {f"p{int(round(q * 100))}": str(v) for q, v in zip(QUANTILES, qs)}
+    if not (kind in ("boolean", "categorical") or (kind == "numeric" and distinct <= TOP_K * 2)):
+        return prof  # no top values or domain: no need to count the values
     # values seen fewer than RARE_K times are never shown (the generators never emit them either)
     counts = non_null.astype(str).value_counts()
     frequent = counts[counts >= RARE_K]
@@ -129,8 +131,7 @@ def profile_column(s: pd.Series, *, sensitive: bool) -> ColumnProfile:
         keep = set(frequent.index)
         prof.domain = sorted((v.item() if hasattr(v, "item") else v for v in non_null.unique()
                               if str(v) in keep), key=str)
-    if kind in ("boolean", "categorical") or (kind == "numeric" and distinct <= TOP_K * 2):
-        prof.top = [(str(k), float(v) / len(non_null)) for k, v in frequent.head(TOP_K).items()]
+    prof.top = [(str(k), float(v) / len(non_null)) for k, v in frequent.head(TOP_K).items()]
     return prof
 
 

@@ -19,3 +19,9 @@ MIN_TRAINING_ROWS = 2 * PROTECT_K + 2
 #: nobody flagged, codes, free text): its rare tail is drawn as fresh shape-alike values instead of
 #: being folded into the few frequent values.
 TAIL_MIN_SHARE = 0.5
+
+
+def fold(value: object) -> str:
+    """The form in which a cell counts as "the same value" for rarity: its text, trimmed and
+    case-folded (the generators' redraw rule and the gate's count use this one definition)."""
+    return str(value).strip().casefold()

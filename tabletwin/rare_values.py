@@ -28,14 +28,14 @@ from __future__ import annotations
 
 import decimal
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
 from pandas.api import types as pdt
 
-from tabletwin.protection import RARE_K
+from tabletwin.protection import RARE_K, fold
 
 #: Standard errors of the share difference allowed for chance on top of ``excess_max``.
 Z = 3.0
@@ -109,8 +109,7 @@ class ColumnKind:
             return np.zeros(0, dtype=np.uint64)
         if pdt.is_bool_dtype(s.dtype):
             return pd.util.hash_array(s.astype(np.int64).to_numpy().astype(np.float64))
-        text = np.array([str(v).strip().casefold() for v in s.to_numpy(dtype=object)],
-                        dtype=object)
+        text = np.array([fold(v) for v in s.to_numpy(dtype=object)], dtype=object)
         return pd.util.hash_array(text)
 
 
@@ -203,9 +202,6 @@ class RareCopies:
                                    "measured": c.measured}
                             for name, c in self.columns.items()}}
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"rare_k": self.rare_k, "holdout_rows": self.holdout_rows,
-                "columns": {k: asdict(v) for k, v in self.columns.items()}}
 
 
 @dataclass

@@ -403,7 +403,7 @@ def _summary(report: QualityReport, profile: TableProfile, generator: str,
     if warned:
         out.append("<div class='warned'>Warnings (reported, not blocking): "
                    + ", ".join(f"<code>{_e(n)}</code>" for n in warned) + "</div>")
-    kept = getattr(report, "kept_by_catalog", {})
+    kept = report.kept_by_catalog
     if kept:
         out.append(f"<div class='warned'><b>{_e(KEPT_BY_CATALOG.capitalize())}</b> (the catalog "
                    "keeps these PII columns): " + ", ".join(
@@ -585,7 +585,7 @@ def render_html(report: QualityReport, plan: PiiPlan, profile: TableProfile, *, 
         with matplotlib.rc_context(_RC):
             sections.append(("privacy", "Distance to closest record: training vs holdout",
                              _privacy_section(distances)))
-    if getattr(report, "quasi_identifiers", None) is not None:
+    if report.quasi_identifiers is not None:
         sections.append(("quasi", "Quasi-identifiers: rows singled out",
                          _quasi_section(report.quasi_identifiers)))
     if getattr(report, "relations", ()):
@@ -738,12 +738,12 @@ def write_report_files(page: str | Path, report: QualityReport, plan: PiiPlan,
         "pii_plan": plan.to_dict(),
         # PII columns published with their real values because the catalog keeps them
         "kept_by_catalog": {c: {"note": KEPT_BY_CATALOG,
-                                "cells": getattr(report, "kept_by_catalog", {}).get(c)}
+                                "cells": report.kept_by_catalog.get(c)}
                             for c in plan.kept_by_catalog},
     }
     if dist is not None:
         summary["distances"] = dist.as_dict()
-    if getattr(report, "quasi_identifiers", None) is not None:
+    if report.quasi_identifiers is not None:
         summary["quasi_identifiers"] = report.quasi_identifiers.as_dict()
     if real is not None and synthetic is not None:
         shown, withheld = drawable_columns(plan, profile, [str(c) for c in real.columns],

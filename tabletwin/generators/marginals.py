@@ -183,7 +183,8 @@ def _as_float(s: pd.Series, codec: ContinuousCodec) -> np.ndarray:
         if codec.tz:
             v = v.dt.tz_convert("UTC").dt.tz_localize(None)
         return v.astype("datetime64[ns]").astype("int64").to_numpy(dtype=float)
-    if codec.number_format:
+    if codec.number_format and not pdt.is_numeric_dtype(s.dtype):
+        # given values as stored (text, Decimal): the fitting path passes floats already
         return pd.to_numeric(pd.Series(np.asarray(s, dtype=object)).astype(str).str.strip(),
                              errors="coerce").to_numpy(dtype=float)
     return pd.to_numeric(s).to_numpy(dtype=float)
@@ -258,22 +259,18 @@ def fit_codec(s: pd.Series, column: str, *, rare_k: int = RARE_K,
             return _fit_levels(s, column, dtype, ordinal=True, rare_k=rare_k, rng=rng)
         if len(x) < 2 * PROTECT_K + 2:
             return NullCodec(column=column, dtype=dtype, withheld=True)
+        stored = original.dropna() if number_format else None
+        # the places the stored form shows (text, Decimal scale); None for plain numbers
+        shown = (_text_decimals(stored) if number_format == "text" else
+                 _decimal_scale(stored) if number_format == "decimal" else None)
         is_int = pdt.is_integer_dtype(s.dtype) or (
-            number_format is not None and bool(np.all(x == np.round(x)))
-            and (number_format != "text" or _text_decimals(original.dropna()) == 0)
-            and (number_format != "decimal" or _decimal_scale(original.dropna()) == 0))
-        if number_format == "text":
-            decimals: int | None = _text_decimals(original.dropna())
-        elif number_format == "decimal":
-            decimals = _decimal_scale(original.dropna())
-        else:
-            decimals = None if is_int else _decimals(x)
+            shown == 0 and bool(np.all(x == np.round(x))))
+        decimals = shown if number_format else (None if is_int else _decimals(x))
         width = None
-        if number_format == "text":
-            lengths = original.dropna().astype(str).str.strip().str.len()
-            if is_int and lengths.nunique() == 1 and original.dropna().astype(str).str.strip() \
-                    .str.fullmatch(r"\d+").all():
-                width = int(lengths.iloc[0])
+        if number_format == "text" and is_int:
+            text = stored.astype(str).str.strip()
+            if text.str.len().nunique() == 1 and text.str.fullmatch(r"\d+").all():
+                width = int(text.str.len().iloc[0])
         return ContinuousCodec(column=column, dtype=dtype, grid=_grid(x), is_int=is_int,
                                decimals=decimals, number_format=number_format, text_width=width)
     if any(t.__hash__ is None for t in s.map(type).unique()):

@@ -30,6 +30,8 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from tabletwin.protection import fold
+
 #: Words and separators: a word is a run of letters/digits/underscore (any script).
 _TOKEN = re.compile(r"\w+|\W+", re.UNICODE)
 #: Most skeletons kept (each a template for many drawn values); bounds the model's size.
@@ -38,11 +40,6 @@ MAX_SKELETONS = 4000
 MAX_BIGRAM_ALPHABET = 400
 #: Tries to draw a value that is no rare source value before a slot letter is forced to change.
 _RETRIES = 4
-
-
-def fold(value: object) -> str:
-    """The comparison form of a cell: its text, trimmed and case-folded."""
-    return str(value).strip().casefold()
 
 
 class RareValueSet:
