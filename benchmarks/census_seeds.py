@@ -1,8 +1,7 @@
 """The whole in-memory chain on census for several seeds, each synthetic table judged by
 ../shared/bench/judge.py: the seed-to-seed spread of accuracy, DCR share, NNDR and TSTR.
 
-    PY=$(../shared/bench/setup.sh)     # once: the judge's own venv
-    .venv/bin/python benchmarks/census_seeds.py 1 2 3 [--judge-python PY]
+    .venv/bin/python benchmarks/census_seeds.py 1 2 3 [--keep DIR]
 
 ``benchmarks/census_synth.py`` judges one seed (0); a change of a privacy or fidelity figure
 smaller than this spread is noise.
@@ -11,16 +10,14 @@ smaller than this spread is noise.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from census_synth import SHARED, run_judge  # noqa: E402  (the one way to call the judge)
+
 FIGURES = ("accuracy", "dcr_share", "nndr_training", "nndr_holdout", "ims_training", "tstr_auc")
 
 
@@ -30,7 +27,7 @@ def main() -> int:
 
     p = argparse.ArgumentParser()
     p.add_argument("seeds", nargs="+", type=int)
-    p.add_argument("--judge-python", default="/tmp/tabletwin-judge/bin/python")
+    p.add_argument("--keep", help="folder to keep each synthetic table and judge JSON in")
     args = p.parse_args()
     data = SHARED / "datasets" / "census"
     if not (data / "train.parquet").exists():
@@ -41,15 +38,7 @@ def main() -> int:
     for seed in args.seeds:
         res = synth_frame(train, TableConfig(name="census", generator=GeneratorConfig(name="auto")),
                           seed=seed, key=b"benchmark-key")
-        folder = Path(tempfile.mkdtemp(prefix="tabletwin-census-"))
-        res.synthetic.to_parquet(folder / "syn.parquet", index=False)
-        subprocess.run([args.judge_python, str(SHARED / "bench" / "judge.py"),
-                        "--train", str(data / "train.parquet"),
-                        "--holdout", str(data / "holdout.parquet"),
-                        "--synthetic", str(folder / "syn.parquet"), "--target", "income",
-                        "--positive", ">50K", "--json", str(folder / "judge.json")],
-                       check=True, capture_output=True)
-        judged = json.loads((folder / "judge.json").read_text())
+        judged = run_judge(data, res.synthetic, f"seed{seed}", args.keep, "income", ">50K")
         print(f"{seed:>4} " + "".join(f"{judged[f]:>15.4f}" for f in FIGURES), flush=True)
     return 0
 

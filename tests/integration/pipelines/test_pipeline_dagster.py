@@ -37,20 +37,20 @@ def run_day(project, day=DAY, instance=None, tables=None):
                            partition_key=day, instance=instance, raise_on_error=False)
 
 
-def published(project, table):
+def _read(project, schema, table):
     con = duckdb.connect(str(project / "data" / "demo_warehouse.duckdb"), read_only=True)
     try:
-        return con.execute(f"SELECT * FROM synthetic.{table}").df()
+        return con.execute(f"SELECT * FROM {schema}.{table}").df()
     finally:
         con.close()
+
+
+def published(project, table):
+    return _read(project, "synthetic", table)
 
 
 def source(project, table):
-    con = duckdb.connect(str(project / "data" / "demo_warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(f"SELECT * FROM main.{table}").df()
-    finally:
-        con.close()
+    return _read(project, "main", table)
 
 
 def stored_plan(project, table):
