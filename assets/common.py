@@ -7,7 +7,7 @@ import pandas as pd
 
 from dagster import AssetKey, DailyPartitionsDefinition
 
-from tabletwin.catalog import Catalog, TableConfig
+from tabletwin.config.catalog import Catalog, TableConfig
 from tabletwin.seeds import stable_seed
 
 STAGES = ("source_table", "pii_plan", "masked_table", "table_profile", "fitted_generator",
@@ -44,8 +44,8 @@ class TableContext:
 
     def frame(self, source, partition: str):
         """A source input as a DataFrame: the table itself, or for a streamed table (a
-        :class:`~tabletwin.large.Snapshot`) its seeded sample, the same rows in every stage."""
-        from tabletwin.large import frame_of, sample_rows
+        :class:`~tabletwin.chain.large.Snapshot`) its seeded sample, the same rows in every stage."""
+        from tabletwin.chain.large import frame_of, sample_rows
 
         rows = sample_rows(self.table.generator.max_fit_rows, self.table.checks.holdout_share)
         return frame_of(source, rows, self.seed(partition))
@@ -75,7 +75,7 @@ def parent_ins(tc: TableContext, *stages: str) -> dict:
 
 def parent_columns(tc: TableContext, fk: str, plan) -> tuple[str, ...]:
     """The parent's modelled columns a child may depend on (no keys, no replaced PII, no text)."""
-    from tabletwin.synthesis import modelled_columns
+    from tabletwin.config.roles import modelled_columns
 
     parent = tc.table.parent_of(fk)[0]
     text = {d.column for d in plan.columns if d.free_text}
@@ -83,11 +83,11 @@ def parent_columns(tc: TableContext, fk: str, plan) -> tuple[str, ...]:
 
 
 def parent_frames(tc: TableContext, inputs: dict, stage: str) -> dict:
-    """Foreign key -> :class:`~tabletwin.multitable.ParentFrame` of the parent's ``stage`` rows
+    """Foreign key -> :class:`~tabletwin.synth.multitable.ParentFrame` of the parent's ``stage`` rows
     (``masked_table`` to fit, ``synthetic_table`` to sample), from the inputs of
     :func:`parent_ins` (which must include ``pii_plan``)."""
-    from tabletwin.large import is_sample
-    from tabletwin.multitable import ParentFrame
+    from tabletwin.chain.large import is_sample
+    from tabletwin.synth.multitable import ParentFrame
 
     out = {}
     for col in tc.table.foreign_keys:
@@ -105,10 +105,10 @@ def parent_frames(tc: TableContext, inputs: dict, stage: str) -> dict:
 def synthetic_parents(tc: TableContext, inputs: dict) -> dict:
     """Foreign key -> the parent's synthetic table, from the inputs of :func:`parent_ins`.
 
-    A streamed parent (written to a file, see :mod:`tabletwin.large`) cannot be a parent yet:
+    A streamed parent (written to a file, see :mod:`tabletwin.chain.large`) cannot be a parent yet:
     its child's checks would need every real parent key at hand."""
     from tabletwin.errors import ConfigError
-    from tabletwin.large import SyntheticFile
+    from tabletwin.chain.large import SyntheticFile
 
     out = {}
     for col in tc.table.foreign_keys:

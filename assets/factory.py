@@ -5,8 +5,8 @@ from dagster import AssetChecksDefinition, AssetsDefinition
 
 from assets import generator, pii, profile, publish, quality, scenario, source, synthetic
 from assets.common import TableContext, daily_partitions
-from tabletwin.catalog import Catalog
-from tabletwin.warehouse_keys import tables_missing_keys, with_cached_keys
+from tabletwin.config.catalog import Catalog
+from tabletwin.config.keys import tables_missing_keys, with_cached_keys
 
 
 def build_table_assets(tc: TableContext) -> tuple[list[AssetsDefinition], list[AssetChecksDefinition]]:

@@ -5,11 +5,11 @@ import pandas as pd
 from dagster import AssetIn, AssetsDefinition, MetadataValue, Output, asset
 
 from assets.common import TableContext, parent_frames, parent_ins
-from tabletwin.generators import Generator
-from tabletwin.large import is_sample
+from tabletwin.synth.generators import Generator
+from tabletwin.chain.large import is_sample
 from tabletwin.pii import PiiPlan
-from tabletwin.conditional import fit_table_generator
-from tabletwin.synthesis import modelled_columns
+from tabletwin.chain.scenarios import fit_table_generator
+from tabletwin.config.roles import modelled_columns
 
 
 def build(tc: TableContext) -> AssetsDefinition:

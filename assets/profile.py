@@ -6,7 +6,7 @@ from dagster import AssetIn, AssetsDefinition, MetadataValue, Output, asset
 
 from assets.common import TableContext
 from tabletwin.pii import PiiPlan
-from tabletwin.profile import TableProfile, profile_table
+from tabletwin.quality.profile import TableProfile, profile_table
 
 
 def build(tc: TableContext) -> AssetsDefinition:

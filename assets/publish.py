@@ -6,9 +6,9 @@ from dagster import AssetIn, AssetsDefinition, MetadataValue, Output, asset
 
 from assets.common import TableContext, key
 from resources.warehouse import WarehouseResource
-from tabletwin.pipeline import prune_storage, publish_table
-from tabletwin.quality import QualityReport
-from tabletwin.report import mark_published
+from tabletwin.chain.stages import prune_storage, publish_table
+from tabletwin.quality.gate import QualityReport
+from tabletwin.quality.report import mark_published
 
 
 def build(tc: TableContext) -> AssetsDefinition:

@@ -10,17 +10,17 @@ from dagster import (AssetCheckResult, AssetCheckSeverity, AssetChecksDefinition
                      multi_asset_check)
 
 from assets.common import TableContext, parent_frames, parent_ins, synthetic_parents
-from tabletwin.large import SyntheticFile, source_rows, streamed_report
+from tabletwin.chain.large import SyntheticFile, source_rows, streamed_report
 from resources.warehouse import WarehouseResource
-from tabletwin import checks
-from tabletwin.generators import Generator
-from tabletwin.pipeline import record_checked_run
+from tabletwin.config import checks
+from tabletwin.synth.generators import Generator
+from tabletwin.chain.stages import record_checked_run
 from tabletwin.pii import PiiPlan
 from tabletwin.pii.plan import KEPT_BY_CATALOG
-from tabletwin.profile import TableProfile
-from tabletwin.quality import CheckOutcome, QualityReport, evaluate
-from tabletwin.relations import ParentData
-from tabletwin.report import write_report
+from tabletwin.quality.profile import TableProfile
+from tabletwin.quality.gate import CheckOutcome, QualityReport, evaluate
+from tabletwin.metrics.relations import ParentData
+from tabletwin.quality.report import write_report
 
 # Per-partition checks (Dagster 1.13) are what a daily-partitioned gate needs; the preview warning
 # would otherwise print once per check on every load.
@@ -90,7 +90,7 @@ def build(tc: TableContext) -> list[AssetsDefinition]:
 def build_checks(tc: TableContext) -> list[AssetChecksDefinition]:
     """The gate: one op per table that loads the quality report once and yields the result of every
     check that applies to the table (decided from its catalog entry,
-    :func:`tabletwin.checks.applicable`; no warehouse access). One blocking spec per check, so each
+    :func:`tabletwin.config.checks.applicable`; no warehouse access). One blocking spec per check, so each
     keeps its own name, description and history in the UI, and a failed ``error`` check stops
     ``published_table`` exactly as separate checks did."""
     specs = [AssetCheckSpec(c.name, asset=tc.key("quality_report"), description=c.description,

@@ -6,12 +6,12 @@ from dagster import AssetIn, AssetsDefinition, MetadataValue, Output, asset
 
 from assets.common import TableContext, parent_ins, synthetic_parents
 from resources.warehouse import WarehouseResource
-from tabletwin.catalog import ScenarioConfig
-from tabletwin.conditional import publish_scenario, run_scenario, scenario_table_name
-from tabletwin.generators import Generator
+from tabletwin.config.catalog import ScenarioConfig
+from tabletwin.chain.scenarios import publish_scenario, run_scenario, scenario_table_name
+from tabletwin.synth.generators import Generator
 from tabletwin.pii import PiiPlan
-from tabletwin.pipeline import read_file
-from tabletwin.profile import TableProfile
+from tabletwin.chain.stages import read_file
+from tabletwin.quality.profile import TableProfile
 
 
 def build(tc: TableContext, name: str, scenario: ScenarioConfig) -> AssetsDefinition:

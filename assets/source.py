@@ -6,9 +6,9 @@ from dagster import AssetExecutionContext, AssetsDefinition, MetadataValue, Outp
 
 from assets.common import TableContext
 from resources.warehouse import WarehouseResource
-from tabletwin.large import Snapshot
-from tabletwin.pipeline import load_source
-from tabletwin.warehouse_keys import check_keys_current
+from tabletwin.chain.large import Snapshot
+from tabletwin.chain.stages import load_source
+from tabletwin.config.keys import check_keys_current
 
 
 def build(tc: TableContext) -> AssetsDefinition:

@@ -5,10 +5,10 @@ import pandas as pd
 from dagster import AssetIn, AssetsDefinition, MetadataValue, Output, asset
 
 from assets.common import TableContext, parent_ins, synthetic_parents
-from tabletwin.large import Snapshot, source_rows, synthesize_large
-from tabletwin.generators import Generator
+from tabletwin.chain.large import Snapshot, source_rows, synthesize_large
+from tabletwin.synth.generators import Generator
 from tabletwin.pii import PiiPlan
-from tabletwin.conditional import synthesize_table
+from tabletwin.chain.scenarios import synthesize_table
 from tabletwin.errors import ConfigError
 
 

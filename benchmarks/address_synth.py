@@ -3,7 +3,7 @@
 Builds ``orders`` tables with a ``memo`` free-text column (US: "ship to 1578 Oak Street, City -
 contact e-mail", 6,000 rows; German, number first: "Lieferung an 1409 Musterstraße, City",
 1,500 rows; plus each other locale's Faker ``street_address()``), runs detection, masking, the
-generator and the gate in memory (:func:`tabletwin.chain.synth_frame`, the path of ``tabletwin
+generator and the gate in memory (:func:`tabletwin.chain.memory.synth_frame`, the path of ``tabletwin
 synth``) and prints the share of synthetic rows holding a source street with its number, and the
 gate's leak count and verdict for ``no_pii_in_synthetic``.
 
@@ -22,8 +22,8 @@ import pandas as pd
 if not any(p and Path(p, "tabletwin").is_dir() for p in sys.path[1:]):  # else: PYTHONPATH's
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tabletwin.catalog import parse_catalog  # noqa: E402
-from tabletwin.chain import synth_frame  # noqa: E402
+from tabletwin.config.catalog import parse_catalog  # noqa: E402
+from tabletwin.chain.memory import synth_frame  # noqa: E402
 
 KEY = b"benchmark-key-0123456789abcdef"
 

@@ -104,7 +104,7 @@ def write_catalog(folder: Path, warehouse: Path, generator: str) -> Path:
 def figures(warehouse: Path, reports: Path, date: str) -> tuple[list[dict], list[dict]]:
     import duckdb
 
-    from tabletwin.relations import (cardinality_accuracy, fanout_accuracy, orphans,
+    from tabletwin.metrics.relations import (cardinality_accuracy, fanout_accuracy, orphans,
                                      sequence_accuracy)
 
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -164,7 +164,7 @@ def _noise_floor(fk: pd.Series, parents: pd.Series, draws: int = 20) -> float:
     parents): what a perfect generator would score on this many parents."""
     import numpy as np
 
-    from tabletwin.relations import children_per_parent, fanout_accuracy
+    from tabletwin.metrics.relations import children_per_parent, fanout_accuracy
 
     counts = children_per_parent(fk, parents)
     keys = np.arange(len(counts))

@@ -22,8 +22,8 @@ FIGURES = ("accuracy", "dcr_share", "nndr_training", "nndr_holdout", "ims_traini
 
 
 def main() -> int:
-    from tabletwin.catalog import GeneratorConfig, TableConfig
-    from tabletwin.chain import synth_frame
+    from tabletwin.config.catalog import GeneratorConfig, TableConfig
+    from tabletwin.chain.memory import synth_frame
 
     p = argparse.ArgumentParser()
     p.add_argument("seeds", nargs="+", type=int)

@@ -31,10 +31,10 @@ FIGURES = ("accuracy", "accuracy_max", "univariate", "bivariate", "trivariate", 
 
 
 def main() -> int:
-    from tabletwin.catalog import GeneratorConfig, TableConfig
-    from tabletwin.generators import REGISTRY, make_generator
-    from tabletwin.metrics import fidelity
-    from tabletwin.chain import synth_frame
+    from tabletwin.config.catalog import GeneratorConfig, TableConfig
+    from tabletwin.synth.generators import REGISTRY, make_generator
+    from tabletwin.metrics.fidelity import fidelity
+    from tabletwin.chain.memory import synth_frame
 
     p = argparse.ArgumentParser()
     p.add_argument("--data", default=str(SHARED / "datasets" / "census"))
@@ -48,8 +48,8 @@ def main() -> int:
     p.add_argument("--positive", default=">50K", help="TSTR positive class")
     args = p.parse_args()
     if args.table:
-        from tabletwin.pipeline import read_file
-        from tabletwin.privacy import split_holdout
+        from tabletwin.chain.stages import read_file
+        from tabletwin.metrics.privacy import split_holdout
 
         full = read_file(args.table).drop(columns=args.drop)
         train, holdout = split_holdout(full, 0.2, seed=42)

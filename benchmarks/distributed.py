@@ -46,7 +46,7 @@ def main() -> int:
     args = p.parse_args()
 
     sys.path.insert(0, str(ROOT))
-    from pipelines.execution import local_workers
+    from pipelines.workers import local_workers
 
     work = Path(args.workdir or tempfile.mkdtemp(prefix="tabletwin_distributed_"))
     (work / "data").mkdir(parents=True, exist_ok=True)

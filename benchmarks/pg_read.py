@@ -31,8 +31,8 @@ def rss_mb() -> float:
 
 
 def main() -> int:
-    from tabletwin.warehouse import RunRecord
-    from tabletwin.warehouse_pg import PostgresWarehouse
+    from tabletwin.warehouse.base import RunRecord
+    from tabletwin.warehouse.postgres import PostgresWarehouse
 
     p = argparse.ArgumentParser()
     p.add_argument("--rows", type=int, default=10_000_000)

@@ -43,7 +43,7 @@ def load_duckdb(src: Path, path: Path) -> None:
 
 
 def load_postgres(src: Path, url: str, schema: str) -> None:
-    from tabletwin.warehouse_pg import PostgresWarehouse, copy_frame, pg_type
+    from tabletwin.warehouse.postgres import PostgresWarehouse, copy_frame, pg_type
 
     wh = PostgresWarehouse(url)
     pf = pq.ParquetFile(src)
@@ -129,7 +129,7 @@ def published_rows(backend: str, folder: Path, url: str) -> int:
                 return con.execute("SELECT count(*) FROM synthetic.people").fetchone()[0]
             finally:
                 con.close()
-        from tabletwin.warehouse_pg import PostgresWarehouse
+        from tabletwin.warehouse.postgres import PostgresWarehouse
 
         return int(PostgresWarehouse(url).query(
             "SELECT count(*) AS n FROM tt_scale_syn.people")["n"].iloc[0])

@@ -275,7 +275,7 @@ def check_invariants(work: Path, catalog: Path, results: list[dict]) -> list[str
     from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
     from pipelines.status import sweep_dead_runs
-    from tabletwin.warehouse import versions_schema, version_table
+    from tabletwin.warehouse.base import versions_schema, version_table
 
     cfg = yaml.safe_load(catalog.read_text())
     keep = int(cfg.get("versions_kept", 3))

@@ -9,13 +9,13 @@ then balanced to 50:50 by
 (c) tabletwin: synthetic minority rows *added* to the unbalanced set (the real rows are kept):
     by default (``--mode class_leaves``) the sequential tree fitted on the whole unbalanced set with
     ``income`` first, its node distributions re-estimated from the minority rows
-    (:mod:`tabletwin.minority`); ``conditional`` samples the plain conditional tree given the class
+    (:mod:`tabletwin.synth.minority`); ``conditional`` samples the plain conditional tree given the class
     (what ``--rebalance`` does), ``minority`` fits a small tree on the minority rows alone,
 
 and a HistGradientBoosting classifier trained on each is scored on the untouched holdout: AUC-ROC and
 AUC-PR, averaged over seeds (same classifier, hyperparameters, holdout and unbalanced sets for
 every method). Privacy of the added minority rows of each method on the minority subset
-(:func:`tabletwin.privacy.minority_privacy`): share identical to a real training minority row, and
+(:func:`tabletwin.metrics.privacy.minority_privacy`): share identical to a real training minority row, and
 the 5% quantile of their distance to the closest training minority row against the same quantile
 for real minority rows the methods never saw (``dcr_ratio`` >= 1: no closer than a new real person).
 
@@ -103,8 +103,8 @@ def smote_nc(df: pd.DataFrame, cats: dict[str, list[str]], seed: int) -> pd.Data
 def tabletwin_upsample(df: pd.DataFrame, seed: int,
                        mode: str = "class_leaves") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Synthetic minority rows added to ``df`` (see the module docstring for the modes)."""
-    from tabletwin.generators import SequentialTree
-    from tabletwin.minority import upsample_class
+    from tabletwin.synth.generators import SequentialTree
+    from tabletwin.synth.minority import upsample_class
 
     need = int((df[TARGET] != POSITIVE).sum() - (df[TARGET] == POSITIVE).sum())
     if mode == "class_leaves":
@@ -141,7 +141,7 @@ def main() -> int:
                    help="seeds run from here (tune on other seeds than the ones reported)")
     p.add_argument("--out", default=None, help="write every (fraction, seed, method) row as CSV")
     args = p.parse_args()
-    from tabletwin.privacy import minority_privacy
+    from tabletwin.metrics.privacy import minority_privacy
 
     data = SHARED / "datasets" / "census"
     if not (data / "train.parquet").exists():

@@ -17,7 +17,7 @@ from assets.common import daily_partitions
 from pipelines.execution import tabletwin_executor
 from resources import (DuckDBWarehouseResource, PostgresWarehouseResource, PrivacyResource,
                        TabletwinIOManager)
-from tabletwin.catalog import Catalog
+from tabletwin.config.catalog import Catalog
 
 PSEUDONYM_KEY_ENV = "TABLETWIN_PSEUDONYM_KEY"
 DAILY_JOB = "daily_refresh_job"

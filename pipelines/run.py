@@ -10,9 +10,9 @@ import sys
 import warnings
 from pathlib import Path
 
-from tabletwin.catalog import load_catalog
+from tabletwin.config.catalog import load_catalog
 from tabletwin.errors import ConfigError
-from tabletwin.localkey import ensure_local_key
+from tabletwin.pii.key import ensure_local_key
 
 from pipelines.execution import DEFAULT_QUEUE, EXECUTORS
 
@@ -76,8 +76,8 @@ def run_pipeline(*, catalog_path: str | Path, date: str | None = None, table: st
     if day > today:
         raise ConfigError(f"--date {partition} is in the future (today is {today} UTC)")
     # fail fast, before Dagster starts: warehouse, source tables and named columns
-    from tabletwin.preflight import check_sources, tables_to_run
-    from tabletwin.warehouse_keys import open_warehouse, tables_missing_keys, write_keys_cache
+    from tabletwin.config.preflight import check_sources, tables_to_run
+    from tabletwin.config.keys import open_warehouse, tables_missing_keys, write_keys_cache
 
     warehouse = open_warehouse(catalog)
     check_sources(catalog, warehouse, tables_to_run(catalog, table))
@@ -113,8 +113,8 @@ def run_pipeline(*, catalog_path: str | Path, date: str | None = None, table: st
         # out of process: the steps rebuild the job from the code location, for this catalog
         from dagster import build_reconstructable_job, execute_job
 
-        from pipelines.execution import (BROKER_ENV, broker_display, execution_config,
-                                          listening_workers)
+        from pipelines.execution import BROKER_ENV, broker_display, execution_config
+        from pipelines.workers import listening_workers
 
         os.environ["TABLETWIN_CATALOG"] = str(Path(catalog.path).resolve())
         if executor == "celery" and not listening_workers(queue):
@@ -162,7 +162,7 @@ def _summarize(result, catalog, table: str | None, partition: str) -> int:
         errors.append(f"step {ev.step_key} failed: {lines[-1] if lines else cause.cls_name}")
     tables = [table] if table else catalog.ordered_tables()
     target = catalog.warehouse.target_schema
-    from tabletwin.report import run_report_path
+    from tabletwin.quality.report import run_report_path
 
     reports = catalog.resolve(catalog.reports_dir)
     for t in tables:

@@ -3,9 +3,9 @@
 
 from dagster import ConfigurableResource, EnvVar
 
-from tabletwin.warehouse import DuckDBWarehouse, SplitWarehouse, Warehouse
+from tabletwin.warehouse.base import DuckDBWarehouse, SplitWarehouse, Warehouse
 from tabletwin.urls import mask_url
-from tabletwin.warehouse_pg import PostgresWarehouse
+from tabletwin.warehouse.postgres import PostgresWarehouse
 
 
 class WarehouseResource(ConfigurableResource):

@@ -5,19 +5,12 @@ The public Python API (:mod:`tabletwin.api`) is importable from here: ``tabletwi
 so ``import tabletwin`` (and the CLI's start-up) pays nothing for it.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from tabletwin.version import code_version
 
 _API = ("scan", "synthesize", "synthesize_related", "evaluate", "write_report", "Evaluation",
         "SynthResult")
 
 __all__ = ["code_version", *_API]
-
-
-def code_version() -> str:
-    try:
-        return version("tabletwin")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def __getattr__(name: str):

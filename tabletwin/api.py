@@ -12,11 +12,11 @@
 
 The names follow what users of SDV (``fit``/``sample``, ``evaluate_quality``) and mostlyai-qa
 (``report(syn_tgt_data=..., trn_tgt_data=..., hol_tgt_data=...)``) look for; each function wraps
-the core's one implementation (:func:`tabletwin.chain.synth_frame` for the in-memory chain,
-:func:`tabletwin.quality.evaluate` for the gate, :mod:`tabletwin.report` for the page), never a
+the core's one implementation (:func:`tabletwin.chain.memory.synth_frame` for the in-memory chain,
+:func:`tabletwin.quality.gate.evaluate` for the gate, :mod:`tabletwin.quality.report` for the page), never a
 copy of it.
 
-Table settings are the catalog's (``tabletwin.yaml``): a :class:`~tabletwin.catalog.TableConfig` or
+Table settings are the catalog's (``tabletwin.yaml``): a :class:`~tabletwin.config.catalog.TableConfig` or
 the same mapping as in YAML (``{"primary_key": "id", "columns": {"email": {"action": "drop"}}}``).
 Pseudonyms need a secret key: ``key=`` if given, else ``TABLETWIN_PSEUDONYM_KEY``, else a local demo
 key generated once under ``./data`` (with a warning), as the CLI does. Never a key in code.
@@ -37,11 +37,11 @@ import pandas as pd
 from tabletwin.errors import ConfigError, InputError
 
 if TYPE_CHECKING:  # the catalog (pydantic) is imported on use: `tabletwin scan` does without it
-    from tabletwin.catalog import Catalog, TableConfig
-    from tabletwin.chain import SynthResult
+    from tabletwin.config.catalog import Catalog, TableConfig
+    from tabletwin.chain.memory import SynthResult
     from tabletwin.pii.plan import PiiPlan
-    from tabletwin.profile import TableProfile
-    from tabletwin.quality import QualityReport
+    from tabletwin.quality.profile import TableProfile
+    from tabletwin.quality.gate import QualityReport
 
 __all__ = ["Evaluation", "SynthResult", "evaluate", "scan", "synthesize", "synthesize_related",
            "write_report"]
@@ -53,7 +53,7 @@ TableLike = Union["TableConfig", Mapping[str, Any], str, None]
 def __getattr__(name: str) -> Any:
     # SynthResult lives with the chain it describes; importing it eagerly would load the generators
     if name == "SynthResult":
-        from tabletwin.chain import SynthResult
+        from tabletwin.chain.memory import SynthResult
 
         return SynthResult
     raise AttributeError(f"module 'tabletwin.api' has no attribute {name!r}")
@@ -62,7 +62,7 @@ def __getattr__(name: str) -> Any:
 @dataclass(frozen=True)
 class Evaluation:
     """What :func:`evaluate` measured: the report and what it was computed from. The same
-    attributes as a :class:`~tabletwin.chain.SynthResult` (``report``, ``plan``, ``profile``,
+    attributes as a :class:`~tabletwin.chain.memory.SynthResult` (``report``, ``plan``, ``profile``,
     ``masked``, ``synthetic``, ``passed``, ``failed_checks``), so :func:`write_report` takes either."""
 
     report: "QualityReport"
@@ -88,7 +88,7 @@ def table_config(table: TableLike = None, *, name: str = "table",
     pins, e.g. ``{"email": {"pii": False}}``) are added to the table's own."""
     from pydantic import ValidationError
 
-    from tabletwin.catalog import TableConfig
+    from tabletwin.config.catalog import TableConfig
 
     if isinstance(table, TableConfig) and not columns:
         return table
@@ -118,7 +118,7 @@ def table_config(table: TableLike = None, *, name: str = "table",
 def _key(key: bytes | str | None) -> bytes:
     """The pseudonymization key: the caller's, else the CLI's source (env var, local demo key)."""
     if key is None:
-        from tabletwin.localkey import pseudonym_key
+        from tabletwin.pii.key import pseudonym_key
 
         return pseudonym_key(Path.cwd())
     raw = key.encode("utf-8") if isinstance(key, str) else bytes(key)
@@ -165,7 +165,7 @@ def synthesize(df: pd.DataFrame, *, rows: int | None = None, seed: int = 0,
     ``conditions`` (one row per synthetic row) fixes some columns and generates the rest. The
     result's ``synthetic`` is the table, ``report`` every check, ``passed`` / ``failed_checks``
     the gate's verdict (a failed gate does not raise: look at it before using the table)."""
-    from tabletwin.chain import synth_frame
+    from tabletwin.chain.memory import synth_frame
 
     cfg = table_config(table, columns=columns)
     shares = None if rebalance is None else (rebalance[0], dict(rebalance[1]))
@@ -180,7 +180,7 @@ def related_catalog(tables: Mapping[str, pd.DataFrame], *,
     as under ``tables:`` in YAML) plus ``keys`` (``"child.column" -> "parent.column"``: the
     child's foreign key and the parent's primary key). Every table of ``tables`` gets an entry;
     every parent a child names must be among ``tables``."""
-    from tabletwin.catalog import Catalog, parse_catalog
+    from tabletwin.config.catalog import Catalog, parse_catalog
 
     where = "<synthesize_related>"
     if isinstance(catalog, Catalog):
@@ -229,10 +229,10 @@ def synthesize_related(tables: Mapping[str, pd.DataFrame], *,
     ``keys`` is the short form of the relations (``{"orders.customer_id":
     "customers.customer_id"}``); ``catalog`` holds any other settings per table. ``rows``: one
     count for every table or one per table. Returns table name -> result, parents first."""
-    from tabletwin.catalog import check_columns
-    from tabletwin.chain import synth_frame
-    from tabletwin.relations import ParentData
-    from tabletwin.synthesis import context_columns
+    from tabletwin.config.catalog import check_columns
+    from tabletwin.chain.memory import synth_frame
+    from tabletwin.metrics.relations import ParentData
+    from tabletwin.config.roles import context_columns
 
     if not tables:
         raise InputError("no tables given")
@@ -276,8 +276,8 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, *,
 
     ``plan`` defaults to :func:`scan` of ``real``; ``rows_expected`` to ``len(real)``."""
     from tabletwin.pii import detect_pii, mask_table
-    from tabletwin.profile import profile_table
-    from tabletwin.quality import evaluate as gate
+    from tabletwin.quality.profile import profile_table
+    from tabletwin.quality.gate import evaluate as gate
     from tabletwin.seeds import stable_seed
 
     cfg = table_config(table, columns=columns)
@@ -318,7 +318,7 @@ def write_report(result: Any, path: str | Path, *, partition: str | None = None)
     page at ``path`` (a ``.html`` file, or a folder: ``<folder>/<table>.html``) and its JSON beside
     it, each written atomically. No value of a PII column appears in either. Returns the HTML
     path. ``partition`` labels the page (default: today's date)."""
-    from tabletwin.report import write_report_files
+    from tabletwin.quality.report import write_report_files
 
     needed = ("report", "plan", "profile", "synthetic")
     if not all(hasattr(result, a) for a in needed):

@@ -42,7 +42,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         return _demo_postgres(args, t0)
     if args.path is None:
         raise InputError("give the DuckDB file to write, or --postgres [URL]")
-    from tabletwin.warehouse import check_duckdb_file
+    from tabletwin.warehouse.base import check_duckdb_file
 
     # an existing file is replaced only when it is a DuckDB file (a typo must not wipe a CSV)
     check_duckdb_file(Path(args.path), must_exist=False)
@@ -65,7 +65,7 @@ def _check_writable_dir(path: Path, *, what: str) -> None:
 def _demo_postgres(args: argparse.Namespace, t0: float) -> int:
     from tabletwin.demo import load_demo_postgres
     from tabletwin.urls import mask_url
-    from tabletwin.warehouse_pg import URL_ENV
+    from tabletwin.warehouse.postgres import URL_ENV
 
     if args.path is not None:
         raise InputError("give either a DuckDB file or --postgres, not both")
@@ -110,15 +110,15 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
 def pseudonym_key(root: Path) -> bytes:
     """The key from TABLETWIN_PSEUDONYM_KEY; else a local demo key (with a warning)."""
-    from tabletwin.localkey import pseudonym_key as key_of
+    from tabletwin.pii.key import pseudonym_key as key_of
 
     return key_of(root)
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
-    from tabletwin.catalog import GeneratorConfig, TableConfig
+    from tabletwin.config.catalog import GeneratorConfig, TableConfig
     from tabletwin.files import check_output_path
-    from tabletwin.streaming import StreamOptions, synth_file
+    from tabletwin.chain.streamed import StreamOptions, synth_file
 
     t0 = time.perf_counter()
     # before any work: a refused extension, or the input itself as output, exits 2
@@ -165,7 +165,7 @@ def _synth_conditional(args: argparse.Namespace, table, t0: float) -> int:
     """``synth --rebalance`` / ``--seed-table``: in memory, sequential tree with fixed columns."""
     from tabletwin.api import synthesize
     from tabletwin.files import read_file, write_atomic
-    from tabletwin.rebalance import parse_rebalance
+    from tabletwin.synth.rebalance import parse_rebalance
 
     df = read_file(args.file)
     rebalance = parse_rebalance(args.rebalance) if args.rebalance else None
@@ -200,7 +200,7 @@ def _synth_conditional(args: argparse.Namespace, table, t0: float) -> int:
 
 
 def _scenario_gating() -> set[str]:
-    from tabletwin.checks import SCENARIO_CHECKS
+    from tabletwin.config.checks import SCENARIO_CHECKS
 
     return set(SCENARIO_CHECKS)
 
@@ -262,9 +262,9 @@ def _json_scalar(value):
 def _cmd_report(args: argparse.Namespace) -> int:
     """The published version's verdict (from the run history, not a report file) and, when it
     differs, the latest attempt's. Exit 0 when the latest attempt was published, else 1."""
-    from tabletwin.catalog import load_catalog
-    from tabletwin.report import run_report_path
-    from tabletwin.warehouse_keys import open_warehouse
+    from tabletwin.config.catalog import load_catalog
+    from tabletwin.quality.report import run_report_path
+    from tabletwin.config.keys import open_warehouse
 
     catalog = load_catalog(args.catalog)
     catalog.table(args.table)  # unknown table: a ConfigError naming it
@@ -316,8 +316,8 @@ def _cmd_keys(args: argparse.Namespace) -> int:
     """Print the keys the catalog leaves to the warehouse, as the warehouse declares them; with
     --write, store them in the key cache the Dagster definitions read (they never open the
     warehouse themselves)."""
-    from tabletwin.catalog import load_catalog
-    from tabletwin.warehouse_keys import (keys_cache_path, open_warehouse, read_warehouse_keys,
+    from tabletwin.config.catalog import load_catalog
+    from tabletwin.config.keys import (keys_cache_path, open_warehouse, read_warehouse_keys,
                                           tables_missing_keys, write_keys_cache)
 
     catalog = load_catalog(args.catalog)

@@ -1,4 +1,4 @@
-"""Reading a table file (Parquet or CSV), kept apart from :mod:`tabletwin.pipeline` so that
+"""Reading a table file (Parquet or CSV), kept apart from :mod:`tabletwin.chain.stages` so that
 ``tabletwin scan`` does not import the generators (scikit-learn) it does not need.
 
 Columns are checked before any work: names must be unique and non-empty (pandas would silently

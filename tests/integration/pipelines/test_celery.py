@@ -58,7 +58,7 @@ def two_table_project(tmp_path, small_warehouse) -> Path:
 def workers(broker, dagster_pg_home, two_table_project, tmp_path):
     """Two ``tabletwin worker`` processes (with the PostgreSQL instance's environment) on a queue of
     their own; stopped (process groups and all) and the queue deleted after, whatever happens."""
-    from pipelines.execution import local_workers
+    from pipelines.workers import local_workers
 
     queue = f"tt_test_{uuid.uuid4().hex[:10]}"
     try:

@@ -1,4 +1,4 @@
-"""A table over its stream_above runs streamed through the Dagster chain (tabletwin.large)."""
+"""A table over its stream_above runs streamed through the Dagster chain (tabletwin.chain.large)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dagster import DagsterInstance, materialize
 
 from assets import build_all_assets
 from pipelines.build import build_resources
-from tabletwin.catalog import load_catalog
+from tabletwin.config.catalog import load_catalog
 from tabletwin.pii.leakage import pii_leaks
 
 from conftest import write_catalog
@@ -87,7 +87,7 @@ def test_a_streamed_parent_is_refused_with_a_clear_error(project):
 def test_a_rewritten_snapshot_drops_its_kept_samples(tmp_path):
     import pandas as pd
 
-    from tabletwin.large import write_snapshot
+    from tabletwin.chain.large import write_snapshot
 
     path = tmp_path / "s.parquet"
     first = write_snapshot([pd.DataFrame({"a": range(100)})], path, table="t")

@@ -13,9 +13,9 @@ import pytest
 from dagster import AssetKey, DagsterInstance, Definitions, materialize
 
 from assets import build_all_assets
-from tabletwin.checks import WARN_BY_DEFAULT
+from tabletwin.config.checks import WARN_BY_DEFAULT
 from pipelines.build import DAILY_JOB, build_definitions, build_resources
-from tabletwin.catalog import load_catalog
+from tabletwin.config.catalog import load_catalog
 from tabletwin.pii import pii_leaks
 from tests.conftest import DEMO_CHECKS, ROOT, write_catalog
 
@@ -165,7 +165,7 @@ def test_definitions_load(project, monkeypatch):
 def test_checks_defined_from_the_catalog_alone(tmp_path):
     """Which checks a table gets follows its catalog entry (foreign keys, target, rebalance,
     constraints), without a warehouse: the catalog points at a file that does not exist."""
-    from tabletwin.catalog import parse_catalog
+    from tabletwin.config.catalog import parse_catalog
 
     catalog = parse_catalog({
         "warehouse": {"path": str(tmp_path / "missing.duckdb")},
@@ -220,7 +220,7 @@ def test_undeclared_keys_get_their_edges_after_the_key_step(project, capsys):
     naming the command) until `tabletwin keys --write` caches them; then the parent -> child
     edges are in the graph, read without opening the warehouse."""
     from pipelines.cli import main
-    from tabletwin.warehouse_keys import KEYS_COMMAND
+    from tabletwin.config.keys import KEYS_COMMAND
 
     data = __import__("yaml").safe_load((project / "tabletwin.yaml").read_text())
     for t in ("customers", "accounts"):  # keyless in the catalog; the warehouse declares them
@@ -341,7 +341,7 @@ def test_new_or_changed_columns_are_flagged_for_review(project):
 
 
 def test_prune_storage_keeps_kept_and_current_partitions(tmp_path):
-    from tabletwin.pipeline import prune_storage
+    from tabletwin.chain.stages import prune_storage
 
     names = {"source_table/2026-03-01.parquet", "source_table/2026-03-04.parquet",
              "masked_table/2026-03-01.parquet", "quality_report/2026-03-02.pkl",

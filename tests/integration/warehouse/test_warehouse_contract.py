@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from tabletwin.errors import PublishError
-from tabletwin.warehouse import (PUBLISH_STEPS, DuckDBWarehouse, RunRecord, Warehouse, family,
+from tabletwin.warehouse.base import (PUBLISH_STEPS, DuckDBWarehouse, RunRecord, Warehouse, family,
                                  versions_schema)
-from tabletwin.warehouse_pg import PostgresWarehouse
+from tabletwin.warehouse.postgres import PostgresWarehouse
 from tests.conftest import pg_exec
 
 

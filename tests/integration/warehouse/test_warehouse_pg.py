@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from tabletwin.errors import InputError, PublishError
-from tabletwin.warehouse import RunRecord, SplitWarehouse
-from tabletwin.warehouse_pg import PostgresWarehouse, mask_url
+from tabletwin.warehouse.base import RunRecord, SplitWarehouse
+from tabletwin.warehouse.postgres import PostgresWarehouse, mask_url
 from tests.conftest import ROOT, SMALL_FIDELITY_MIN, pg_exec
 
 SECRET = "pw-S3CRET-0xdeadbeef"
@@ -126,9 +126,9 @@ def test_demo_bank_loads_into_postgres_with_keys_and_reloads_atomically(pg_url, 
 
 
 def test_keys_come_from_the_postgres_constraints(pg_url, pg_schemas):
-    from tabletwin.catalog import parse_catalog
+    from tabletwin.config.catalog import parse_catalog
     from tabletwin.demo import load_demo_postgres
-    from tabletwin.warehouse_keys import with_warehouse_keys
+    from tabletwin.config.keys import with_warehouse_keys
 
     schema = pg_schemas("demo")
     load_demo_postgres(pg_url, schema=schema, customers=30, transactions=50)

@@ -117,7 +117,7 @@ def test_synth_failed_gate_writes_nothing_and_exits_1(tmp_path, capsys, streamed
 
 
 def test_synth_json_lists_every_check_with_its_status(tmp_path, capsys):
-    from tabletwin.checks import CHECK_NAMES
+    from tabletwin.config.checks import CHECK_NAMES
 
     src = tmp_path / "p.csv"
     people(300).to_csv(src, index=False)

@@ -11,8 +11,8 @@ import pytest
 
 from pipelines.cli import main
 from tabletwin.errors import PublishError
-from tabletwin.report import day_report_path, run_report_path
-from tabletwin.warehouse import DuckDBWarehouse, RunRecord
+from tabletwin.quality.report import day_report_path, run_report_path
+from tabletwin.warehouse.base import DuckDBWarehouse, RunRecord
 
 
 def _record(day: str, run_id: str, passed: bool = True) -> RunRecord:

@@ -31,7 +31,7 @@ def _people(n: int) -> pd.DataFrame:
 
 
 def test_streamed_synth_disk_full_keeps_the_previous_output(tmp_path, monkeypatch, capsys):
-    import tabletwin.streaming as streaming
+    import tabletwin.chain.streamed as streaming
 
     src = tmp_path / "people.parquet"
     pq.write_table(pa.Table.from_pandas(_people(1_200), preserve_index=False), src,
@@ -110,7 +110,7 @@ def test_report_files_keep_the_previous_version(tmp_path, monkeypatch):
 
 
 def test_snapshot_write_failure_keeps_the_previous_snapshot(tmp_path):
-    from tabletwin.large import write_snapshot
+    from tabletwin.chain.large import write_snapshot
 
     path = tmp_path / "source.parquet"
     write_snapshot([_people(50)], path, table="people")
@@ -159,7 +159,7 @@ def test_instance_config_written_atomically(tmp_path, monkeypatch):
 
 
 def test_local_key_is_complete_or_absent(tmp_path, monkeypatch):
-    import tabletwin.localkey as localkey
+    import tabletwin.pii.key as localkey
 
     monkeypatch.delenv(localkey.ENV, raising=False)
     real = os.link

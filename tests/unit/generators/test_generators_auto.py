@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from tabletwin.errors import GeneratorError
-from tabletwin.generators import REGISTRY, TableMeta, make_generator
-from tabletwin.privacy import distance_scores, split_holdout
+from tabletwin.synth.generators import REGISTRY, TableMeta, make_generator
+from tabletwin.metrics.privacy import distance_scores, split_holdout
 
 
 def population(n: int, seed: int) -> pd.DataFrame:
@@ -22,7 +22,7 @@ def population(n: int, seed: int) -> pd.DataFrame:
 
 
 def test_auto_is_registered_and_default_in_the_catalog():
-    from tabletwin.catalog import GeneratorConfig
+    from tabletwin.config.catalog import GeneratorConfig
 
     assert "auto" in REGISTRY
     assert GeneratorConfig().name == "auto"

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from tabletwin.errors import GeneratorError, InputError
-from tabletwin.generators import REGISTRY, Generator, SequentialTree, make_generator
-from tabletwin.generators.base import TableMeta
+from tabletwin.synth.generators import REGISTRY, Generator, SequentialTree, make_generator
+from tabletwin.synth.generators.base import TableMeta
 
 
 def mixed_frame(n: int = 3000, seed: int = 0) -> pd.DataFrame:

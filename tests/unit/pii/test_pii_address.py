@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tabletwin.catalog import parse_catalog
+from tabletwin.config.catalog import parse_catalog
 from tabletwin.pii import detect_pii, mask_table, pii_leaks, recognizers
 from tabletwin.pii.address import StreetAddressRecognizer, find_addresses
 
@@ -144,7 +144,7 @@ def test_synthetic_table_holds_no_source_address(locale):
     """The whole chain (detect, mask, fit, sample, gate) on a memo column of generated addresses."""
     from faker import Faker
 
-    from tabletwin.chain import synth_frame
+    from tabletwin.chain.memory import synth_frame
 
     fake = Faker(locale)
     fake.seed_instance(7)

@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tabletwin.catalog import parse_catalog
+from tabletwin.config.catalog import parse_catalog
 from tabletwin.pii import detect_pii
 from tabletwin.pii.leakage import LeakIndex, pii_leak_scan, pii_leaks
 from tabletwin.pii.plan import KEPT_BY_CATALOG, ColumnDecision, ColumnOverride, PiiPlan
-from tabletwin.profile import profile_table
-from tabletwin.quality import evaluate
-from tabletwin.report import write_report
+from tabletwin.quality.profile import profile_table
+from tabletwin.quality.gate import evaluate
+from tabletwin.quality.report import write_report
 
 
 def _players() -> tuple[pd.DataFrame, PiiPlan]:

@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tabletwin.expectations import (ExpectationSpec, build_suite, protected_bounds, run_suite,
+from tabletwin.quality.expectations import (ExpectationSpec, build_suite, protected_bounds, run_suite,
                                     suite_for_table)
-from tabletwin.generators.marginals import PROTECT_K
+from tabletwin.synth.generators.marginals import PROTECT_K
 from tabletwin.pii.plan import ColumnDecision, PiiPlan
-from tabletwin.profile import profile_table
+from tabletwin.quality.profile import profile_table
 
 PII_MARKER = "PIIMARKER7f3a"
 CAT_MARKER = "CATMARKER91c2"
@@ -212,7 +212,7 @@ def test_null_tolerance_is_a_parameter_and_widens_for_small_tables(case):
 
 
 def test_suite_for_table_reads_keys_and_constraints_from_the_catalog(case):
-    from tabletwin.catalog import TableConfig
+    from tabletwin.config.catalog import TableConfig
 
     src, prof, _ = case
     table = TableConfig(name="orders", primary_key="order_id",

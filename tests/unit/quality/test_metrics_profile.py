@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tabletwin.expectations import build_suite, run_suite
-from tabletwin.metrics import fidelity
+from tabletwin.quality.expectations import build_suite, run_suite
+from tabletwin.metrics.fidelity import fidelity
 from tabletwin.pii.plan import ColumnDecision, PiiPlan
-from tabletwin.profile import profile_table
+from tabletwin.quality.profile import profile_table
 
 
 def frame(n=2000, seed=0, shift=0.0):

@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tabletwin.catalog import parse_catalog
+from tabletwin.config.catalog import parse_catalog
 from tabletwin.errors import ConfigError
-from tabletwin.metrics import associations, utility
+from tabletwin.metrics.fidelity import associations, utility
 from tabletwin.pii.detect import detect_pii
-from tabletwin.profile import profile_table
-from tabletwin.quality import evaluate
-from tabletwin.synthesis import split_source
+from tabletwin.quality.profile import profile_table
+from tabletwin.quality.gate import evaluate
+from tabletwin.config.roles import split_source
 
 
 def people(n: int = 3000, seed: int = 0) -> pd.DataFrame:
@@ -149,8 +149,8 @@ def test_checks_that_do_not_apply_are_not_applicable_never_passed():
 
 
 def test_the_registry_is_the_one_list_of_checks():
-    from tabletwin import checks
-    from tabletwin.catalog import CheckThresholds
+    from tabletwin.config import checks
+    from tabletwin.config.catalog import CheckThresholds
 
     rep = gate(people(300), people(300, seed=1), table_cfg())
     assert [o.name for o in rep.outcomes()] == list(checks.CHECK_NAMES)
@@ -192,7 +192,7 @@ def test_quasi_identifier_uniqueness_real_vs_synthetic():
     """Flagged quasi-identifiers (date of birth, ZIP, sex): the share of rows they single out, real
     vs synthetic, on samples of one size; none flagged: nothing reported."""
     from tabletwin.pii.plan import ColumnDecision, PiiPlan
-    from tabletwin.quality import quasi_uniqueness
+    from tabletwin.quality.gate import quasi_uniqueness
 
     rng = np.random.default_rng(0)
     n = 1000

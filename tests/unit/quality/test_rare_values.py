@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tabletwin.rare_values import RareValueCounter, cell_keys, rare_value_copies
+from tabletwin.metrics.rare_values import RareValueCounter, cell_keys, rare_value_copies
 
 
 def frames(n: int = 2000, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:

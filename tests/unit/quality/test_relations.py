@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tabletwin.relations import (ParentData, cardinality_accuracy, children_per_parent, orphans,
+from tabletwin.metrics.relations import (ParentData, cardinality_accuracy, children_per_parent, orphans,
                                  relation_scores)
 
 
@@ -58,7 +58,7 @@ def test_relation_scores_tell_a_faithful_join_from_a_random_one():
 
 
 def test_fanout_accuracy_tells_large_fan_outs_apart():
-    from tabletwin.relations import fanout_accuracy
+    from tabletwin.metrics.relations import fanout_accuracy
 
     rng = np.random.default_rng(3)
     parents = pd.Series(np.arange(500))
@@ -72,7 +72,7 @@ def test_fanout_accuracy_tells_large_fan_outs_apart():
 
 
 def test_report_shows_related_tables(tmp_path):
-    from tabletwin.report import _relations_section
+    from tabletwin.quality.report import _relations_section
 
     p, c = bank()
     p2, c2 = bank(seed=1)

@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tabletwin.catalog import CheckThresholds
-from tabletwin.expectations import ExpectationResults
-from tabletwin.metrics import fidelity
+from tabletwin.config.catalog import CheckThresholds
+from tabletwin.quality.expectations import ExpectationResults
+from tabletwin.metrics.fidelity import fidelity
 from tabletwin.pii.plan import ColumnDecision, PiiPlan
-from tabletwin.privacy import distance_scores, split_holdout
-from tabletwin.profile import profile_table
-from tabletwin.quality import QualityReport
-from tabletwin.report import REAL_COLOUR, SYNTH_COLOUR, render_html, write_report
+from tabletwin.metrics.privacy import distance_scores, split_holdout
+from tabletwin.quality.profile import profile_table
+from tabletwin.quality.gate import QualityReport
+from tabletwin.quality.report import REAL_COLOUR, SYNTH_COLOUR, render_html, write_report
 
 N = 400
 TABLE = "accounts"
@@ -199,7 +199,7 @@ def test_existing_call_still_works(tmp_path):
 
 
 def test_every_run_keeps_its_report_and_a_failed_one_never_replaces_the_published(tmp_path):
-    from tabletwin.report import mark_published
+    from tabletwin.quality.report import mark_published
 
     real, synthetic = frames()
     plan = plan_for()

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from tabletwin.errors import ConfigError, GeneratorError
-from tabletwin.generators.sequential import SequentialTree
-from tabletwin.metrics import fidelity
-from tabletwin.rebalance import parse_rebalance, rebalance, rebalanced_conditions
+from tabletwin.synth.generators.sequential import SequentialTree
+from tabletwin.metrics.fidelity import fidelity
+from tabletwin.synth.rebalance import parse_rebalance, rebalance, rebalanced_conditions
 
 SEGMENTS = ["retail", "business", "premium"]
 SEG_BONUS = {"retail": 0.0, "business": 15_000.0, "premium": 40_000.0}

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tabletwin.catalog import parse_catalog, check_columns
-from tabletwin.constraints import ConstrainedGenerator, violations
-from tabletwin.formula import evaluate_formula
+from tabletwin.config.catalog import parse_catalog, check_columns
+from tabletwin.synth.constraints import ConstrainedGenerator, violations
+from tabletwin.synth.formula import evaluate_formula
 from tabletwin.errors import ConfigError
-from tabletwin.generators import TableMeta, make_generator
+from tabletwin.synth.generators import TableMeta, make_generator
 
 CONSTRAINTS = [
     {"kind": "inequality", "low": "signup_at", "high": "opened_at"},

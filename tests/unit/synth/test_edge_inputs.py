@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tabletwin.catalog import TableConfig
+from tabletwin.config.catalog import TableConfig
 from tabletwin.errors import InputError
-from tabletwin.chain import synth_frame
+from tabletwin.chain.memory import synth_frame
 from tabletwin.seeds import stable_seed
-from tabletwin.synthesis import split_source
+from tabletwin.config.roles import split_source
 
 KEY = b"edge-test-key"
 

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from tabletwin.errors import GeneratorError
-from tabletwin.generators.sequential import SequentialTree
-from tabletwin.minority import class_leaves, upsample_class
-from tabletwin.privacy import minority_privacy
+from tabletwin.synth.generators.sequential import SequentialTree
+from tabletwin.synth.minority import class_leaves, upsample_class
+from tabletwin.metrics.privacy import minority_privacy
 
 
 def table(n: int, seed: int, rate: float = 0.002) -> pd.DataFrame:

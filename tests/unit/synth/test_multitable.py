@@ -1,4 +1,4 @@
-"""Child tables drawn from their synthetic parents (tabletwin.multitable)."""
+"""Child tables drawn from their synthetic parents (tabletwin.synth.multitable)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tabletwin.catalog import TableConfig
+from tabletwin.config.catalog import TableConfig
 from tabletwin.errors import GeneratorError, InputError
-from tabletwin.generators import TableMeta, make_generator
-from tabletwin.multitable import ParentFrame, RelationalGenerator
-from tabletwin.relations import cardinality_accuracy, orphans, sequence_accuracy
+from tabletwin.synth.generators import TableMeta, make_generator
+from tabletwin.synth.multitable import ParentFrame, RelationalGenerator
+from tabletwin.metrics.relations import cardinality_accuracy, orphans, sequence_accuracy
 
 
 def bank(n_parents: int = 3000, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -152,7 +152,7 @@ def test_needs_parent_rows_to_sample(fitted):
 
 
 def test_child_with_copula_is_not_conditioned():
-    from tabletwin.synthesis import conditioned_links
+    from tabletwin.chain.synthesis import conditioned_links
 
     parents, _ = bank(50)
     table = TableConfig(name="children", primary_key="cid", foreign_keys={"pid": "parents.pid"})

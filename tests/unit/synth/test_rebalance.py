@@ -7,13 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tabletwin.catalog import check_columns, parse_catalog
-from tabletwin.conditional import fit_table_generator, run_scenario
+from tabletwin.config.catalog import check_columns, parse_catalog
+from tabletwin.chain.scenarios import fit_table_generator, run_scenario
 from tabletwin.errors import ConfigError, InputError, TabletwinError
 from tabletwin.pii import detect_pii
-from tabletwin.chain import synth_frame
-from tabletwin.privacy import minority_privacy
-from tabletwin.profile import profile_table
+from tabletwin.chain.memory import synth_frame
+from tabletwin.metrics.privacy import minority_privacy
+from tabletwin.quality.profile import profile_table
 
 DAY = "2026-03-01"
 

@@ -1,4 +1,4 @@
-"""Streaming synthesis of large Parquet files (tabletwin.streaming), on small files with the
+"""Streaming synthesis of large Parquet files (tabletwin.chain.streamed), on small files with the
 streaming threshold lowered: row count, schema, fresh keys across chunks, no source PII, seeds."""
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tabletwin.catalog import ColumnConfig, GeneratorConfig, TableConfig
+from tabletwin.config.catalog import ColumnConfig, GeneratorConfig, TableConfig
 from tabletwin.cli import main
 from tabletwin.pii import pii_leaks
 from tabletwin.pii.fakes import fake_values, normalize_value
 from tabletwin.pii.leakage import LeakIndex
 from tabletwin.pii.plan import ColumnDecision, PiiPlan
-from tabletwin.streaming import StreamOptions, read_parquet_sample, synth_file
+from tabletwin.chain.streamed import StreamOptions, read_parquet_sample, synth_file
 
 KEY = b"test-key"
 ROWS = 3_000

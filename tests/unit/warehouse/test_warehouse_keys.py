@@ -6,10 +6,10 @@ import pytest
 import yaml
 from dagster import AssetKey
 
-from tabletwin.catalog import parse_catalog
+from tabletwin.config.catalog import parse_catalog
 from tabletwin.errors import ConfigError
-from tabletwin.warehouse import DuckDBWarehouse
-from tabletwin.warehouse_keys import open_warehouse, tables_missing_keys, with_warehouse_keys
+from tabletwin.warehouse.base import DuckDBWarehouse
+from tabletwin.config.keys import open_warehouse, tables_missing_keys, with_warehouse_keys
 from tests.conftest import ROOT
 
 

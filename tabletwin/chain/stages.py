@@ -1,0 +1,117 @@
+"""The stages glued for the assets' IO steps: read the source, record and publish a checked run,
+prune stored files. (The whole chain in memory, for the CLI's ``synth``, is :mod:`tabletwin.chain.memory`.)
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from tabletwin.version import code_version
+from tabletwin.config.catalog import Catalog, TableConfig, check_columns
+from tabletwin.errors import CheckFailed, InputError
+from tabletwin.files import read_file  # noqa: F401  (re-exported: light module for `scan`)
+from tabletwin.quality.gate import QualityReport
+from tabletwin.warehouse.base import RunRecord, Warehouse
+
+if TYPE_CHECKING:
+    from tabletwin.chain.large import Snapshot, SyntheticFile
+
+
+def load_source(warehouse: Warehouse, catalog: Catalog, table: str, schema: str,
+                snapshot_path: str | Path) -> "tuple[pd.DataFrame | Snapshot, dict[str, str]]":
+    """The source of a catalog table: a DataFrame, or for a source with more rows than the table's
+    ``stream_above`` a :class:`~tabletwin.chain.large.Snapshot` streamed in chunks into the Parquet file
+    ``snapshot_path`` (never held whole in memory)."""
+    from tabletwin.chain.large import write_snapshot
+
+    t = catalog.table(table)
+    types = warehouse.columns(schema, t.source_table)
+    if types is None:
+        raise InputError(f"source table {schema}.{t.source_table} does not exist in the warehouse",
+                         table=table)
+    check_columns(catalog, table, list(types))
+    rows = warehouse.count_rows(schema, t.source_table)
+    if rows == 0:
+        raise InputError("source table is empty; nothing to synthesize", table=table)
+    if t.rows is not None:  # before reading anything: a row count the run would never finish
+        check_rows(t.rows, rows, allow=t.allow_large_rows, table=table, what="rows")
+    if rows <= t.stream_above:
+        return warehouse.read_table(schema, t.source_table), types
+    return write_snapshot(warehouse.iter_table(schema, t.source_table), snapshot_path,
+                          table=table), types
+
+
+def run_record(table: TableConfig, report: QualityReport, *, partition: str, run_id: str,
+               seed: int, generator: str | None = None) -> RunRecord:
+    """The history row of one run of one table: every score, whether the checks passed."""
+    return RunRecord(table_name=table.name, partition_key=partition, run_id=run_id,
+                     generator=generator or report.generator or table.generator.name,
+                     seed=seed,
+                     rows=report.rows_actual, passed=report.passed, scores=report.scores(),
+                     code_version=code_version(), checks=check_states(report))
+
+
+def check_states(report: QualityReport) -> dict[str, dict[str, str]]:
+    """Check name -> status and severity, as the run history keeps them."""
+    return {o.name: {"status": o.status, "severity": o.severity} for o in report.outcomes()}
+
+
+def record_checked_run(warehouse: Warehouse, table: TableConfig, report: QualityReport, *,
+                       target_schema: str, partition: str, run_id: str, seed: int,
+                       generator: str | None = None) -> None:
+    """Write the run's history row as soon as it is scored, failed runs included."""
+    warehouse.record_run(target_schema, run_record(table, report, partition=partition,
+                                                   run_id=run_id, seed=seed, generator=generator))
+
+
+def publish_table(warehouse: Warehouse, table: TableConfig, synthetic: "pd.DataFrame | SyntheticFile",
+                  report: QualityReport, *, source_schema: str, target_schema: str, partition: str,
+                  run_id: str, seed: int, generator: str | None = None,
+                  versions_kept: int = 3) -> str:
+    """Publish a gated synthetic table atomically as the partition's version, with its run
+    record; returns ``schema.table``. A streamed table (:class:`~tabletwin.chain.large.SyntheticFile`)
+    is loaded from its Parquet file inside the publishing transaction."""
+    from tabletwin.chain.large import SyntheticFile
+
+    if not report.passed:  # the blocking checks stop this earlier; never publish a failed table
+        raise CheckFailed(table.name, report.failed_checks)
+    source_types = warehouse.columns(source_schema, table.source_table) or {}
+    record = run_record(table, report, partition=partition, run_id=run_id, seed=seed,
+                        generator=generator)
+    if isinstance(synthetic, SyntheticFile):
+        warehouse.publish_file(target_schema, table.name, synthetic.snapshot.path,
+                               column_types=warehouse.publish_types(synthetic.head, source_types),
+                               record=record, versions_kept=versions_kept)
+    else:
+        warehouse.publish(target_schema, table.name, synthetic,
+                          column_types=warehouse.publish_types(synthetic, source_types),
+                          record=record, versions_kept=versions_kept)
+    return f"{target_schema}.{table.name}"
+
+
+#: A stored file of one partition: ``2026-03-01.parquet``, ``2026-03-01.pkl``, a snapshot's
+#: ``2026-03-01.parquet.sample-...`` and hidden partial files (``.2026-03-01.parquet.partial``).
+_PARTITION_FILE = re.compile(r"^\.?(\d{4}-\d{2}-\d{2})\.")
+
+
+def prune_storage(storage_dir: str | Path, table: str, kept: list[str], current: str) -> list[Path]:
+    """Delete ``table``'s stored files (the IO manager's per-partition values, raw source
+    snapshots and their samples, streamed synthetic files) of every partition older than its
+    oldest kept published version (``kept``: the partitions the warehouse still has), except
+    ``current`` (the partition being run, which downstream steps may still read). No raw copy of
+    the source then outlives the published versions. Returns the deleted paths."""
+    root = Path(storage_dir) / table
+    if not kept or not root.is_dir():
+        return []
+    oldest = min(kept)
+    removed = []
+    for path in sorted(root.rglob("*")):
+        m = _PARTITION_FILE.match(path.name)
+        if m and path.is_file() and m.group(1) < oldest and m.group(1) != current:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed

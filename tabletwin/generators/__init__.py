@@ -1,9 +1,0 @@
-"""Generators: a registry of scikit-learn-style synthesizers selectable per table in the catalog."""
-
-from tabletwin.generators.base import REGISTRY, Generator, TableMeta, make_generator, register
-from tabletwin.generators.copula import GaussianCopula
-from tabletwin.generators.sequential import SequentialTree
-from tabletwin.generators.auto import AutoGenerator  # noqa: E402  (after the candidates)
-
-__all__ = ["REGISTRY", "AutoGenerator", "Generator", "GaussianCopula", "SequentialTree", "TableMeta",
-           "make_generator", "register"]
