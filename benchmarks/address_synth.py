@@ -22,7 +22,7 @@ import pandas as pd
 if not any(p and Path(p, "tabletwin").is_dir() for p in sys.path[1:]):  # else: PYTHONPATH's
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tabletwin.config.catalog import parse_catalog  # noqa: E402
+from tabletwin.config.loader import parse_catalog  # noqa: E402
 from tabletwin.chain.memory import synth_frame  # noqa: E402
 
 KEY = b"benchmark-key-0123456789abcdef"

@@ -27,7 +27,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_worker(args: argparse.Namespace) -> int:
     """Replace this process by a Celery worker executing tabletwin steps (dagster-celery)."""
     from pipelines.run import prepare_dagster_home
-    from tabletwin.config.catalog import load_catalog
+    from tabletwin.config.loader import load_catalog
 
     catalog = load_catalog(args.catalog)
     prepare_dagster_home(catalog.root)
@@ -43,7 +43,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 
 def _cmd_ui(args: argparse.Namespace) -> int:
     from pipelines.run import prepare_dagster_home
-    from tabletwin.config.catalog import load_catalog
+    from tabletwin.config.loader import load_catalog
 
     catalog = load_catalog(args.catalog)
     prepare_dagster_home(catalog.root)

@@ -1,7 +1,7 @@
 """The code location Dagster loads (``dagster dev``, ``workspace.yaml``, ``dagster asset materialize``)."""
 
 from pipelines.build import build_definitions, catalog_path
-from tabletwin.config.catalog import load_catalog
+from tabletwin.config.loader import load_catalog
 
 defs = build_definitions(load_catalog(catalog_path()))
 

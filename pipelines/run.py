@@ -10,7 +10,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from tabletwin.config.catalog import load_catalog
+from tabletwin.config.loader import load_catalog
 from tabletwin.errors import ConfigError
 from tabletwin.pii.key import ensure_local_key
 

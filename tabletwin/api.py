@@ -180,7 +180,8 @@ def related_catalog(tables: Mapping[str, pd.DataFrame], *,
     as under ``tables:`` in YAML) plus ``keys`` (``"child.column" -> "parent.column"``: the
     child's foreign key and the parent's primary key). Every table of ``tables`` gets an entry;
     every parent a child names must be among ``tables``."""
-    from tabletwin.config.catalog import Catalog, parse_catalog
+    from tabletwin.config.catalog import Catalog
+    from tabletwin.config.loader import parse_catalog
 
     where = "<synthesize_related>"
     if isinstance(catalog, Catalog):
@@ -229,7 +230,7 @@ def synthesize_related(tables: Mapping[str, pd.DataFrame], *,
     ``keys`` is the short form of the relations (``{"orders.customer_id":
     "customers.customer_id"}``); ``catalog`` holds any other settings per table. ``rows``: one
     count for every table or one per table. Returns table name -> result, parents first."""
-    from tabletwin.config.catalog import check_columns
+    from tabletwin.config.loader import check_columns
     from tabletwin.chain.memory import synth_frame
     from tabletwin.metrics.relations import ParentData
     from tabletwin.config.roles import context_columns

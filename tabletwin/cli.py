@@ -262,7 +262,7 @@ def _json_scalar(value):
 def _cmd_report(args: argparse.Namespace) -> int:
     """The published version's verdict (from the run history, not a report file) and, when it
     differs, the latest attempt's. Exit 0 when the latest attempt was published, else 1."""
-    from tabletwin.config.catalog import load_catalog
+    from tabletwin.config.loader import load_catalog
     from tabletwin.quality.report import run_report_path
     from tabletwin.config.keys import open_warehouse
 
@@ -316,7 +316,7 @@ def _cmd_keys(args: argparse.Namespace) -> int:
     """Print the keys the catalog leaves to the warehouse, as the warehouse declares them; with
     --write, store them in the key cache the Dagster definitions read (they never open the
     warehouse themselves)."""
-    from tabletwin.config.catalog import load_catalog
+    from tabletwin.config.loader import load_catalog
     from tabletwin.config.keys import (keys_cache_path, open_warehouse, read_warehouse_keys,
                                           tables_missing_keys, write_keys_cache)
 

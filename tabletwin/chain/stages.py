@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from tabletwin.version import code_version
-from tabletwin.config.catalog import Catalog, TableConfig, check_columns
+from tabletwin.config.catalog import Catalog, TableConfig
+from tabletwin.config.loader import check_columns
 from tabletwin.errors import CheckFailed, InputError
 from tabletwin.files import read_file  # noqa: F401  (re-exported: light module for `scan`)
 from tabletwin.quality.gate import QualityReport

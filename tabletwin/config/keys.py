@@ -14,7 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from tabletwin.config.catalog import Catalog, parse_catalog
+from tabletwin.config.catalog import Catalog
+from tabletwin.config.loader import parse_catalog
 from tabletwin.errors import ConfigError
 from tabletwin.warehouse.base import DuckDBWarehouse, SplitWarehouse, Warehouse
 

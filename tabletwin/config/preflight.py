@@ -5,7 +5,8 @@ that a child's source table is missing. Errors name the catalog file, the table 
 
 from __future__ import annotations
 
-from tabletwin.config.catalog import Catalog, check_columns
+from tabletwin.config.catalog import Catalog
+from tabletwin.config.loader import check_columns
 from tabletwin.errors import ConfigError, InputError
 from tabletwin.warehouse.base import Warehouse
 

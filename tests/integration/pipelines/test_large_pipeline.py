@@ -9,7 +9,7 @@ from dagster import DagsterInstance, materialize
 
 from assets import build_all_assets
 from pipelines.build import build_resources
-from tabletwin.config.catalog import load_catalog
+from tabletwin.config.loader import load_catalog
 from tabletwin.pii.leakage import pii_leaks
 
 from conftest import write_catalog

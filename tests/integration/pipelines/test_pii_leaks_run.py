@@ -13,7 +13,7 @@ def test_run_lists_kept_column_in_output_report_and_dagster(project, capsys):
 
     from assets import build_all_assets
     from pipelines.build import build_resources
-    from tabletwin.config.catalog import load_catalog
+    from tabletwin.config.loader import load_catalog
     from pipelines.cli import main
     from tests.conftest import write_catalog
 

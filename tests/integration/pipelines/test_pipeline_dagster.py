@@ -15,7 +15,7 @@ from dagster import AssetKey, DagsterInstance, Definitions, materialize
 from assets import build_all_assets
 from tabletwin.config.checks import WARN_BY_DEFAULT
 from pipelines.build import DAILY_JOB, build_definitions, build_resources
-from tabletwin.config.catalog import load_catalog
+from tabletwin.config.loader import load_catalog
 from tabletwin.pii import pii_leaks
 from tests.conftest import DEMO_CHECKS, ROOT, write_catalog
 
@@ -165,7 +165,7 @@ def test_definitions_load(project, monkeypatch):
 def test_checks_defined_from_the_catalog_alone(tmp_path):
     """Which checks a table gets follows its catalog entry (foreign keys, target, rebalance,
     constraints), without a warehouse: the catalog points at a file that does not exist."""
-    from tabletwin.config.catalog import parse_catalog
+    from tabletwin.config.loader import parse_catalog
 
     catalog = parse_catalog({
         "warehouse": {"path": str(tmp_path / "missing.duckdb")},

@@ -10,7 +10,7 @@ import yaml
 from dagster import AssetSelection, DagsterInstance, materialize
 from assets import build_all_assets
 from pipelines.build import build_resources
-from tabletwin.config.catalog import load_catalog
+from tabletwin.config.loader import load_catalog
 from tests.conftest import write_catalog
 
 DAY = "2026-03-01"

@@ -126,7 +126,7 @@ def test_demo_bank_loads_into_postgres_with_keys_and_reloads_atomically(pg_url, 
 
 
 def test_keys_come_from_the_postgres_constraints(pg_url, pg_schemas):
-    from tabletwin.config.catalog import parse_catalog
+    from tabletwin.config.loader import parse_catalog
     from tabletwin.demo import load_demo_postgres
     from tabletwin.config.keys import with_warehouse_keys
 

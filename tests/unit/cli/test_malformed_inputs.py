@@ -304,7 +304,7 @@ def test_catalog_file_states(tmp_path, capsys):
 
 
 def test_large_rows_allowed_when_the_catalog_says_so(tmp_path):
-    from tabletwin.config.catalog import load_catalog
+    from tabletwin.config.loader import load_catalog
 
     cat = tmp_path / "cat.yaml"
     cat.write_text("tables:\n  t: {rows: 100000000000, allow_large_rows: true}\n")
@@ -313,7 +313,7 @@ def test_large_rows_allowed_when_the_catalog_says_so(tmp_path):
 
 def test_longest_postgres_table_name_loads(tmp_path):
     """<table>__YYYYMMDD_new must fit PostgreSQL's 63 bytes: 49 is the longest name."""
-    from tabletwin.config.catalog import load_catalog
+    from tabletwin.config.loader import load_catalog
 
     cat = tmp_path / "cat.yaml"
     cat.write_text("warehouse: {kind: postgres}\ntables:\n  " + "t" * 49 + ": {}\n")
@@ -321,7 +321,7 @@ def test_longest_postgres_table_name_loads(tmp_path):
 
 
 def test_alias_limit_is_overridable(tmp_path, monkeypatch):
-    from tabletwin.config.catalog import load_catalog
+    from tabletwin.config.loader import load_catalog
 
     cat = tmp_path / "cat.yaml"
     # a legitimate use of aliases: one threshold block shared by two tables

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tabletwin.config.catalog import check_columns, load_catalog, parse_catalog
+from tabletwin.config.loader import check_columns, load_catalog, parse_catalog
 from tabletwin.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[3]  # tests/unit/config/ -> the project

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tabletwin.config.catalog import parse_catalog
+from tabletwin.config.loader import parse_catalog
 from tabletwin.pii import detect_pii, mask_table, pii_leaks, recognizers
 from tabletwin.pii.address import StreetAddressRecognizer, find_addresses
 

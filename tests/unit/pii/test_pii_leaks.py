@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tabletwin.config.catalog import parse_catalog
+from tabletwin.config.loader import parse_catalog
 from tabletwin.pii import detect_pii
 from tabletwin.pii.leakage import LeakIndex, pii_leak_scan, pii_leaks
 from tabletwin.pii.plan import KEPT_BY_CATALOG, ColumnDecision, ColumnOverride, PiiPlan

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tabletwin.config.catalog import parse_catalog
+from tabletwin.config.loader import parse_catalog
 from tabletwin.errors import ConfigError
 from tabletwin.metrics.fidelity import associations, utility
 from tabletwin.pii.detect import detect_pii

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tabletwin.config.catalog import parse_catalog, check_columns
+from tabletwin.config.loader import parse_catalog, check_columns
 from tabletwin.synth.constraints import ConstrainedGenerator, violations
 from tabletwin.synth.formula import evaluate_formula
 from tabletwin.errors import ConfigError

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tabletwin.config.catalog import check_columns, parse_catalog
+from tabletwin.config.loader import check_columns, parse_catalog
 from tabletwin.chain.scenarios import fit_table_generator, run_scenario
 from tabletwin.errors import ConfigError, InputError, TabletwinError
 from tabletwin.pii import detect_pii

@@ -6,7 +6,7 @@ import pytest
 import yaml
 from dagster import AssetKey
 
-from tabletwin.config.catalog import parse_catalog
+from tabletwin.config.loader import parse_catalog
 from tabletwin.errors import ConfigError
 from tabletwin.warehouse.base import DuckDBWarehouse
 from tabletwin.config.keys import open_warehouse, tables_missing_keys, with_warehouse_keys
