@@ -43,7 +43,8 @@ def load_duckdb(src: Path, path: Path) -> None:
 
 
 def load_postgres(src: Path, url: str, schema: str) -> None:
-    from tabletwin.warehouse.postgres import PostgresWarehouse, copy_frame, pg_type
+    from tabletwin.warehouse.postgres import PostgresWarehouse, pg_type
+    from tabletwin.warehouse.postgres_copy import copy_frame
 
     wh = PostgresWarehouse(url)
     pf = pq.ParquetFile(src)

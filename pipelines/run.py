@@ -77,7 +77,8 @@ def run_pipeline(*, catalog_path: str | Path, date: str | None = None, table: st
         raise ConfigError(f"--date {partition} is in the future (today is {today} UTC)")
     # fail fast, before Dagster starts: warehouse, source tables and named columns
     from tabletwin.config.preflight import check_sources, tables_to_run
-    from tabletwin.config.keys import open_warehouse, tables_missing_keys, write_keys_cache
+    from tabletwin.config.keys import tables_missing_keys, write_keys_cache
+    from tabletwin.config.warehouse import open_warehouse
 
     warehouse = open_warehouse(catalog)
     check_sources(catalog, warehouse, tables_to_run(catalog, table))

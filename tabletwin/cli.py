@@ -42,7 +42,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         return _demo_postgres(args, t0)
     if args.path is None:
         raise InputError("give the DuckDB file to write, or --postgres [URL]")
-    from tabletwin.warehouse.base import check_duckdb_file
+    from tabletwin.warehouse.duckdb import check_duckdb_file
 
     # an existing file is replaced only when it is a DuckDB file (a typo must not wipe a CSV)
     check_duckdb_file(Path(args.path), must_exist=False)
@@ -264,7 +264,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     differs, the latest attempt's. Exit 0 when the latest attempt was published, else 1."""
     from tabletwin.config.loader import load_catalog
     from tabletwin.quality.report import run_report_path
-    from tabletwin.config.keys import open_warehouse
+    from tabletwin.config.warehouse import open_warehouse
 
     catalog = load_catalog(args.catalog)
     catalog.table(args.table)  # unknown table: a ConfigError naming it
@@ -317,8 +317,8 @@ def _cmd_keys(args: argparse.Namespace) -> int:
     --write, store them in the key cache the Dagster definitions read (they never open the
     warehouse themselves)."""
     from tabletwin.config.loader import load_catalog
-    from tabletwin.config.keys import (keys_cache_path, open_warehouse, read_warehouse_keys,
-                                          tables_missing_keys, write_keys_cache)
+    from tabletwin.config.keys import keys_cache_path, read_warehouse_keys, tables_missing_keys, write_keys_cache
+    from tabletwin.config.warehouse import open_warehouse
 
     catalog = load_catalog(args.catalog)
     if args.write:

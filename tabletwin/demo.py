@@ -335,7 +335,8 @@ def load_demo_postgres(url: str, *, schema: str = "main", seed: int = 7, custome
     One transaction: existing demo tables in ``schema`` are replaced by the new ones at the
     commit, so readers see the old tables or the new, never a half-loaded set. Other objects in
     the schema are left alone (a view on a demo table makes the load fail, changing nothing)."""
-    from tabletwin.warehouse.postgres import PostgresWarehouse, copy_frame, load_error
+    from tabletwin.warehouse.postgres import PostgresWarehouse, load_error
+    from tabletwin.warehouse.postgres_copy import copy_frame
 
     tables = demo_tables(seed=seed, customers=customers, transactions=transactions)
     wh = PostgresWarehouse(url)

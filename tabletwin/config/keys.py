@@ -1,4 +1,4 @@
-"""Open the catalog's warehouse, and take table keys from its own constraints.
+"""Table keys taken from the warehouse's own constraints.
 
 A catalog table that declares no ``primary_key`` (or no ``foreign_keys``) gets the ones the
 warehouse declares for its source table, when ``warehouse.read_keys`` is true (the default).
@@ -17,37 +17,10 @@ import yaml
 from tabletwin.config.catalog import Catalog
 from tabletwin.config.loader import parse_catalog
 from tabletwin.errors import ConfigError
-from tabletwin.warehouse.base import DuckDBWarehouse, SplitWarehouse, Warehouse
+from tabletwin.config.warehouse import open_warehouse
+from tabletwin.warehouse.base import Warehouse
 
 KEY_FIELDS = ("primary_key", "foreign_keys")
-
-
-def warehouse_urls(catalog: Catalog) -> tuple[str, str | None]:
-    """(source URL, target URL or None) of a postgres catalog, from its environment variables."""
-    wh = catalog.warehouse
-    url = os.environ.get(wh.url_env, "").strip()
-    if not url:
-        raise ConfigError(f"environment variable {wh.url_env} (the PostgreSQL warehouse URL) is "
-                          "not set", path=catalog.path, field="warehouse.url_env")
-    target = None
-    if wh.target_url_env:
-        target = os.environ.get(wh.target_url_env, "").strip()
-        if not target:
-            raise ConfigError(f"environment variable {wh.target_url_env} (the target warehouse "
-                              "URL) is not set", path=catalog.path, field="warehouse.target_url_env")
-    return url, target if target and target != url else None
-
-
-def open_warehouse(catalog: Catalog) -> Warehouse:
-    """The catalog's warehouse (core object; Dagster code uses the warehouse resource)."""
-    wh = catalog.warehouse
-    if wh.kind == "postgres":
-        from tabletwin.warehouse.postgres import PostgresWarehouse
-
-        url, target = warehouse_urls(catalog)
-        source = PostgresWarehouse(url)
-        return SplitWarehouse(source, PostgresWarehouse(target)) if target else source
-    return DuckDBWarehouse(catalog.resolve(wh.path))
 
 
 def tables_missing_keys(catalog: Catalog) -> dict[str, list[str]]:

@@ -1,6 +1,9 @@
 """Warehouse access: read source tables, publish synthetic tables atomically, keep run history.
 
-``Warehouse`` is the interface; :class:`DuckDBWarehouse` is the embedded default.
+``Warehouse`` is the interface, with the SQL both backends share (run history, keys, type
+families); :class:`tabletwin.warehouse.duckdb.DuckDBWarehouse` is the embedded default,
+:class:`tabletwin.warehouse.postgres.PostgresWarehouse` the server one, and
+:class:`tabletwin.warehouse.split.SplitWarehouse` reads from one and writes to another.
 
 Layout in the warehouse (target schema ``synthetic`` by default):
 
@@ -13,17 +16,13 @@ Layout in the warehouse (target schema ``synthetic`` by default):
 Publication builds the version table, repoints the view, prunes old versions and marks the run
 published in one transaction (the steps of :data:`PUBLISH_STEPS`, in that order): readers see the
 old version or the new one, and a failure at any point leaves the last good version (and the
-history) as it was. :class:`tabletwin.warehouse.postgres.PostgresWarehouse` implements the same interface
-on PostgreSQL.
+history) as it was.
 """
 
 from __future__ import annotations
 
 import json
-import re
-import time
 from abc import ABC, abstractmethod
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -31,15 +30,16 @@ from typing import Any, Iterator
 import pandas as pd
 from pandas.api import types as pdt
 
-from tabletwin.errors import InputError, PublishError
-
 HISTORY_TABLE = "tabletwin_runs"
 VERSIONS_SUFFIX = "_versions"
-_HISTORY_COLUMNS = (("table_name", "VARCHAR"), ("partition_key", "VARCHAR"), ("run_id", "VARCHAR"),
-                    ("generator", "VARCHAR"), ("seed", "UBIGINT"), ("rows", "BIGINT"),
-                    ("passed", "BOOLEAN"), ("scores", "JSON"), ("code_version", "VARCHAR"),
-                    ("published", "BOOLEAN"), ("checked_at", "TIMESTAMPTZ"),
-                    ("published_at", "TIMESTAMPTZ"), ("checks", "JSON"))
+#: The run history's columns (the fields of :class:`RunRecord` plus when it was checked and
+#: published), each with a portable kind; a backend spells each kind in its own SQL
+#: (:attr:`Warehouse._history_types`). The one definition both backends create and migrate.
+RUN_HISTORY_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("table_name", "text"), ("partition_key", "text"), ("run_id", "text"), ("generator", "text"),
+    ("seed", "uint64"), ("rows", "int64"), ("passed", "bool"), ("scores", "json"),
+    ("code_version", "text"), ("published", "bool"), ("checked_at", "timestamptz"),
+    ("published_at", "timestamptz"), ("checks", "json"))
 
 
 def versions_schema(schema: str) -> str:
@@ -68,9 +68,6 @@ DEFAULT_CHUNK_ROWS = 100_000
 
 class InjectedFailure(RuntimeError):
     """Raised after a publish step named by ``Warehouse._fail_after`` (fault-injection tests)."""
-
-
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def quote(ident: str) -> str:
@@ -216,9 +213,14 @@ class Warehouse(ABC):
                         "checked_at": str(r["checked_at"]), "checks": checks_})
         return out
 
-    # run history, shared by the SQL backends: column types and parameter style are theirs
-    _history_columns: tuple[tuple[str, str], ...] = _HISTORY_COLUMNS
+    # run history, shared by the SQL backends: the SQL type of each column kind of
+    # RUN_HISTORY_COLUMNS and the parameter style are theirs
+    _history_types: dict[str, str] = {}
     _param = "?"
+
+    @property
+    def _history_columns(self) -> tuple[tuple[str, str], ...]:
+        return tuple((name, self._history_types[kind]) for name, kind in RUN_HISTORY_COLUMNS)
 
     def _placeholder(self, column: str) -> str:
         return self._param
@@ -270,29 +272,6 @@ class Warehouse(ABC):
                 or (c in df.columns and family(t) == "float" and pandas_family(df[c]) == "int")}
 
 
-#: Bytes 8-11 of every DuckDB database file.
-DUCKDB_MAGIC = b"DUCK"
-
-
-def check_duckdb_file(path: Path, *, must_exist: bool) -> None:
-    """A one-line InputError when ``path`` is not a DuckDB database file: missing (when
-    ``must_exist``), a directory, unreadable, or another kind of file (wrong magic bytes)."""
-    if not path.exists():
-        if must_exist:
-            raise InputError(f"DuckDB warehouse file not found: {path}")
-        return
-    if path.is_dir():
-        raise InputError(f"the DuckDB warehouse {path} is a directory, not a DuckDB file")
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(12)
-    except OSError as exc:
-        raise InputError(f"cannot read the DuckDB warehouse {path} ({type(exc).__name__})") \
-            from None
-    if head[8:12] != DUCKDB_MAGIC:
-        raise InputError(f"{path} is not a DuckDB database file")
-
-
 def failure_reason(exc: BaseException) -> str:
     """What failed, for an error message: "disk full" when the operating system said so, and the
     exception's class; never the database's message (it can quote values)."""
@@ -302,217 +281,3 @@ def failure_reason(exc: BaseException) -> str:
     full = (getattr(exc, "errno", None) == errno.ENOSPC or "no space left" in text
             or "disk full" in text or getattr(exc, "sqlstate", None) == "53100")
     return f"disk full ({type(exc).__name__})" if full else type(exc).__name__
-
-
-def _rollback(con: Any) -> None:
-    """Roll back if a transaction is still open. DuckDB aborts the transaction itself on a fatal
-    error (a full disk): ROLLBACK then raises "cannot rollback - no transaction is active", which
-    used to replace the real cause in the message. Nothing was committed either way."""
-    try:
-        con.execute("ROLLBACK")
-    except Exception:  # noqa: BLE001 - the transaction is already gone; the cause is reported
-        pass
-
-
-class DuckDBWarehouse(Warehouse):
-    """A DuckDB file. One writer at a time: connections are short-lived and wait for the lock."""
-
-    def __init__(self, path: str | Path, *, lock_timeout: float = 120.0):
-        self.path = Path(path)
-        self.lock_timeout = lock_timeout
-
-    @contextmanager
-    def connect(self) -> Iterator[Any]:
-        import duckdb
-
-        check_duckdb_file(self.path, must_exist=True)
-        deadline = time.monotonic() + self.lock_timeout
-        while True:
-            try:
-                con = duckdb.connect(str(self.path))
-                break
-            except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower():
-                    raise InputError(f"cannot open the DuckDB warehouse {self.path} "
-                                     f"({type(exc).__name__})") from None
-                if time.monotonic() > deadline:
-                    raise InputError(f"the DuckDB warehouse {self.path} is locked by another "
-                                     f"process (waited {self.lock_timeout:.0f} s); DuckDB allows "
-                                     "one writer at a time") from None
-                time.sleep(0.2)
-            except duckdb.Error as exc:
-                raise InputError(f"cannot open the DuckDB warehouse {self.path} "
-                                 f"({type(exc).__name__})") from None
-        try:
-            yield con
-        finally:
-            con.close()
-
-    def columns(self, schema: str, table: str) -> dict[str, str] | None:
-        with self.connect() as con:
-            rows = con.execute(
-                "SELECT column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-                [schema, table]).fetchall()
-        return {name: dtype for name, dtype in rows} or None
-
-    def iter_table(self, schema: str, table: str,
-                   chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[pd.DataFrame]:
-        # DuckDB hands out whole vectors of 2,048 rows: chunks hold chunk_rows rounded up to that
-        vectors = max(1, -(-int(chunk_rows) // 2048))
-        with self.connect() as con:
-            cur = con.execute(f"SELECT * FROM {quote(schema)}.{quote(table)}")
-            while True:
-                chunk = cur.fetch_df_chunk(vectors)
-                if len(chunk) == 0:
-                    return
-                yield chunk
-
-    def table_keys(self, schema: str, table: str) -> tuple[list[str], dict[str, str]]:
-        with self.connect() as con:
-            rows = con.execute(
-                "SELECT constraint_type, constraint_column_names, referenced_table, "
-                "referenced_column_names FROM duckdb_constraints() WHERE schema_name = ? "
-                "AND table_name = ? AND constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY') "
-                "ORDER BY constraint_index", [schema, table]).fetchall()
-        return self._keys_from([(kind == "PRIMARY KEY", cols, parent, pcols)
-                                for kind, cols, parent, pcols in rows])
-
-    def query(self, sql: str) -> pd.DataFrame:
-        with self.connect() as con:
-            return con.execute(sql).df()
-
-    def record_run(self, schema: str, record: RunRecord) -> None:
-        with self.connect() as con:
-            try:
-                con.execute("BEGIN TRANSACTION")
-                self._upsert_run(con, self._ensure_history(con, schema), record, published=False)
-                con.execute("COMMIT")
-            except Exception as exc:
-                _rollback(con)
-                raise PublishError(f"recording the run of {schema}.{record.table_name} failed: "
-                                   f"{failure_reason(exc)}") from None
-
-    def _versions(self, con: Any, schema: str, table: str) -> list[str]:
-        rows = con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
-            "AND table_name LIKE ? ESCAPE '\\'",
-            [versions_schema(schema), table.replace("_", "\\_") + "\\_\\_%"]).fetchall()
-        return partitions_of(table, [name for (name,) in rows])
-
-    def publish(self, schema: str, table: str, df: pd.DataFrame, *, column_types: dict[str, str],
-                record: RunRecord, versions_kept: int = 3) -> None:
-        with self.connect() as con:
-            con.register("tabletwin_staged", df)
-            try:
-                self._publish(con, schema, table, list(df.columns), "tabletwin_staged",
-                              column_types=column_types, record=record,
-                              versions_kept=versions_kept)
-            finally:
-                con.unregister("tabletwin_staged")
-
-    def publish_file(self, schema: str, table: str, path: str | Path, *,
-                     column_types: dict[str, str], record: RunRecord,
-                     versions_kept: int = 3) -> None:
-        import pyarrow.parquet as pq
-
-        columns = list(pq.read_schema(path).names)
-        literal = "'" + str(path).replace("'", "''") + "'"
-        with self.connect() as con:
-            self._publish(con, schema, table, columns, f"read_parquet({literal})",
-                          column_types=column_types, record=record, versions_kept=versions_kept)
-
-    def _publish(self, con: Any, schema: str, table: str, columns: list[str], relation: str, *,
-                 column_types: dict[str, str], record: RunRecord, versions_kept: int) -> None:
-        select = ", ".join(
-            f"CAST({quote(c)} AS {column_types[c]}) AS {quote(c)}" if c in column_types else quote(c)
-            for c in columns)
-        vschema = versions_schema(schema)
-        version = version_table(table, record.partition_key)
-        try:
-            con.execute("BEGIN TRANSACTION")
-            hist = self._ensure_history(con, schema)
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(vschema)}")
-            con.execute(f"CREATE OR REPLACE TABLE {quote(vschema)}.{quote(version)} AS "
-                        f"SELECT {select} FROM {relation}")
-            self._step_done("version_created")
-            kept = self._versions(con, schema, table)
-            latest = kept[-versions_kept:][-1]
-            kind = con.execute(
-                "SELECT table_type FROM information_schema.tables WHERE table_schema = ? "
-                "AND table_name = ?", [schema, table]).fetchone()
-            if kind and kind[0] != "VIEW":  # a table published by an earlier tabletwin
-                con.execute(f"DROP TABLE {quote(schema)}.{quote(table)}")
-            con.execute(f"CREATE OR REPLACE VIEW {quote(schema)}.{quote(table)} AS SELECT * "
-                        f"FROM {quote(vschema)}.{quote(version_table(table, latest))}")
-            self._step_done("view_repointed")
-            for old in kept[:-versions_kept]:
-                con.execute(f"DROP TABLE {quote(vschema)}."
-                            f"{quote(version_table(table, old))}")
-            self._step_done("versions_pruned")
-            self._upsert_run(con, hist, record, published=True)
-            self._step_done("run_marked")
-            con.execute("COMMIT")
-        except Exception as exc:
-            _rollback(con)
-            raise PublishError(f"publication of {schema}.{table} failed: {failure_reason(exc)}; "
-                               "the previous version is unchanged") from None
-
-class SplitWarehouse(Warehouse):
-    """Reads from one warehouse, writes to another (e.g. two PostgreSQL databases): columns,
-    iter_table/read_table and table_keys go to ``source``; publish, record_run, history, query and
-    publish_types to ``target``."""
-
-    def __init__(self, source: Warehouse, target: Warehouse):
-        self.source, self.target = source, target
-
-    def __repr__(self) -> str:
-        return f"SplitWarehouse(source={self.source!r}, target={self.target!r})"
-
-    @property
-    def _fail_after(self) -> str | None:  # type: ignore[override]
-        return self.target._fail_after
-
-    @_fail_after.setter
-    def _fail_after(self, step: str | None) -> None:
-        self.target._fail_after = step
-
-    def columns(self, schema: str, table: str) -> dict[str, str] | None:
-        return self.source.columns(schema, table)
-
-    def iter_table(self, schema: str, table: str,
-                   chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[pd.DataFrame]:
-        return self.source.iter_table(schema, table, chunk_rows)
-
-    def read_table(self, schema: str, table: str,
-                   chunk_rows: int = DEFAULT_CHUNK_ROWS) -> pd.DataFrame:
-        return self.source.read_table(schema, table, chunk_rows)
-
-    def table_keys(self, schema: str, table: str) -> tuple[list[str], dict[str, str]]:
-        return self.source.table_keys(schema, table)
-
-    def query(self, sql: str) -> pd.DataFrame:
-        return self.target.query(sql)
-
-    def history(self, schema: str, table: str, limit: int = 30) -> list[dict[str, Any]]:
-        return self.target.history(schema, table, limit)
-
-    def versions(self, schema: str, table: str) -> list[str]:
-        return self.target.versions(schema, table)
-
-    def publish_types(self, df: pd.DataFrame, source_types: dict[str, str]) -> dict[str, str]:
-        return self.target.publish_types(df, source_types)
-
-    def record_run(self, schema: str, record: RunRecord) -> None:
-        self.target.record_run(schema, record)
-
-    def publish(self, schema: str, table: str, df: pd.DataFrame, *, column_types: dict[str, str],
-                record: RunRecord, versions_kept: int = 3) -> None:
-        self.target.publish(schema, table, df, column_types=column_types, record=record,
-                            versions_kept=versions_kept)
-
-    def publish_file(self, schema: str, table: str, path: str | Path, *,
-                     column_types: dict[str, str], record: RunRecord,
-                     versions_kept: int = 3) -> None:
-        self.target.publish_file(schema, table, path, column_types=column_types, record=record,
-                                 versions_kept=versions_kept)

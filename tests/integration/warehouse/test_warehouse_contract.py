@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from tabletwin.errors import PublishError
-from tabletwin.warehouse.base import (PUBLISH_STEPS, DuckDBWarehouse, RunRecord, Warehouse, family,
-                                 versions_schema)
+from tabletwin.warehouse.base import PUBLISH_STEPS, RunRecord, Warehouse, family, versions_schema
+from tabletwin.warehouse.duckdb import DuckDBWarehouse
 from tabletwin.warehouse.postgres import PostgresWarehouse
 from tests.conftest import pg_exec
 

@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from tabletwin.errors import InputError, PublishError
-from tabletwin.warehouse.base import RunRecord, SplitWarehouse
+from tabletwin.warehouse.base import RunRecord
+from tabletwin.warehouse.split import SplitWarehouse
 from tabletwin.warehouse.postgres import PostgresWarehouse, mask_url
 from tests.conftest import ROOT, SMALL_FIDELITY_MIN, pg_exec
 

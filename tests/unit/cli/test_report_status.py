@@ -12,7 +12,8 @@ import pytest
 from pipelines.cli import main
 from tabletwin.errors import PublishError
 from tabletwin.quality.report import day_report_path, run_report_path
-from tabletwin.warehouse.base import DuckDBWarehouse, RunRecord
+from tabletwin.warehouse.base import RunRecord
+from tabletwin.warehouse.duckdb import DuckDBWarehouse
 
 
 def _record(day: str, run_id: str, passed: bool = True) -> RunRecord:

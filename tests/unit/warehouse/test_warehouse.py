@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from tabletwin.errors import InputError
-from tabletwin.warehouse.base import DuckDBWarehouse
+from tabletwin.warehouse.duckdb import DuckDBWarehouse
 from tests.integration.warehouse.test_warehouse_contract import frame, rec
 
 

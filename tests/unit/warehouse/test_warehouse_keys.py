@@ -8,8 +8,9 @@ from dagster import AssetKey
 
 from tabletwin.config.loader import parse_catalog
 from tabletwin.errors import ConfigError
-from tabletwin.warehouse.base import DuckDBWarehouse
-from tabletwin.config.keys import open_warehouse, tables_missing_keys, with_warehouse_keys
+from tabletwin.warehouse.duckdb import DuckDBWarehouse
+from tabletwin.config.keys import tables_missing_keys, with_warehouse_keys
+from tabletwin.config.warehouse import open_warehouse
 from tests.conftest import ROOT
 
 

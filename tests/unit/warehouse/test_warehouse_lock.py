@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from tabletwin.errors import InputError
-from tabletwin.warehouse.base import DuckDBWarehouse
+from tabletwin.warehouse.duckdb import DuckDBWarehouse
 
 
 def test_a_locked_warehouse_is_one_line_after_the_timeout(tmp_path):
