@@ -57,7 +57,7 @@ def make_project(work: Path, *, customers: int, versions_kept: int = 3,
                  fidelity_min: float = 0.6) -> Path:
     """A demo warehouse and a two-table catalog in ``work``; returns the catalog path. The gate's
     fidelity threshold is lowered as the tests' is: histograms of a few hundred rows are noisy."""
-    from tabletwin.demo import build_demo_warehouse
+    from tabletwin.demo.load import build_demo_warehouse
 
     (work / "data").mkdir(parents=True, exist_ok=True)
     build_demo_warehouse(work / "data" / "demo_warehouse.duckdb", customers=customers,

@@ -35,7 +35,7 @@ TRACEBACK_ENV = "TABLETWIN_TRACEBACK"
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from tabletwin.demo import build_demo_warehouse
+    from tabletwin.demo.load import build_demo_warehouse
 
     t0 = time.perf_counter()
     if args.postgres is not None:
@@ -63,7 +63,7 @@ def _check_writable_dir(path: Path, *, what: str) -> None:
 
 
 def _demo_postgres(args: argparse.Namespace, t0: float) -> int:
-    from tabletwin.demo import load_demo_postgres
+    from tabletwin.demo.load import load_demo_postgres
     from tabletwin.urls import mask_url
     from tabletwin.warehouse.postgres import URL_ENV
 

@@ -67,7 +67,7 @@ def write_catalog(folder: Path, **table_overrides) -> Path:
 
 @pytest.fixture(scope="session")
 def small_warehouse(tmp_path_factory) -> Path:
-    from tabletwin.demo import build_demo_warehouse
+    from tabletwin.demo.load import build_demo_warehouse
 
     folder = tmp_path_factory.mktemp("wh")
     path = folder / "data" / "demo_warehouse.duckdb"

@@ -118,7 +118,7 @@ def test_demo_bank_loads_into_postgres_with_keys_and_reloads_atomically(pg_url, 
     # a load that fails (a view depends on a demo table) changes nothing
     pg_exec(pg_url, f'CREATE VIEW "{schema}".v AS SELECT * FROM "{schema}".customers')
     with pytest.raises(InputError, match="DependentObjectsStillExist") as exc:
-        from tabletwin.demo import load_demo_postgres
+        from tabletwin.demo.load import load_demo_postgres
 
         load_demo_postgres(url, schema=schema, customers=80, transactions=10)
     assert SECRET not in str(exc.value)
@@ -128,7 +128,7 @@ def test_demo_bank_loads_into_postgres_with_keys_and_reloads_atomically(pg_url, 
 
 def test_keys_come_from_the_postgres_constraints(pg_url, pg_schemas):
     from tabletwin.config.loader import parse_catalog
-    from tabletwin.demo import load_demo_postgres
+    from tabletwin.demo.load import load_demo_postgres
     from tabletwin.config.keys import with_warehouse_keys
 
     schema = pg_schemas("demo")
@@ -159,7 +159,7 @@ def pg_catalog(folder: Path, *, source: str, target: str, keys: bool) -> Path:
 def test_the_pipeline_publishes_the_demo_into_postgres(pg_url, pg_schemas, tmp_path, monkeypatch,
                                                        capsys):
     from pipelines.run import run_pipeline
-    from tabletwin.demo import load_demo_postgres
+    from tabletwin.demo.load import load_demo_postgres
 
     source, target = pg_schemas("demo"), pg_schemas("syn")
     counts = load_demo_postgres(pg_url, schema=source, customers=400, transactions=3000)

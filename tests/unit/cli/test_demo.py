@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tabletwin.demo import build_demo_warehouse
+from tabletwin.demo.load import build_demo_warehouse
 
 SMALL = {"customers": 500, "transactions": 3000}
 MEDIUM = {"customers": 5000, "transactions": 100_000}

@@ -126,7 +126,7 @@ def test_snapshot_write_failure_keeps_the_previous_snapshot(tmp_path):
 
 
 def test_demo_warehouse_failure_keeps_the_previous_file(tmp_path, monkeypatch):
-    import tabletwin.demo as demo
+    import tabletwin.demo.load as demo  # build_demo_warehouse looks demo_tables up here
 
     path = tmp_path / "wh.duckdb"
     demo.build_demo_warehouse(path, customers=30, transactions=20)
