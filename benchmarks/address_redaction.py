@@ -158,9 +158,9 @@ def measure(locale: str, source: str, n: int, seed: int) -> dict:
 
 
 def negatives() -> tuple[int, int]:
-    from tabletwin.pii import recognizers
+    from tabletwin.pii.recognizers.analysis import find_spans
 
-    hits = sum(any(s.entity == "LOCATION" for s in recognizers.find_spans([t])[0])
+    hits = sum(any(s.entity == "LOCATION" for s in find_spans([t])[0])
                for t in NEGATIVES)
     return hits, len(NEGATIVES)
 

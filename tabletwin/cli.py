@@ -370,7 +370,7 @@ def build_parser(extra_commands: Sequence[AddCommands] = ()) -> argparse.Argumen
     s.add_argument("file")
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.add_argument("--recognizers", action="append", metavar="YAML",
-                   help="custom recognizers file (repeatable); see tabletwin.pii.recognizers")
+                   help="custom recognizers file (repeatable); see tabletwin.pii.recognizers.yaml_patterns")
     s.set_defaults(func=_cmd_scan)
 
     y = sub.add_parser("synth", help="synthesize a Parquet or CSV file")

@@ -1,4 +1,4 @@
-"""Street addresses inside text, as a Presidio recognizer (offline, no NLP model).
+"""Street addresses inside text, found by shape (offline, no NLP model, no Presidio).
 
 :func:`find_addresses` finds street addresses with a house number and postal boxes by their shape,
 in several languages and formats, and extends each over a unit ("Apt 4", "Appartamento 17") and a
@@ -20,7 +20,8 @@ The vocabulary (street types, compound endings, unit words) is the lexicon's
 lists below. Written here rather than with ``usaddress``: that library parses one US address at a
 time and does not find addresses inside text nor handle other locales' word order.
 
-:class:`StreetAddressRecognizer` wraps :func:`find_addresses` for Presidio (entity ``LOCATION``).
+:class:`~tabletwin.pii.recognizers.street_address.StreetAddressRecognizer` wraps
+:func:`find_addresses` for Presidio (entity ``LOCATION``).
 Scores follow Presidio's convention: 0.7-0.8 for a street type or a postal box, weaker shapes
 (0.25-0.6) count only with a column-name hint or inside text at the ``LOCATION`` threshold.
 """
@@ -28,11 +29,10 @@ Scores follow Presidio's convention: 0.7-0.8 for a street type or a postal box, 
 from __future__ import annotations
 
 import regex
-from tabletwin.pii.span_recognizer import SpanRecognizer
 
 from tabletwin.pii import lexicon as lx
 
-__all__ = ["StreetAddressRecognizer", "find_addresses", "has_street_word"]
+__all__ = ["find_addresses", "has_street_word"]
 
 Span = tuple[int, int, float]
 
@@ -374,13 +374,3 @@ def _lower_case_street(text: str, toks: list[_ATok], j: int) -> int | None:
                 return k
             return None
     return None
-
-
-class StreetAddressRecognizer(SpanRecognizer):
-    """Presidio recognizer for street addresses and postal boxes (entity ``LOCATION``), by shape:
-    see :func:`find_addresses`. Needs no NLP artifacts (works under the ``no_op`` engine)."""
-
-    ENTITY = "LOCATION"
-
-    def find(self, text: str) -> list[tuple[int, int, float]]:
-        return find_addresses(text)

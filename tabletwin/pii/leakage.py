@@ -94,10 +94,10 @@ def _source_values(source: pd.DataFrame, column: str, free_text: bool,
         if entity == "LOCATION":
             values |= {line for v in values if (line := street_line(v)) is not None}
         return values
-    from tabletwin.pii import recognizers
+    from tabletwin.pii.recognizers.analysis import find_spans
 
     texts = [str(u) for u in uniques]
-    spans = recognizers.find_spans(texts)
+    spans = find_spans(texts)
     out: set[str] = set()
     for text, found in zip(texts, spans):
         for s in found:

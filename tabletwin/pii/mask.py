@@ -516,12 +516,12 @@ class _FreeText:
     """A free-text column's distinct texts and their detected spans (computed once)."""
 
     def __init__(self, series: pd.Series):
-        from tabletwin.pii import recognizers
+        from tabletwin.pii.recognizers.analysis import find_spans
 
         self.mask = _present(series)
         self.codes, uniques = pd.factorize(series[self.mask].astype(str))
         self.texts = [str(u) for u in uniques]
-        self.spans = recognizers.find_spans(self.texts)
+        self.spans = find_spans(self.texts)
 
     def span_values(self) -> dict[str, set[str]]:
         """Entity -> normalized span texts."""

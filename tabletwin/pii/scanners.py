@@ -1,12 +1,13 @@
 """Span finders for entities that Presidio's pattern recognizers do not cover offline.
 
 Pure functions from text to ``(start, end, score)`` spans, wrapped as Presidio recognizers in
-:mod:`tabletwin.pii.recognizers`:
+:mod:`tabletwin.pii.recognizers` (one module per entity):
 
 * :func:`find_person_names` - capitalised runs led by a known first name or an honorific, scored by
   the Faker name dictionaries of many locales ("Dra. Marcela Camargo", "Nikol Mašková"),
 * :func:`find_addresses` / :func:`has_street_word` - street addresses, from
-  :mod:`tabletwin.pii.address` (its own module with its Presidio recognizer),
+  :mod:`tabletwin.pii.address` (its own module; its Presidio recognizer is
+  :mod:`tabletwin.pii.recognizers.street_address`),
 * :func:`find_phones` - phone numbers checked with ``phonenumbers`` (international prefix, or valid
   in one of several regions, or plausibly formatted), rejecting dates, SSNs, IPs and amounts,
 * :func:`card_number_ok` / :func:`ssn_ok` - validators (Luhn with issuer and grouping checks; SSA
@@ -193,7 +194,7 @@ def find_person_names(text: str) -> list[Span]:
 
 
 # --------------------------------------------------------------------------------------------------
-# street addresses (tabletwin.pii.address, imported on first use: it loads Presidio)
+# street addresses (tabletwin.pii.address, imported on first use)
 # --------------------------------------------------------------------------------------------------
 
 

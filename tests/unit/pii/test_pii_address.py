@@ -12,8 +12,10 @@ import pandas as pd
 import pytest
 
 from tabletwin.config.loader import parse_catalog
-from tabletwin.pii import detect_pii, mask_table, pii_leaks, recognizers
-from tabletwin.pii.address import StreetAddressRecognizer, find_addresses
+from tabletwin.pii import detect_pii, mask_table, pii_leaks
+from tabletwin.pii.address import find_addresses
+from tabletwin.pii.recognizers import analysis
+from tabletwin.pii.recognizers.street_address import StreetAddressRecognizer
 
 KEY = b"test-key-0123456789abcdef0123456"
 
@@ -50,7 +52,7 @@ NOT_ADDRESSES = [
 @pytest.mark.parametrize("text, address", FORMATS, ids=[a for _, a in FORMATS])
 def test_recognizer_finds_address_with_house_number(text, address):
     start = text.index(address)
-    spans = recognizers.text_spans(text)
+    spans = analysis.text_spans(text)
     assert any(s.entity == "LOCATION" and s.start <= start and s.end >= start + len(address)
                for s in spans), [(s.entity, s.start, s.end) for s in spans]
 
@@ -66,16 +68,16 @@ def test_recognizer_finds_address_with_house_number(text, address):
 def test_postcode_next_to_an_address_is_in_its_span(text, postcode):
     start = text.index(postcode)
     assert any(s.entity == "LOCATION" and s.start <= start and s.end >= start + len(postcode)
-               for s in recognizers.text_spans(text))
+               for s in analysis.text_spans(text))
 
 
 @pytest.mark.parametrize("text", NOT_ADDRESSES)
 def test_numbers_in_ordinary_sentences_are_no_address(text):
-    assert not [s for s in recognizers.text_spans(text) if s.entity == "LOCATION"]
+    assert not [s for s in analysis.text_spans(text) if s.entity == "LOCATION"]
 
 
 def test_address_recognizer_is_a_presidio_recognizer_in_the_engine():
-    engine = recognizers.engine()
+    engine = analysis.engine()
     names = {type(r).__name__ for r in engine.registry.recognizers}
     assert "StreetAddressRecognizer" in names
     found = engine.analyze(text="ship to 1578 Qzennick Street today", language="en",

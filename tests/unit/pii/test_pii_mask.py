@@ -22,7 +22,7 @@ from tabletwin.pii import (
     pii_leaks,
     pseudonymize,
 )
-from tabletwin.pii import recognizers
+from tabletwin.pii.recognizers import analysis
 from tabletwin.pii.fakes import FAKEABLE, ascii_word, fake_people, normalize_value
 
 KEY = b"k" * 32
@@ -247,7 +247,7 @@ def test_other_actions(masked):
 
 def test_redaction_replaces_every_span_and_nothing_else(masked):
     df, _, out = masked
-    src_spans = recognizers.find_spans(df["note"].tolist())
+    src_spans = analysis.find_spans(df["note"].tolist())
     for before, after, spans in zip(df["note"], out["note"], src_spans):
         if not spans:
             assert after == before
@@ -293,9 +293,9 @@ def test_redaction_over_a_process_pool_matches(monkeypatch):
     df = pd.DataFrame({"note": texts})
     plan = PiiPlan("t", [ColumnDecision("note", "PERSON", 1.0, "redact", free_text=True)])
     serial = mask_table(df, plan, key=KEY, seed=1)
-    recognizers._STATE.spans.clear()
-    monkeypatch.setattr(recognizers, "POOL_MIN_TEXTS", 10)
-    monkeypatch.setattr(recognizers, "CHUNK", 16)
+    analysis._STATE.spans.clear()
+    monkeypatch.setattr(analysis, "POOL_MIN_TEXTS", 10)
+    monkeypatch.setattr(analysis, "CHUNK", 16)
     assert mask_table(df, plan, key=KEY, seed=1).equals(serial)
 
 
@@ -369,8 +369,8 @@ def test_planted_leaks_are_found(masked):
 
 def test_free_text_spans_count_as_source_values(masked):
     df, plan, out = masked
-    span_source = next(t for t in df["note"] if recognizers.find_spans([t])[0])
-    span = recognizers.find_spans([span_source])[0][0]
+    span_source = next(t for t in df["note"] if analysis.find_spans([t])[0])
+    span = analysis.find_spans([span_source])[0][0]
     bad = out.copy()
     bad.loc[500, "segment"] = f"x {span_source[span.start:span.end]} y"
     assert pii_leaks(df, bad, plan)["note"] == 1
