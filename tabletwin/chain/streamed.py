@@ -52,7 +52,7 @@ from tabletwin.errors import GeneratorError, InputError
 from tabletwin.synth.generators import Generator, make_generator
 from tabletwin.limits import check_rows
 from tabletwin.pii import detect_pii, fill_pii_columns, mask_table
-from tabletwin.pii.fakes import normalize_many
+from tabletwin.pii.normalize import normalize_many
 from tabletwin.pii.leakage import LeakIndex, hash_strings, member
 from tabletwin.pii.plan import ColumnDecision, PiiPlan
 from tabletwin.quality.profile import TableProfile, profile_table

@@ -17,7 +17,7 @@ from tabletwin.errors import InputError
 from tabletwin.synth.foreign_keys import assign_foreign_keys
 from tabletwin.synth.generators import Generator, TableMeta, make_generator
 from tabletwin.synth.multitable import ParentFrame, RelationalGenerator
-from tabletwin.pii.fakes import normalize_value
+from tabletwin.pii.normalize import normalize_value
 from tabletwin.pii.mask import fill_pii_columns
 from tabletwin.pii.plan import PiiPlan
 from tabletwin.seeds import stable_seed

@@ -7,8 +7,9 @@ on ``import tabletwin.pii``.
 from tabletwin.pii.detect import detect_pii
 from tabletwin.pii.fakes import fake_values
 from tabletwin.pii.leakage import pii_leaks
-from tabletwin.pii.mask import fill_pii_columns, mask_table, pseudonymize
+from tabletwin.pii.mask import fill_pii_columns, mask_table
 from tabletwin.pii.plan import ColumnDecision, ColumnOverride, PiiPlan
+from tabletwin.pii.pseudonyms import pseudonymize
 
 __all__ = [
     "ColumnDecision",

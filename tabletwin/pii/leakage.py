@@ -8,7 +8,7 @@ holding both a house number and a word: "1578 oak street" of "1578 Oak Street, S
 so a real street with its number found anywhere counts even when the city or postcode changed.
 
 Candidate side. A candidate cell *matches* a source column when its
-:func:`~.fakes.normalize_value` form equals one of the column's indexed values, or, for text
+:func:`~.normalize.normalize_value` form equals one of the column's indexed values, or, for text
 cells, when a word n-gram of the cell (n = 1..5, words split on whitespace and trimmed of
 surrounding punctuation) equals an indexed value of at least :data:`MIN_EMBEDDED` characters,
 tokenised the same way ("Call Jane Doe today" matches "Jane Doe").
@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from tabletwin.pii.fakes import (
+from tabletwin.pii.normalize import (
     MAX_NGRAM,
     MIN_EMBEDDED,
     PUNCTUATION,
@@ -51,7 +51,7 @@ from tabletwin.pii.fakes import (
     normalize_many,
     normalize_value,
 )
-from tabletwin.pii.fakes import words as _words
+from tabletwin.pii.normalize import words as _words
 from tabletwin.pii.plan import ColumnDecision, PiiPlan
 
 __all__ = ["LeakCounts", "LeakIndex", "pii_leak_scan", "pii_leaks"]
@@ -131,14 +131,14 @@ _PUNCTUATION_RE = re.compile("[" + re.escape(PUNCTUATION) + "]")
 
 
 def _text_words(normalized: str) -> list[str]:
-    """:func:`~.fakes.words`, with a fast path for texts without punctuation."""
+    """:func:`~.normalize.words`, with a fast path for texts without punctuation."""
     if _PUNCTUATION_RE.search(normalized) is None:
         return normalized.split()
     return [w for t in normalized.split() if (w := t.strip(PUNCTUATION))]
 
 
 def normalize_index(values: pd.Index | pd.Series | np.ndarray) -> list[str]:
-    """:func:`~.fakes.normalize_value` of each (non-null) value, vectorised for integers, whole
+    """:func:`~.normalize.normalize_value` of each (non-null) value, vectorised for integers, whole
     floats and datetimes (the same strings, several times faster than value by value)."""
     dtype = getattr(values, "dtype", None)
     if dtype is not None and dtype.kind in "iu" and not pd.api.types.is_bool_dtype(dtype):

@@ -23,7 +23,8 @@ from tabletwin.pii import (
     pseudonymize,
 )
 from tabletwin.pii.recognizers import analysis
-from tabletwin.pii.fakes import FAKEABLE, ascii_word, fake_people, normalize_value
+from tabletwin.pii.fakes import FAKEABLE, fake_people
+from tabletwin.pii.normalize import ascii_word, normalize_value
 
 KEY = b"k" * 32
 LOCALES = ["en_US", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pt_BR", "cs_CZ", "pl_PL"]

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from tabletwin.pii import detect_pii, mask_table
-from tabletwin.pii.fakes import normalize_value
+from tabletwin.pii.normalize import normalize_value
 from tabletwin.pii.lexicon import first_names
 from tabletwin.pii.quasi import female_mask, unique_combination_share
 
@@ -94,12 +94,13 @@ def test_fakes_per_subtype_row_consistency_and_gender():
     assert (out["l"].str.split().str.len() == 1).all()
     # one fake person per row: full = first + last; the e-mail is built from it
     assert (out["full"] == out["f"] + " " + out["l"]).all()
-    from tabletwin.pii.fakes import ascii_word
+    from tabletwin.pii.normalize import ascii_word
     hits = [ascii_word(f) in m.split("@")[0] or ascii_word(l) in m.split("@")[0]
             for f, l, m in zip(out["f"], out["l"], out["mail"])]
     assert np.mean(hits) > 0.95
     # first names agree with the sex column: women get names Faker lists as female
-    from tabletwin.pii.fakes import _NAME_FALLBACKS, _locale
+    from tabletwin.pii.fakes import _NAME_FALLBACKS
+    from tabletwin.pii.fake_locales import locale_data as _locale
     female_names = {w for loc in ("en_US", *_NAME_FALLBACKS) for w in _locale(loc).first[0][0]}
     male_names = {w for loc in ("en_US", *_NAME_FALLBACKS) for w in _locale(loc).first[1][0]}
     women = female_mask(df["sex"]) == 1.0

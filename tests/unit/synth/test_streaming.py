@@ -12,7 +12,8 @@ import pytest
 from tabletwin.config.catalog import ColumnConfig, GeneratorConfig, TableConfig
 from tabletwin.cli import main
 from tabletwin.pii import pii_leaks
-from tabletwin.pii.fakes import fake_values, normalize_value
+from tabletwin.pii.fakes import fake_values
+from tabletwin.pii.normalize import normalize_value
 from tabletwin.pii.leakage import LeakIndex
 from tabletwin.pii.plan import ColumnDecision, PiiPlan
 from tabletwin.chain.streamed import StreamOptions, read_parquet_sample, synth_file
