@@ -52,7 +52,8 @@ __all__ = ["detect_pii", "load_recognizers", "reset_recognizers"]
 
 
 def load_recognizers(yaml_path: Any) -> list[str]:
-    """Add YAML-declared Presidio pattern recognizers (format: :mod:`tabletwin.pii.recognizers.yaml_patterns`)."""
+    """Add YAML-declared Presidio pattern recognizers (format:
+    :mod:`tabletwin.pii.recognizers.yaml_patterns`)."""
     from tabletwin.pii.recognizers.analysis import load_recognizers as load
 
     return load(yaml_path)
