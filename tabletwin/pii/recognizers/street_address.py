@@ -1,4 +1,4 @@
-"""Street addresses and postal boxes (entity ``LOCATION``), found by shape in :mod:`tabletwin.pii.address`."""
+"""Street addresses and postal boxes (``LOCATION``), by shape (:mod:`tabletwin.pii.address`)."""
 
 from __future__ import annotations
 
