@@ -4,8 +4,8 @@
 from dagster import ConfigurableResource, EnvVar
 
 from tabletwin.warehouse.base import Warehouse
-from tabletwin.warehouse.split import SplitWarehouse
 from tabletwin.warehouse.duckdb import DuckDBWarehouse
+from tabletwin.warehouse.split import SplitWarehouse
 from tabletwin.urls import mask_url
 from tabletwin.warehouse.postgres import PostgresWarehouse
 

@@ -1,2 +1,3 @@
-"""Warehouses: the interface (read sources, publish atomically, keep run history), DuckDB and
-PostgreSQL implementations, keys read from the warehouse's own constraints."""
+"""Warehouses: the interface (read sources, publish atomically, keep run history; base.py), DuckDB
+(duckdb.py) and PostgreSQL (postgres.py, postgres_copy.py) implementations, a source/target split
+(split.py); keys read from the warehouse's own constraints."""
