@@ -42,6 +42,7 @@ import pandas as pd
 from pandas.api import types as pdt
 
 from tabletwin.files import write_text_atomic
+from tabletwin.frames import datetime_to_ns
 from tabletwin.metrics.fidelity import _binner, associations
 from tabletwin.pii.plan import KEPT_BY_CATALOG, PiiPlan
 from tabletwin.metrics.privacy import DistanceScore
@@ -171,11 +172,7 @@ def _datetime_days(s: pd.Series) -> np.ndarray:
     """Matplotlib date numbers (days since 1970-01-01), NaN for nulls and unparseable values."""
     if not _is_datetime(s):
         s = pd.to_datetime(s, errors="coerce")
-    if getattr(s.dt, "tz", None) is not None:
-        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
-    ns = s.astype("datetime64[ns]").astype("int64").to_numpy(dtype=float)
-    ns[s.isna().to_numpy()] = np.nan
-    return ns / 86_400e9
+    return datetime_to_ns(s) / 86_400e9
 
 
 def _numbers(s: pd.Series) -> np.ndarray:
