@@ -218,18 +218,18 @@ class QualityReport:
         t, m = self.thresholds, self.minority
         name = "minority_not_copied"
         details = {k: p.as_dict() for k, p in m.items()}
-        measured = [p for p in m.values() if p.measured]
+        done = [p for p in m.values() if p.measured]
         unmeasured = sorted(k for k, p in m.items() if not p.measured)
-        if any(not p.passed for p in measured):  # a measured class failing fails, whatever else
+        if any(not p.passed for p in done):  # a measured class failing fails, whatever else
             ok = False
-        elif not measured or unmeasured:
+        elif not done or unmeasured:
             why = (self._no_holdout() if not m else
                    "fewer than 2 training, holdout or synthetic rows of class(es) "
                    + ", ".join(unmeasured))
             return not_measured(name, why, t.minority_dcr_ratio_min, details)
         else:
             ok = True
-        worst = min(p.dcr_q05 / p.holdout_q05 if p.holdout_q05 > 0 else 1.0 for p in measured)
+        worst = min(p.dcr_q05 / p.holdout_q05 if p.holdout_q05 > 0 else 1.0 for p in done)
         return measured(name, ok, round(worst, 4), t.minority_dcr_ratio_min, details)
 
     def _finish(self, out: list[CheckOutcome]) -> list[CheckOutcome]:
