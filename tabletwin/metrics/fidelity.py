@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as pdt
 
+from tabletwin.frames import datetime_ns, datetime_to_ns, is_datetime
 from tabletwin.protection import RARE_K
 
 BINS = 10
@@ -43,10 +44,8 @@ def _binner(ref: pd.Series):
         pdt.is_datetime64_any_dtype(ref.dtype)
     if numeric and non_null.nunique() > BINS:
         def as_float(s: pd.Series) -> np.ndarray:
-            if pdt.is_datetime64_any_dtype(s.dtype):
-                if getattr(s.dt, "tz", None) is not None:
-                    s = s.dt.tz_convert("UTC").dt.tz_localize(None)
-                return s.astype("datetime64[ns]").astype("int64").to_numpy(dtype=float)
+            if is_datetime(s):
+                return datetime_ns(s).astype(float)
             return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
 
         edges = np.unique(np.quantile(as_float(non_null), np.linspace(0, 1, BINS + 1))[1:-1])
@@ -193,10 +192,8 @@ def _features(df: pd.DataFrame, target: str, cats: dict[str, list[str]]) -> pd.D
             X[c] = pd.Categorical(s.astype(str).where(s.notna(), None),
                                   categories=cats[c]).codes.astype(float)
             X.loc[s.isna().to_numpy(), c] = np.nan
-        elif pdt.is_datetime64_any_dtype(s.dtype):
-            if getattr(s.dt, "tz", None) is not None:
-                s = s.dt.tz_convert("UTC").dt.tz_localize(None)
-            X[c] = s.astype("datetime64[ns]").astype("int64").astype(float).where(s.notna())
+        elif is_datetime(s):
+            X[c] = datetime_to_ns(s)
         else:
             X[c] = pd.to_numeric(s, errors="coerce").astype(float)
     return X

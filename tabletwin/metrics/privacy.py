@@ -27,6 +27,8 @@ import pandas as pd
 from pandas.api import types as pdt
 from sklearn.neighbors import NearestNeighbors
 
+from tabletwin.frames import datetime_to_ns, is_datetime
+
 #: Rows of each part used for distances (nearest-neighbour search is the cost).
 MAX_ROWS = 5_000
 #: Most frequent levels one-hot encoded per categorical column; the rest share one "other" slot.
@@ -59,12 +61,8 @@ def _is_numeric(s: pd.Series) -> bool:
 
 
 def _as_float(s: pd.Series) -> np.ndarray:
-    if pdt.is_datetime64_any_dtype(s.dtype):
-        if getattr(s.dt, "tz", None) is not None:
-            s = s.dt.tz_convert("UTC").dt.tz_localize(None)
-        out = s.astype("datetime64[ns]").astype("int64").to_numpy(dtype=float)
-        out[s.isna().to_numpy()] = np.nan
-        return out
+    if is_datetime(s):
+        return datetime_to_ns(s)
     return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
 
 

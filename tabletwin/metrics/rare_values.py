@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as pdt
 
+from tabletwin.frames import datetime_ns, is_datetime
 from tabletwin.protection import RARE_K, fold
 
 #: Standard errors of the share difference allowed for chance on top of ``excess_max``.
@@ -61,11 +62,7 @@ def _numbers(s: pd.Series) -> np.ndarray | None:
 
 
 def _instants(s: pd.Series) -> np.ndarray | None:
-    if not pdt.is_datetime64_any_dtype(s.dtype):
-        return None
-    if getattr(s.dt, "tz", None) is not None:
-        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
-    return s.astype("datetime64[ns]").astype("int64").to_numpy()
+    return datetime_ns(s) if is_datetime(s) else None
 
 
 _NS_STEPS = (86_400 * 10**9, 3_600 * 10**9, 60 * 10**9, 10**9, 10**6, 10**3, 1)

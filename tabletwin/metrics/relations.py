@@ -18,6 +18,7 @@ from itertools import product
 import numpy as np
 import pandas as pd
 
+from tabletwin.frames import datetime_ns
 from tabletwin.metrics.fidelity import MAX_ROWS, _binner, _tvd
 
 #: Children-per-parent counts above this share one histogram bin.
@@ -94,13 +95,10 @@ def count_shares(child_fk: pd.Series, parent_keys: pd.Series) -> tuple[float, ..
 def _gaps(child: pd.DataFrame, fk: str, time_col: str) -> pd.Series:
     """Seconds between consecutive children of the same parent (log-scaled: log1p of seconds)."""
     d = child[[fk, time_col]].dropna()
-    t = d[time_col]
-    if getattr(t.dt, "tz", None) is not None:
-        t = t.dt.tz_convert("UTC").dt.tz_localize(None)
-    d = pd.DataFrame({"k": d[fk].to_numpy(), "t": t.astype("datetime64[ns]").to_numpy()})
+    d = pd.DataFrame({"k": d[fk].to_numpy(), "t": datetime_ns(d[time_col])})
     d = d.sort_values(["k", "t"], kind="stable")
     same = d["k"].to_numpy()[1:] == d["k"].to_numpy()[:-1]
-    secs = np.diff(d["t"].to_numpy().astype("int64")) / 1e9
+    secs = np.diff(d["t"].to_numpy()) / 1e9
     return pd.Series(np.log1p(np.clip(secs[same], 0, None)))
 
 

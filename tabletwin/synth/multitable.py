@@ -31,6 +31,7 @@ import pandas as pd
 from pandas.api import types as pdt
 
 from tabletwin.errors import GeneratorError, InputError
+from tabletwin.frames import datetime_to_ns, is_datetime, utc_naive
 from tabletwin.synth.foreign_keys import draw_foreign_keys
 from tabletwin.synth.generators.base import Generator, TableMeta
 from tabletwin.metrics.relations import children_per_parent
@@ -57,7 +58,7 @@ def context_name(fk: str, column: str) -> str:
 
 
 def _is_time(s: pd.Series) -> bool:
-    return pdt.is_datetime64_any_dtype(s.dtype)
+    return is_datetime(s)
 
 
 def _codes(s: pd.Series, bins: int = 16) -> np.ndarray:
@@ -65,7 +66,7 @@ def _codes(s: pd.Series, bins: int = 16) -> np.ndarray:
     if pdt.is_bool_dtype(s.dtype):
         return s.astype("float").fillna(-1).to_numpy().astype(np.int64) + 1
     if pdt.is_numeric_dtype(s.dtype) or _is_time(s):
-        x = (_naive(s).astype("int64").astype(float).where(s.notna()) if _is_time(s)
+        x = (pd.Series(datetime_to_ns(s), index=s.index) if _is_time(s)
              else pd.to_numeric(s, errors="coerce").astype(float))
         try:
             c = pd.qcut(x.rank(method="first"), bins, labels=False, duplicates="drop")
@@ -358,10 +359,7 @@ class RelationalGenerator(Generator):
 
 def _naive(s: pd.Series) -> pd.Series:
     """Datetimes as UTC-naive nanoseconds (tz-aware and naive columns compare)."""
-    s = pd.to_datetime(s)
-    if getattr(s.dt, "tz", None) is not None:
-        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
-    return s.astype("datetime64[ns]")
+    return utc_naive(pd.to_datetime(s))
 
 
 def _at_midnight(s: pd.Series) -> bool:

@@ -29,6 +29,7 @@ import pandas as pd
 from pandas.api import types as pdt
 
 from tabletwin.errors import GeneratorError, InputError
+from tabletwin.frames import datetime_to_ns
 from tabletwin.synth.generators.tail import RareValueSet, TailModel
 from tabletwin.protection import MIN_TRAINING_ROWS, PROTECT_K, RARE_K, TAIL_MIN_SHARE
 
@@ -179,10 +180,7 @@ class NullCodec(Codec):
 
 def _as_float(s: pd.Series, codec: ContinuousCodec) -> np.ndarray:
     if codec.datetime_unit:
-        v = s
-        if codec.tz:
-            v = v.dt.tz_convert("UTC").dt.tz_localize(None)
-        return v.astype("datetime64[ns]").astype("int64").to_numpy(dtype=float)
+        return datetime_to_ns(s)
     if codec.number_format and not pdt.is_numeric_dtype(s.dtype):
         # given values as stored (text, Decimal): the fitting path passes floats already
         return pd.to_numeric(pd.Series(np.asarray(s, dtype=object)).astype(str).str.strip(),
