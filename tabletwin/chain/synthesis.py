@@ -23,7 +23,6 @@ from tabletwin.synth.relation import RelationStep
 from tabletwin.pii.fakes import normalize_value
 from tabletwin.pii.mask import fill_pii_columns
 from tabletwin.pii.plan import PiiPlan
-from tabletwin.seeds import stable_seed
 
 def conditioned_links(table: TableConfig, parents: dict[str, ParentFrame] | None) -> list[str]:
     """The foreign keys whose parent rows the child's generator conditions on: every foreign key

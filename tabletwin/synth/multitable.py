@@ -8,8 +8,8 @@ relation step (:class:`tabletwin.synth.relation.RelationStep`) that learns
   included), and draws that count for every *synthetic* parent;
 * **the child's columns given its parents' attributes**: the child rows are joined to their parents
   and the table's sequential tree is fitted with the parent columns first (``TableMeta.fixed``),
-  so that at sample time each synthetic child row is drawn given the synthetic parent it belongs to (loan amount given the
-  district's salary, transaction amount given the account type);
+  so that at sample time each synthetic child row is drawn given the synthetic parent it belongs
+  to (loan amount given the district's salary, transaction amount given the account type);
 * **event times relative to the parent**: a child datetime column that never precedes a parent
   datetime column in the source (a transaction after its account was opened) is modelled as the
   offset from that parent column, so every synthetic event comes after its synthetic parent's start

@@ -29,7 +29,8 @@ class Step:
         return table, meta
 
     def before_sample(self, n: int, seed: int, conditions: pd.DataFrame | None,
-                      parents: Mapping[str, pd.DataFrame] | None) -> tuple[pd.DataFrame | None, Any]:
+                      parents: Mapping[str, pd.DataFrame] | None
+                      ) -> tuple[pd.DataFrame | None, Any]:
         """The conditions passed on toward the model, and what ``after_sample`` needs."""
         return conditions, None
 

@@ -1,7 +1,7 @@
 """The relation step: a child table's rows drawn from its parents' synthetic rows.
 
-A step of a :class:`~tabletwin.synth.pipeline.Pipeline` (see :mod:`tabletwin.synth.multitable` for
-what is learned and why). When fitting it joins each child row to its parent's columns (the context),
+A step of a :class:`~tabletwin.synth.pipeline.Pipeline` (see :mod:`tabletwin.synth.multitable`
+for what is learned and why). When fitting it joins each child row to its parent's columns (the context),
 re-expresses event times as offsets from a parent time and learns how many children each parent has;
 the model then fits on the context plus the child's columns, told by ``TableMeta.fixed`` that the
 context will be fixed. When sampling it draws children per synthetic parent, hands the model their
@@ -22,8 +22,8 @@ from tabletwin.metrics.relations import children_per_parent
 from tabletwin.synth.foreign_keys import draw_foreign_keys
 from tabletwin.synth.generators.base import TableMeta
 from tabletwin.synth.generators.sequential import SequentialTree
-from tabletwin.synth.multitable import (_COUNT_DRAWS, _END_K, _RANK_ROWS, CONTEXT, COUNT, ParentFrame,
-                                        TimeAnchor, _at_midnight, _attach, _codes, _dependence,
+from tabletwin.synth.multitable import (_COUNT_DRAWS, _END_K, _RANK_ROWS, CONTEXT, COUNT,
+                                        ParentFrame, TimeAnchor, _at_midnight, _attach, _codes, _dependence,
                                         _entropy, _fit_total, _fraction, _is_time, _naive,
                                         _restore_time, _swap_toward, context_name)
 from tabletwin.synth.pipeline import Step

@@ -1,7 +1,7 @@
 """The generator contract and registry (scikit-learn style, as in SDV/RDT).
 
-``__init__`` stores parameters only; ``fit(table, meta, seed=)`` learns and returns self; learned state
-ends in ``_``; ``sample(n, seed, conditions=None)`` returns a DataFrame with the fitted columns and
+``__init__`` stores parameters only; ``fit(table, meta, seed=)`` learns and returns self; learned
+state ends in ``_``; ``sample(n, seed, conditions=None)`` returns a DataFrame with the fitted columns and
 dtypes; ``save``/``load`` persist a fitted generator.
 
 As in SDV's ``BaseSynthesizer``, the public ``fit``/``sample`` are defined once here and wrap each

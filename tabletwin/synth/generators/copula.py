@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-from tabletwin.errors import GeneratorError, InputError
+from tabletwin.errors import GeneratorError
 from tabletwin.synth.generators.base import Generator, TableMeta, register
 from tabletwin.synth.generators.marginals import (RARE_K, Codec, check_enough_rows, fit_codec,
                                             model_values, restore)

@@ -31,11 +31,13 @@ import pandas as pd
 
 from tabletwin.errors import GeneratorError
 from tabletwin.synth.generators.base import Generator, TableMeta, register
-from tabletwin.synth.generators.marginals import ContinuousCodec, LevelsCodec, _cast, check_enough_rows, \
-    fit_codec, model_values, restore
-# the factors are pickled with fitted generators under this module's name too: keep them importable
-from tabletwin.synth.generators.sequential_factors import (_ColumnModel, _Step, _cumulative,  # noqa: F401
-                                                           _greedy_order, _mutual_information)
+from tabletwin.synth.generators.marginals import (ContinuousCodec, LevelsCodec, _cast,
+                                                  check_enough_rows, fit_codec, model_values,
+                                                  restore)
+# generators pickled before the factors moved name them under this module: keep them importable
+from tabletwin.synth.generators.sequential_factors import (_ColumnModel, _Step,  # noqa: F401
+                                                           _cumulative, _greedy_order,
+                                                           _mutual_information)
 
 #: Rows used to measure the dependence between columns when choosing the order.
 _ORDER_ROWS = 20_000

@@ -66,7 +66,8 @@ def test_fit_returns_self_and_learned_state_ends_in_underscore(name):
 
 
 @pytest.mark.parametrize("name, params, expected", [
-    ("gaussian_copula", {"shrinkage": 0.05}, {"shrinkage": 0.05, "chunk_rows": 100_000, "rare_k": 5}),
+    ("gaussian_copula", {"shrinkage": 0.05},
+     {"shrinkage": 0.05, "chunk_rows": 100_000, "rare_k": 5}),
     ("sequential_tree", {"min_samples_leaf": 25}, {"min_samples_leaf": 25}),
     ("auto", {"trial_rows": 1000}, {"trial_rows": 1000}),
 ])
@@ -190,7 +191,7 @@ def test_rows_are_not_copied(name):
     assert out["x"].isin(set(df["x"])).mean() < 0.5  # values are interpolated, not copied
 
 
-# ---- conditions ------------------------------------------------------------------------------------
+# ---- conditions ----------------------------------------------------------------------------------
 def test_conditions_are_honoured(fitted):
     df, gen = fitted
     cond = pd.DataFrame({"segment": ["a", "c", None, "b"] * 50, "flag": [True, False] * 100})

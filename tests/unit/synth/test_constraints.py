@@ -77,7 +77,8 @@ def test_every_constraint_holds_on_every_row(name):
 
 def test_gaps_keep_their_distribution():
     df = orders()
-    gen = Pipeline(make_generator("sequential_tree"), [ConstraintStep(table_config()[1].constraints)])
+    gen = Pipeline(make_generator("sequential_tree"),
+                   [ConstraintStep(table_config()[1].constraints)])
     out = gen.fit(df, seed=0).sample(4000, seed=2)
     real = (df["opened_at"] - df["signup_at"]).dt.days
     syn = (out["opened_at"] - out["signup_at"]).dt.days
