@@ -27,8 +27,7 @@ def build(tc: TableContext) -> AssetsDefinition:
                             else parent_frames(tc, parents, "masked_table"))
         return Output(gen, metadata={
             "generator": gen.describe(),
-            "choice": MetadataValue.json({"reason": getattr(gen, "reason_", "configured"),
-                                          "trial_scores": getattr(gen, "trial_scores_", {})}),
+            "choice": MetadataValue.json(gen.choice()),
             "params": MetadataValue.json(gen.get_params()),
             "modelled_columns": MetadataValue.json(modelled_columns(plan, tc.table)),
         })

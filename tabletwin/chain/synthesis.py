@@ -16,11 +16,13 @@ from tabletwin.config.roles import REGENERATED, modelled_columns, split_source
 from tabletwin.errors import InputError
 from tabletwin.synth.foreign_keys import assign_foreign_keys
 from tabletwin.synth.generators import Generator, TableMeta, make_generator
-from tabletwin.synth.multitable import ParentFrame, RelationalGenerator
+from tabletwin.synth.constraints import ConstraintStep
+from tabletwin.synth.multitable import ParentFrame
+from tabletwin.synth.pipeline import Pipeline, Step
+from tabletwin.synth.relation import RelationStep
 from tabletwin.pii.normalize import normalize_value
 from tabletwin.pii.mask import fill_pii_columns
 from tabletwin.pii.plan import PiiPlan
-from tabletwin.seeds import stable_seed
 
 def conditioned_links(table: TableConfig, parents: dict[str, ParentFrame] | None) -> list[str]:
     """The foreign keys whose parent rows the child's generator conditions on: every foreign key
@@ -38,8 +40,10 @@ def fit_generator(masked: pd.DataFrame, plan: PiiPlan, table: TableConfig, *,
     """Fit the table's configured generator on the modelled columns of the masked table's fit part
     (the holdout part is left out, see :func:`split_source`).
 
-    ``parents`` (foreign key -> the parent's masked rows) makes a child table's generator a
-    :class:`~tabletwin.synth.multitable.RelationalGenerator`: children per parent and the child's columns
+    The catalog's model is composed with steps (:class:`~tabletwin.synth.pipeline.Pipeline`): the
+    table's constraints (:class:`~tabletwin.synth.constraints.ConstraintStep`) and, given
+    ``parents`` (foreign key -> the parent's masked rows), the relation to them
+    (:class:`~tabletwin.synth.relation.RelationStep`): children per parent and the child's columns
     are then drawn given the synthetic parent rows (see :func:`conditioned_links`)."""
     if len(masked) == 0:
         raise InputError("source table has no rows; nothing to learn from", table=table.name)
@@ -56,19 +60,18 @@ def fit_generator(masked: pd.DataFrame, plan: PiiPlan, table: TableConfig, *,
         if table.generator.name != "sequential_tree":
             params = {}
     gen = make_generator(name, params, table=table.name)
-    if table.constraints:
-        from tabletwin.synth.constraints import ConstrainedGenerator
-
-        gen = ConstrainedGenerator(gen, table.constraints)
+    steps: list[Step] = []
     extra: dict = {}
     if links:
-        from tabletwin.synth.multitable import RelationalGenerator
-
         count_params = {k: v for k, v in params.items() if k not in ("first", "chunk_rows")}
-        gen = RelationalGenerator(gen, count_params=count_params)
+        steps.append(RelationStep(count_params=count_params, protected=sorted(
+            {c for k in table.constraints for c in k.columns})))
         extra = {"parents": {fk: parents[fk] for fk in links},  # type: ignore[index]
-                 "all_keys": {fk: masked[fk] for fk in links},
-                 "protected": sorted({c for k in table.constraints for c in k.columns})}
+                 "all_keys": {fk: masked[fk] for fk in links}}
+    if table.constraints:
+        steps.append(ConstraintStep(table.constraints))
+    if steps:
+        gen = Pipeline(gen, steps)
     meta = TableMeta(table=table.name, extra=extra,
                      free_text=tuple(d.column for d in plan.columns if d.free_text and d.column in cols))
     return gen.fit(data.reset_index(drop=True), meta, seed=seed)
@@ -133,19 +136,7 @@ def synthesize(generator: Generator, plan: PiiPlan, table: TableConfig, *, n: in
     for col, rows in (parent_rows or {}).items():
         if col not in parent_keys and col in table.foreign_keys:
             parent_keys[col] = rows[table.parent_of(col)[1]]
-    if isinstance(generator, RelationalGenerator):
-        if conditions is not None:
-            raise InputError("a child table conditioned on its parents cannot take a seed table "
-                             "as well", table=table.name)
-        missing = [fk for fk in generator.parents_ if fk not in (parent_rows or {})]
-        if missing:
-            raise InputError("synthetic parent rows missing for foreign key", table=table.name,
-                             column=missing[0])
-        frame = generator.sample_related(n, parents=parent_rows or {}, seed=seed)
-    elif conditions is None:
-        frame = generator.sample(n, seed=seed)
-    else:
-        frame = generator.sample(n, seed=seed, conditions=conditions)
+    frame = generator.sample(n, seed=seed, conditions=conditions, parents=parent_rows)
     out = pd.DataFrame(index=range(n))
     replaced = [d.column for d in plan.columns if d.is_pii and d.column not in table.key_columns
                 and d.action in REGENERATED + ("drop",)]

@@ -7,9 +7,10 @@
 * ``formula`` (``total = price * quantity``): the derived column is not modelled; it is computed from
   the sampled inputs, then cast to the column's type and precision.
 
-:class:`ConstraintTransform` does the reparametrisation (``prepare`` before fitting, ``restore`` after
-sampling); :class:`ConstrainedGenerator` wraps any generator with it; :func:`violations` counts rows
-breaking each constraint (the quality gate's ``constraints_hold`` check).
+:class:`ConstraintStep` does the reparametrisation (``fit_transform`` before the model fits,
+``after_sample`` restores): a step of a :class:`~tabletwin.synth.pipeline.Pipeline` around any
+generator; :func:`violations` counts rows breaking each constraint (the quality gate's
+``constraints_hold`` check).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from pandas.api import types as pdt
 from tabletwin.errors import GeneratorError
 from tabletwin.synth.constraint_specs import FormulaConstraint, InequalityConstraint, RangeConstraint
 from tabletwin.synth.formula import evaluate_formula
-from tabletwin.synth.generators.base import Generator, TableMeta
+from tabletwin.synth.generators.base import TableMeta
+from tabletwin.synth.pipeline import Step
 
 def _decimals(s: pd.Series, limit: int = 6) -> int:
     x = pd.to_numeric(s, errors="coerce").dropna().to_numpy(dtype=float)[:5000]
@@ -63,21 +65,30 @@ def _bound(value: float | str | None, like: pd.Series) -> Any:
     return float(value)
 
 
-class ConstraintTransform:
-    """Reparametrise a table for fitting and restore constrained columns after sampling."""
+class ConstraintStep(Step):
+    """Reparametrise a table for fitting and restore constrained columns after sampling.
 
-    def __init__(self, constraints: Sequence[Any], table: str = "table"):
-        self.constraints = list(constraints)
-        self.table = table
+    Parameters
+    ----------
+    constraints: the table's constraint configs (see :mod:`tabletwin.synth.constraint_specs`).
+    """
+
+    def __init__(self, constraints: Sequence[Any] = ()):
+        self.constraints = constraints
 
     # ---- fit side --------------------------------------------------------------------------
+    def fit_transform(self, table: pd.DataFrame, meta: TableMeta,
+                      seed: int) -> tuple[pd.DataFrame, TableMeta]:
+        self.table_ = meta.table
+        return self.prepare(table), meta
+
     def prepare(self, df: pd.DataFrame) -> pd.DataFrame:
         for c in self.constraints:
             for col in c.columns:
                 if col not in df.columns:
                     raise GeneratorError(f"constraint '{c.label}' names a column that is not "
                                          "modelled (a key, a replaced PII column or absent)",
-                                         table=self.table, column=col)
+                                         table=self.table_, column=col)
         self.columns_ = list(df.columns)
         self.dtypes_ = {c: df[c].dtype for c in df.columns}
         out = df.copy()
@@ -89,7 +100,7 @@ class ConstraintTransform:
                         pdt.is_numeric_dtype(low.dtype) and pdt.is_numeric_dtype(high.dtype)
                         and not pdt.is_bool_dtype(high.dtype))):
                     raise GeneratorError(f"inequality '{c.label}' needs two numeric or two "
-                                         "datetime columns", table=self.table, column=c.high)
+                                         "datetime columns", table=self.table_, column=c.high)
                 gap = _gap(low, high)
                 if _is_dt(high):
                     h = _as_naive_utc(high).dropna()
@@ -100,20 +111,37 @@ class ConstraintTransform:
                 self.gaps_.append((c.high, c.low, c.strict, c.high, dec))
             elif isinstance(c, FormulaConstraint):
                 if not pdt.is_numeric_dtype(df[c.column].dtype) or pdt.is_bool_dtype(df[c.column]):
-                    raise GeneratorError("a formula column must be numeric", table=self.table,
+                    raise GeneratorError("a formula column must be numeric", table=self.table_,
                                          column=c.column)
             elif isinstance(c, RangeConstraint):
                 s = df[c.column]
                 if not (_is_dt(s) or (pdt.is_numeric_dtype(s.dtype)
                                       and not pdt.is_bool_dtype(s.dtype))):
                     raise GeneratorError("a range needs a numeric or datetime column",
-                                         table=self.table, column=c.column)
+                                         table=self.table_, column=c.column)
         self.formulas_ = [(c.column, c.expression, _decimals(df[c.column]))
                           for c in self.constraints if isinstance(c, FormulaConstraint)]
         derived = {f[0] for f in self.formulas_}
         return out[[c for c in out.columns if c not in derived]]
 
     # ---- sample side -----------------------------------------------------------------------
+    def before_sample(self, n: int, seed: int, conditions: pd.DataFrame | None,
+                      parents: Any) -> tuple[pd.DataFrame | None, Any]:
+        """``conditions`` may fix columns no constraint involves (e.g. a child's parent context);
+        they pass to the model unchanged."""
+        touched = {col for c in self.constraints for col in c.columns}
+        if conditions is not None and touched & set(conditions.columns):
+            raise GeneratorError("cannot fix a column a constraint involves: "
+                                 + ", ".join(sorted(touched & set(conditions.columns))))
+        return conditions, None
+
+    def after_sample(self, frame: pd.DataFrame, state: Any) -> pd.DataFrame:
+        return self.restore(frame)
+
+    def params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The constraints as readable labels."""
+        return {**params, "constraints": [c.label for c in self.constraints]}
+
     def restore(self, frame: pd.DataFrame) -> pd.DataFrame:
         out = frame.copy()
         highs = {g[0] for g in self.gaps_}
@@ -179,55 +207,6 @@ class ConstraintTransform:
             return s.astype(dtype)
         except (TypeError, ValueError):
             return s
-
-
-class ConstrainedGenerator(Generator):
-    """Any generator fitted on the constraint-reparametrised table; samples honour every constraint.
-
-    Parameters
-    ----------
-    generator: the inner (unfitted) generator.
-    constraints: the table's constraint configs (see :mod:`tabletwin.synth.constraint_specs`).
-    """
-
-    name = "constrained"
-
-    def __init__(self, generator: Generator, constraints: Sequence[Any] = ()):
-        self.generator = generator
-        self.constraints = constraints
-
-    def fit(self, table: pd.DataFrame, meta: TableMeta | None = None, *,
-            seed: int = 0) -> "ConstrainedGenerator":
-        meta = meta or TableMeta()
-        self.transform_ = ConstraintTransform(self.constraints, table=meta.table)
-        self.generator.fit(self.transform_.prepare(table), meta, seed=seed)
-        self.columns_ = list(table.columns)
-        return self
-
-    def describe(self) -> str:
-        return self.generator.describe()
-
-    def get_params(self) -> dict[str, Any]:
-        """The inner generator's parameters plus the constraints (as readable labels)."""
-        return {**self.generator.get_params(), "constraints": [c.label for c in self.constraints]}
-
-    def sample(self, n: int, seed: int = 0, conditions: pd.DataFrame | None = None) -> pd.DataFrame:
-        """``conditions`` fix columns no constraint involves (e.g. a child's parent context);
-        they pass to the inner generator unchanged."""
-        self._check_fitted()
-        if conditions is None:
-            return self.transform_.restore(self.generator.sample(n, seed=seed))
-        touched = {col for c in self.constraints for col in c.columns}
-        if touched & set(conditions.columns):
-            raise GeneratorError("cannot fix a column a constraint involves: "
-                                 + ", ".join(sorted(touched & set(conditions.columns))))
-        return self.transform_.restore(self.generator.sample(n, seed=seed,
-                                                             conditions=conditions))
-
-    def __getattr__(self, item: str) -> Any:  # chosen_, trial_scores_ ... of the inner generator
-        if item.startswith("__") or item in ("generator", "constraints"):
-            raise AttributeError(item)
-        return getattr(self.__dict__["generator"], item)
 
 
 def violations(frame: pd.DataFrame, constraints: Sequence[Any]) -> dict[str, int]:

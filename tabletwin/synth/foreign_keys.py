@@ -1,6 +1,6 @@
 """Foreign keys of synthetic child rows, drawn from the synthetic parents' keys with the source's
 children-per-parent distribution. Used by :mod:`tabletwin.chain.synthesis` (one foreign key) and
-:class:`tabletwin.synth.multitable.RelationalGenerator` (its other foreign keys), so it lives apart from both.
+:class:`tabletwin.synth.relation.RelationStep` (its other foreign keys), so it lives apart from both.
 """
 
 from __future__ import annotations

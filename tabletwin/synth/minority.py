@@ -38,7 +38,8 @@ from scipy import sparse
 
 from tabletwin.errors import GeneratorError
 from tabletwin.synth.generators.marginals import ContinuousCodec, LevelsCodec, _as_float
-from tabletwin.synth.generators.sequential import SequentialTree, _ColumnModel, _cumulative
+from tabletwin.synth.generators.sequential import SequentialTree
+from tabletwin.synth.generators.sequential_factors import _ColumnModel, _cumulative
 
 
 def _continuous_classes(model: _ColumnModel, s: pd.Series, rng: np.random.Generator) -> np.ndarray:

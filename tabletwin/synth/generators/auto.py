@@ -62,12 +62,10 @@ class AutoGenerator(Generator):
             raise GeneratorError("auto: trial_rows must be >= 20", table=table)
         return names
 
-    def fit(self, table: pd.DataFrame, meta: TableMeta | None = None, *,
-            seed: int = 0) -> "AutoGenerator":
+    def _fit(self, table: pd.DataFrame, meta: TableMeta, seed: int) -> None:
         from tabletwin.metrics.fidelity import fidelity
         from tabletwin.metrics.privacy import distance_scores, split_holdout
 
-        meta = meta or TableMeta()
         names = self._validate(meta.table)
         if len(table) == 0:
             raise InputError("cannot fit a generator on an empty table", table=meta.table)
@@ -97,12 +95,17 @@ class AutoGenerator(Generator):
         self.chosen_ = chosen
         self.reason_ = reason
         self.trial_scores_ = scores
-        self.columns_ = list(table.columns)
-        return self
 
     def describe(self) -> str:
         return f"auto: {self.chosen_}" if hasattr(self, "chosen_") else self.name
 
-    def sample(self, n: int, seed: int = 0) -> pd.DataFrame:
-        self._check_fitted()
+    def choice(self) -> dict[str, Any]:
+        if not hasattr(self, "chosen_"):
+            return super().choice()
+        return {"reason": self.reason_, "trial_scores": self.trial_scores_}
+
+    def _sample(self, n: int, seed: int) -> pd.DataFrame:
         return self.model_.sample(n, seed=seed)
+
+    def _sample_conditioned(self, conditions: pd.DataFrame, seed: int) -> pd.DataFrame:
+        return self.model_.sample(seed=seed, conditions=conditions)  # as the chosen model does

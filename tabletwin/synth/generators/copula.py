@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-from tabletwin.errors import GeneratorError, InputError
+from tabletwin.errors import GeneratorError
 from tabletwin.synth.generators.base import Generator, TableMeta, register
 from tabletwin.synth.generators.marginals import (RARE_K, Codec, check_enough_rows, fit_codec,
                                             model_values, restore)
@@ -48,9 +48,7 @@ class GaussianCopula(Generator):
         self.chunk_rows = chunk_rows
         self.rare_k = rare_k
 
-    def fit(self, table: pd.DataFrame, meta: TableMeta | None = None, *,
-            seed: int = 0) -> "GaussianCopula":
-        meta = meta or TableMeta()
+    def _fit(self, table: pd.DataFrame, meta: TableMeta, seed: int) -> None:
         if not 0 <= self.shrinkage < 1:
             raise GeneratorError("shrinkage must be in [0, 1)", table=meta.table)
         check_enough_rows(len(table), meta.table)
@@ -96,7 +94,6 @@ class GaussianCopula(Generator):
         self.null_dims_ = null_dims
         self.corr_ = _nearest_correlation(corr, self.shrinkage) if len(corr) else corr
         self.chol_ = np.linalg.cholesky(self.corr_) if len(corr) else corr
-        return self
 
     def _sample_chunk(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
         d = self.chol_.shape[0]
@@ -118,10 +115,7 @@ class GaussianCopula(Generator):
             out[col] = restore(values, null_mask, codec)
         return pd.DataFrame(out)
 
-    def sample(self, n: int, seed: int = 0) -> pd.DataFrame:
-        self._check_fitted()
-        if n < 0:
-            raise GeneratorError("cannot sample a negative number of rows")
+    def _sample(self, n: int, seed: int) -> pd.DataFrame:
         rng = np.random.default_rng(seed)
         if n == 0:
             return self._sample_chunk(0, rng)

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from tabletwin.config.loader import parse_catalog, check_columns
-from tabletwin.synth.constraints import ConstrainedGenerator, violations
+from tabletwin.synth.constraints import ConstraintStep, violations
+from tabletwin.synth.pipeline import Pipeline
 from tabletwin.synth.formula import evaluate_formula
 from tabletwin.errors import ConfigError
 from tabletwin.synth.generators import TableMeta, make_generator
@@ -53,7 +54,7 @@ def table_config(constraints=CONSTRAINTS, **extra):
 def test_every_constraint_holds_on_every_row(name):
     df = orders()
     assert sum(violations(df, table_config()[1].constraints).values()) == 0  # consistent source
-    gen = ConstrainedGenerator(make_generator(name), table_config()[1].constraints)
+    gen = Pipeline(make_generator(name), [ConstraintStep(table_config()[1].constraints)])
     out = gen.fit(df, TableMeta(table="orders"), seed=0).sample(5000, seed=1)
     assert list(out.columns) == list(df.columns)
     for c in df.columns:
@@ -76,8 +77,9 @@ def test_every_constraint_holds_on_every_row(name):
 
 def test_gaps_keep_their_distribution():
     df = orders()
-    out = ConstrainedGenerator(make_generator("sequential_tree"), table_config()[1].constraints) \
-        .fit(df, seed=0).sample(4000, seed=2)
+    gen = Pipeline(make_generator("sequential_tree"),
+                   [ConstraintStep(table_config()[1].constraints)])
+    out = gen.fit(df, seed=0).sample(4000, seed=2)
     real = (df["opened_at"] - df["signup_at"]).dt.days
     syn = (out["opened_at"] - out["signup_at"]).dt.days
     assert abs(real.median() - syn.median()) < 25
@@ -91,7 +93,8 @@ def test_tz_aware_inequality():
         rng.integers(0, 10**7, n), "s")
     df = pd.DataFrame({"start": start, "end": start + pd.to_timedelta(rng.integers(0, 10**5, n), "s")})
     cons = table_config([{"kind": "inequality", "low": "start", "high": "end"}])[1].constraints
-    out = ConstrainedGenerator(make_generator("gaussian_copula"), cons).fit(df).sample(2000, seed=1)
+    gen = Pipeline(make_generator("gaussian_copula"), [ConstraintStep(cons)])
+    out = gen.fit(df).sample(2000, seed=1)
     assert str(out["end"].dtype) == str(df["end"].dtype)
     assert (out["end"] >= out["start"]).all()
 

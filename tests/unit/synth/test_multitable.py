@@ -7,9 +7,11 @@ import pandas as pd
 import pytest
 
 from tabletwin.config.catalog import TableConfig
-from tabletwin.errors import GeneratorError, InputError
+from tabletwin.errors import InputError
 from tabletwin.synth.generators import TableMeta, make_generator
-from tabletwin.synth.multitable import ParentFrame, RelationalGenerator
+from tabletwin.synth.multitable import ParentFrame
+from tabletwin.synth.pipeline import Pipeline
+from tabletwin.synth.relation import RelationStep
 from tabletwin.metrics.relations import cardinality_accuracy, orphans, sequence_accuracy
 
 
@@ -38,9 +40,9 @@ def bank(n_parents: int = 3000, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFra
 
 
 def fit_child(parents: pd.DataFrame, children: pd.DataFrame, seed: int = 0,
-              **params) -> RelationalGenerator:
-    gen = RelationalGenerator(make_generator("sequential_tree", {"n_jobs": 1, **params}),
-                              count_params={"n_jobs": 1})
+              **params) -> Pipeline:
+    gen = Pipeline(make_generator("sequential_tree", {"n_jobs": 1, **params}),
+                   [RelationStep(count_params={"n_jobs": 1})])
     meta = TableMeta(table="children", extra={
         "parents": {"pid": ParentFrame("parents", "pid", parents,
                                        ("segment", "salary", "opened"))},
@@ -65,7 +67,7 @@ def fitted():
 def test_children_per_parent_follow_parent_attributes(fitted):
     parents, children, gen = fitted
     syn_parents = synthetic_parents(parents)
-    syn = gen.sample_related(len(children), parents={"pid": syn_parents}, seed=3)
+    syn = gen.sample(len(children), seed=3, parents={"pid": syn_parents})
     assert len(syn) == len(children)
     assert orphans(syn["pid"], syn_parents["pid"]) == 0
     assert cardinality_accuracy(children["pid"], parents["pid"], syn["pid"],
@@ -78,7 +80,7 @@ def test_children_per_parent_follow_parent_attributes(fitted):
 def test_child_columns_follow_their_parent(fitted):
     parents, children, gen = fitted
     syn_parents = synthetic_parents(parents)
-    syn = gen.sample_related(len(children), parents={"pid": syn_parents}, seed=4)
+    syn = gen.sample(len(children), seed=4, parents={"pid": syn_parents})
     seg = syn["pid"].map(syn_parents.set_index("pid")["segment"])
     med = syn.groupby(seg)["amount"].median()
     assert med["big"] > 5 * med["small"]  # source: 500 vs 50
@@ -89,7 +91,7 @@ def test_child_columns_follow_their_parent(fitted):
 def test_events_follow_their_parent_in_time_order(fitted):
     parents, children, gen = fitted
     syn_parents = synthetic_parents(parents)
-    syn = gen.sample_related(len(children), parents={"pid": syn_parents}, seed=5)
+    syn = gen.sample(len(children), seed=5, parents={"pid": syn_parents})
     opened = syn["pid"].map(syn_parents.set_index("pid")["opened"])
     assert (syn["created"] >= opened).all()
     assert syn["created"].max() <= children["created"].max()
@@ -102,8 +104,8 @@ def test_events_follow_their_parent_in_time_order(fitted):
 def test_sampling_is_deterministic_per_seed(fitted):
     parents, children, gen = fitted
     syn_parents = synthetic_parents(parents)
-    a = gen.sample_related(500, parents={"pid": syn_parents}, seed=9)
-    b = gen.sample_related(500, parents={"pid": syn_parents}, seed=9)
+    a = gen.sample(500, seed=9, parents={"pid": syn_parents})
+    b = gen.sample(500, seed=9, parents={"pid": syn_parents})
     pd.testing.assert_frame_equal(a, b)
 
 
@@ -119,15 +121,16 @@ def test_link_table_with_two_parents():
     disp = pd.DataFrame({"client_id": rng.permutation(clients["client_id"]),
                          "account_id": acc,
                          "type": ["OWNER"] * 1200 + ["USER"] * 300})
-    gen = RelationalGenerator(make_generator("sequential_tree", {"n_jobs": 1}))
+    relation = RelationStep()
+    gen = Pipeline(make_generator("sequential_tree", {"n_jobs": 1}), [relation])
     meta = TableMeta(table="disp", extra={"parents": {
         "client_id": ParentFrame("client", "client_id", clients, ("region",)),
         "account_id": ParentFrame("account", "account_id", accounts, ("kind",))}})
     gen.fit(disp, meta, seed=0)
-    assert gen.primary_ == "account_id"  # the link whose counts carry information
+    assert relation.primary_ == "account_id"  # the link whose counts carry information
     syn_c = clients.assign(client_id=clients["client_id"] + 10_000)
     syn_a = accounts.assign(account_id=accounts["account_id"] + 10_000)
-    syn = gen.sample_related(len(disp), parents={"client_id": syn_c, "account_id": syn_a}, seed=1)
+    syn = gen.sample(len(disp), seed=1, parents={"client_id": syn_c, "account_id": syn_a})
     for fk, real_p, syn_p in (("client_id", clients, syn_c), ("account_id", accounts, syn_a)):
         assert orphans(syn[fk], syn_p[fk]) == 0
         assert cardinality_accuracy(disp[fk], real_p[fk], syn[fk], syn_p[fk]) >= 0.95, fk
@@ -138,7 +141,7 @@ def test_nullable_foreign_key_keeps_its_null_rate():
     children = children.astype({"pid": "Int64"})
     children.loc[children.sample(frac=0.2, random_state=0).index, "pid"] = pd.NA
     gen = fit_child(parents, children)
-    syn = gen.sample_related(len(children), parents={"pid": synthetic_parents(parents)}, seed=2)
+    syn = gen.sample(len(children), seed=2, parents={"pid": synthetic_parents(parents)})
     assert abs(syn["pid"].isna().mean() - 0.2) < 0.02
     assert syn.loc[syn["pid"].isna(), "created"].notna().all()
 
@@ -146,9 +149,11 @@ def test_nullable_foreign_key_keeps_its_null_rate():
 def test_needs_parent_rows_to_sample(fitted):
     parents, children, gen = fitted
     with pytest.raises(InputError, match="missing"):
-        gen.sample_related(10, parents={}, seed=0)
-    with pytest.raises(GeneratorError, match="sample_related"):
+        gen.sample(10, seed=0, parents={})
+    with pytest.raises(InputError, match="missing"):  # no parents given at all
         gen.sample(10)
+    with pytest.raises(InputError, match="seed table"):  # parents and a seed table: one or other
+        gen.sample(seed=0, conditions=children[["amount"]].iloc[:10], parents={"pid": parents})
 
 
 def test_child_with_copula_is_not_conditioned():
