@@ -6,7 +6,7 @@ from dagster import AssetIn, AssetsDefinition, MetadataValue, Output, asset
 
 from assets.common import TableContext, key
 from resources.warehouse import WarehouseResource
-from tabletwin.chain.stages import prune_storage, publish_table
+from tabletwin.chain.stages import prune_storage, publish_checked_run, run_record
 from tabletwin.quality.gate import QualityReport
 from tabletwin.quality.report import mark_published
 
@@ -30,11 +30,12 @@ def build(tc: TableContext) -> AssetsDefinition:
     def published_table(context, synthetic, report: QualityReport,
                         warehouse: WarehouseResource) -> Output[None]:
         wh = warehouse.get()
-        where = publish_table(
-            wh, tc.table, synthetic, report, source_schema=warehouse.source_schema,
-            target_schema=warehouse.target_schema, partition=context.partition_key,
-            run_id=context.run_id, seed=tc.seed(context.partition_key),
-            versions_kept=tc.catalog.versions_kept)
+        record = run_record(tc.table, report, partition=context.partition_key,
+                            run_id=context.run_id, seed=tc.seed(context.partition_key))
+        where = publish_checked_run(wh, tc.table, synthetic, record, failed=report.failed_checks,
+                                    source_schema=warehouse.source_schema,
+                                    target_schema=warehouse.target_schema,
+                                    versions_kept=tc.catalog.versions_kept)
         # the day's report is now this run's, and no raw snapshot outlives the kept versions
         mark_published(tc.catalog.resolve(tc.catalog.reports_dir), tc.name,
                        context.partition_key, context.run_id)

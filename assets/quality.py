@@ -13,7 +13,7 @@ from assets.common import TableContext, parent_frames, parent_ins, synthetic_par
 from tabletwin.chain.large import SyntheticFile, source_rows, streamed_report
 from resources.warehouse import WarehouseResource
 from tabletwin.config import checks
-from tabletwin.synth.generators import Generator
+from tabletwin.chain.synthesis import made_by
 from tabletwin.chain.stages import record_checked_run
 from tabletwin.pii import PiiPlan
 from tabletwin.pii.plan import KEPT_BY_CATALOG
@@ -35,14 +35,13 @@ def build(tc: TableContext) -> list[AssetsDefinition]:
                 "source": AssetIn(tc.key("source_table")),
                 "masked": AssetIn(tc.key("masked_table")),
                 "plan": AssetIn(tc.key("pii_plan")),
-                "profile": AssetIn(tc.key("table_profile")),
-                "generator": AssetIn(tc.key("fitted_generator")), **parents},
+                "profile": AssetIn(tc.key("table_profile")), **parents},
            description="Every score the synthetic table must earn (schema, rows, PII leakage, "
                        "Great Expectations, fidelity, constraints, distance to closest record "
                        "against a holdout, copied rows, associations, TSTR), the run's row in "
                        "`synthetic.tabletwin_runs` (failed runs too) and the HTML report.")
     def quality_report(context, synthetic, source, masked: pd.DataFrame, plan: PiiPlan,
-                       profile: TableProfile, generator: Generator, warehouse: WarehouseResource,
+                       profile: TableProfile, warehouse: WarehouseResource,
                        **parent_tables) -> Output[QualityReport]:
         partition = context.partition_key
         seed = tc.seed(partition)
@@ -53,11 +52,13 @@ def build(tc: TableContext) -> list[AssetsDefinition]:
             for col, f in parent_frames(tc, parent_tables, "masked_table").items()}
         reports = tc.catalog.resolve(tc.catalog.reports_dir)
         streamed = isinstance(synthetic, SyntheticFile)
+        # the generator's name comes with the rows it sampled: no edge to (nor load of) the model
+        generator = made_by(synthetic.head if streamed else synthetic)
         report = evaluate(source=tc.frame(source, partition), masked=masked,
                           synthetic=synthetic.head if streamed else synthetic, plan=plan,
                           profile=profile, table=tc.table,
                           rows_expected=tc.table.rows or source_rows(source), seed=seed,
-                          generator=generator.describe(), parents=parent_data,
+                          generator=generator, parents=parent_data,
                           docs_dir=reports / "data_docs", run_name=partition)
         if streamed:  # counts over every row, not the head the other scores are computed on
             report = streamed_report(report, synthetic, source, parent_data)

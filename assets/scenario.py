@@ -7,10 +7,10 @@ from dagster import AssetIn, AssetsDefinition, MetadataValue, Output, asset
 from assets.common import TableContext, parent_ins, synthetic_parents
 from resources.warehouse import WarehouseResource
 from tabletwin.config.catalog import ScenarioConfig
-from tabletwin.chain.scenarios import publish_scenario, run_scenario, scenario_table_name
+from tabletwin.chain.scenarios import run_scenario, scenario_table_name
 from tabletwin.synth.generators import Generator
 from tabletwin.pii import PiiPlan
-from tabletwin.chain.stages import read_file
+from tabletwin.chain.stages import publish_checked_run, read_file, scenario_record
 from tabletwin.quality.profile import TableProfile
 
 
@@ -40,11 +40,12 @@ def build(tc: TableContext, name: str, scenario: ScenarioConfig) -> AssetsDefini
                               source=source, masked=masked, plan=plan, profile=profile,
                               table=tc.table, seed=seed, generator=generator,
                               parent_keys=parent_keys)
-        where = publish_scenario(warehouse.get(), result, tc.table,
-                                 source_schema=warehouse.source_schema,
-                                 target_schema=warehouse.target_schema,
-                                 partition=context.partition_key, run_id=context.run_id,
-                                 seed=seed, versions_kept=tc.catalog.versions_kept)
+        record = scenario_record(tc.table, result, partition=context.partition_key,
+                                 run_id=context.run_id, seed=seed)
+        where = publish_checked_run(warehouse.get(), tc.table, result.synthetic, record,
+                                    failed=result.failed, source_schema=warehouse.source_schema,
+                                    target_schema=warehouse.target_schema,
+                                    versions_kept=tc.catalog.versions_kept)
         return Output(result.synthetic, metadata={
             "table": where, "dagster/row_count": len(result.synthetic),
             "fixed_columns": MetadataValue.json(list(result.fixed_columns)),

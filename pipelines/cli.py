@@ -26,11 +26,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_worker(args: argparse.Namespace) -> int:
     """Replace this process by a Celery worker executing tabletwin steps (dagster-celery)."""
-    from pipelines.run import prepare_dagster_home
+    from pipelines.instance import prepare_dagster_home
     from tabletwin.config.loader import load_catalog
 
     catalog = load_catalog(args.catalog)
     prepare_dagster_home(catalog.root)
+    _sweep()  # like `run` and `ui`: runs killed earlier are failed, not STARTED for ever
     core_cli.pseudonym_key(catalog.root)
     # the worker rebuilds each step's job from pipelines.definitions, for this catalog
     os.environ["TABLETWIN_CATALOG"] = str(Path(catalog.path).resolve())
@@ -42,7 +43,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 
 
 def _cmd_ui(args: argparse.Namespace) -> int:
-    from pipelines.run import prepare_dagster_home
+    from pipelines.instance import prepare_dagster_home
     from tabletwin.config.loader import load_catalog
 
     catalog = load_catalog(args.catalog)

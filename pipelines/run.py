@@ -9,45 +9,15 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from tabletwin.config.loader import load_catalog
 from tabletwin.errors import ConfigError
 from tabletwin.pii.key import ensure_local_key
 
 from pipelines.execution import DEFAULT_QUEUE, EXECUTORS
-
-# run monitoring: the daemon (started by `tabletwin ui` / `dagster dev`) fails runs stuck in
-# STARTING; runs whose process died are swept by pipelines.status when tabletwin next starts
-DAGSTER_YAML = ("telemetry:\n  enabled: false\n"
-                "run_monitoring:\n  enabled: true\n  start_timeout_seconds: 180\n"
-                "  poll_interval_seconds: 60\n")
-
-
-def prepare_dagster_home(root: Path) -> Path:
-    """Use ``$DAGSTER_HOME`` or ``<project>/data/dagster_home``, with telemetry off."""
-    home = Path(os.environ.get("DAGSTER_HOME") or root / "data" / "dagster_home").resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    cfg = home / "dagster.yaml"
-    if not cfg.exists():  # atomically: a half-written instance config would break every run
-        tmp = cfg.with_name(f".{cfg.name}.{os.getpid()}.tmp")
-        tmp.write_text(DAGSTER_YAML)
-        os.replace(tmp, cfg)
-    os.environ["DAGSTER_HOME"] = str(home)
-    check_pg_url()
-    return home
-
-
-PG_URL_ENV = "DAGSTER_PG_URL"  # what deploy/dagster.yaml reads
-
-
-def check_pg_url() -> None:
-    """A PostgreSQL instance URL must name psycopg2: SQLAlchemy 2.1's default driver is psycopg 3,
-    with which dagster-postgres fails on its first event. Never prints the URL."""
-    url = os.environ.get(PG_URL_ENV)
-    if url and url.split("://", 1)[0] in ("postgresql", "postgres"):
-        raise ConfigError(f"{PG_URL_ENV} must start with postgresql+psycopg2:// (SQLAlchemy picks "
-                          "psycopg 3 for postgresql://, which dagster-postgres 0.29 does not "
-                          "support)")
+# the instance's settings live in pipelines.instance; importable from here too (tests, cli)
+from pipelines.instance import DAGSTER_YAML, check_pg_url, prepare_dagster_home  # noqa: F401
 
 
 def run_pipeline(*, catalog_path: str | Path, date: str | None = None, table: str | None = None,
@@ -63,7 +33,31 @@ def run_pipeline(*, catalog_path: str | Path, date: str | None = None, table: st
     catalog = load_catalog(catalog_path)
     if table is not None:
         catalog.table(table)
-    # daily partitions are UTC days (Dagster's default), so "today" is today in UTC
+    partition = partition_to_run(catalog, date)
+    preflight(catalog, table)
+    prepare_dagster_home(catalog.root)
+    ensure_local_key(catalog.root / "data")
+
+    from dagster import DagsterInstance
+
+    from pipelines.build import DAILY_JOB, table_job_name
+    from pipelines.status import process_tags, sweep_and_say
+
+    job_name = table_job_name(table) if table else DAILY_JOB
+    # the full event log is in the instance (and the UI); the console gets the summary below
+    run_config: dict = {"loggers": {"console": {"config": {
+        "log_level": "DEBUG" if verbose else "CRITICAL"}}}}
+    with DagsterInstance.get() as instance:
+        sweep_and_say(instance)  # runs killed earlier: failed, not STARTED for ever
+        run = _Run(instance, catalog, job_name, table, partition, run_config, process_tags())
+        if executor == "in_process":
+            return _run_in_process(run)
+        return _run_out_of_process(run, executor=executor, queue=queue)
+
+
+def partition_to_run(catalog, date: str | None) -> str:
+    """``date`` (default: today, in UTC like Dagster's daily partitions) as a partition key,
+    checked against the catalog's ``partitions_start`` and today."""
     today = dt.datetime.now(dt.timezone.utc).date()
     partition = date or today.isoformat()
     try:
@@ -75,9 +69,14 @@ def run_pipeline(*, catalog_path: str | Path, date: str | None = None, table: st
                           path=catalog.path, field="partitions_start")
     if day > today:
         raise ConfigError(f"--date {partition} is in the future (today is {today} UTC)")
-    # fail fast, before Dagster starts: warehouse, source tables and named columns
-    from tabletwin.config.preflight import check_sources, tables_to_run
+    return partition
+
+
+def preflight(catalog, table: str | None) -> None:
+    """Fail fast, before Dagster starts: warehouse, source tables and named columns; refresh the
+    key cache when the catalog leaves keys to the warehouse."""
     from tabletwin.config.keys import tables_missing_keys, write_keys_cache
+    from tabletwin.config.preflight import check_sources, tables_to_run
     from tabletwin.config.warehouse import open_warehouse
 
     warehouse = open_warehouse(catalog)
@@ -89,50 +88,54 @@ def run_pipeline(*, catalog_path: str | Path, date: str | None = None, table: st
             write_keys_cache(catalog, warehouse)
         except OSError:
             pass  # a read-only catalog folder: the source step then names `tabletwin keys --write`
-    prepare_dagster_home(catalog.root)
-    ensure_local_key(catalog.root / "data")
 
-    from dagster import DagsterInstance
 
-    from pipelines.build import DAILY_JOB, build_definitions, table_job_name
+class _Run(NamedTuple):
+    """One ``tabletwin run``: where it is recorded, what it runs, and the tags naming its process."""
 
-    job_name = table_job_name(table) if table else DAILY_JOB
-    # the full event log is in the instance (and the UI); the console gets the summary below
-    run_config: dict = {"loggers": {"console": {"config": {
-        "log_level": "DEBUG" if verbose else "CRITICAL"}}}}
-    from pipelines.status import process_tags, sweep_and_say
+    instance: Any
+    catalog: Any
+    job_name: str
+    table: str | None
+    partition: str
+    run_config: dict
+    tags: dict[str, str]
 
-    with DagsterInstance.get() as instance:
-        sweep_and_say(instance)  # runs killed earlier: failed, not STARTED for ever
-        tags = process_tags()
-        if executor == "in_process":
-            job = build_definitions(catalog).resolve_job_def(job_name)
-            result = job.execute_in_process(partition_key=partition, instance=instance,
-                                            raise_on_error=False, run_config=run_config,
-                                            tags=tags)
-            return _summarize(result, catalog, table, partition)
-        # out of process: the steps rebuild the job from the code location, for this catalog
-        from dagster import build_reconstructable_job, execute_job
 
-        from pipelines.execution import BROKER_ENV, broker_display, execution_config
-        from pipelines.workers import listening_workers
+def _run_in_process(run: _Run) -> int:
+    from pipelines.build import build_definitions
 
-        os.environ["TABLETWIN_CATALOG"] = str(Path(catalog.path).resolve())
-        if executor == "celery" and not listening_workers(queue):
-            raise ConfigError(
-                f"--executor celery: no worker listens on queue {queue!r} at "
-                f"{broker_display(os.environ[BROKER_ENV])}; start some with "
-                f"`tabletwin worker --queue {queue}` (same catalog, same machine or shared "
-                "filesystem)")
-        recon = build_reconstructable_job("pipelines.definitions", "job", (job_name,))
-        run_config["execution"] = execution_config(executor, queue=queue)
-        with warnings.catch_warnings():
-            # dagster-celery re-creates its task for every step it submits; Celery 5.7 warns that
-            # the (identical) second definition is ignored
-            warnings.filterwarnings("ignore", message="Task name 'execute_plan' is already")
-            with execute_job(recon, instance, run_config=run_config,
-                             tags={"dagster/partition": partition, **tags}) as result:
-                return _summarize(result, catalog, table, partition)
+    job = build_definitions(run.catalog).resolve_job_def(run.job_name)
+    result = job.execute_in_process(partition_key=run.partition, instance=run.instance,
+                                    raise_on_error=False, run_config=run.run_config,
+                                    tags=run.tags)
+    return _summarize(result, run.catalog, run.table, run.partition)
+
+
+def _run_out_of_process(run: _Run, *, executor: str, queue: str) -> int:
+    """Local subprocesses or Celery workers: each step rebuilds the job from the code location
+    (:mod:`pipelines.definitions`), for this catalog."""
+    from dagster import build_reconstructable_job, execute_job
+
+    from pipelines.execution import BROKER_ENV, broker_display, execution_config
+    from pipelines.workers import listening_workers
+
+    os.environ["TABLETWIN_CATALOG"] = str(Path(run.catalog.path).resolve())
+    if executor == "celery" and not listening_workers(queue):
+        raise ConfigError(
+            f"--executor celery: no worker listens on queue {queue!r} at "
+            f"{broker_display(os.environ[BROKER_ENV])}; start some with "
+            f"`tabletwin worker --queue {queue}` (same catalog, same machine or shared "
+            "filesystem)")
+    recon = build_reconstructable_job("pipelines.definitions", "job", (run.job_name,))
+    run_config = {**run.run_config, "execution": execution_config(executor, queue=queue)}
+    with warnings.catch_warnings():
+        # dagster-celery re-creates its task for every step it submits; Celery 5.7 warns that
+        # the (identical) second definition is ignored
+        warnings.filterwarnings("ignore", message="Task name 'execute_plan' is already")
+        with execute_job(recon, run.instance, run_config=run_config,
+                         tags={"dagster/partition": run.partition, **run.tags}) as result:
+            return _summarize(result, run.catalog, run.table, run.partition)
 
 
 def _summarize(result, catalog, table: str | None, partition: str) -> int:

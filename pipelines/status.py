@@ -1,6 +1,6 @@
 """True run status: runs whose process was killed (``kill -9``, power loss, OOM killer) are marked
 failed in the Dagster instance the next time ``tabletwin run``, ``tabletwin worker`` or
-``tabletwin ui`` starts.
+``tabletwin ui`` starts (each calls :func:`sweep_and_say`).
 
 Dagster's run monitoring (``run_monitoring: enabled: true`` in the instance's dagster.yaml, applied
 by the daemon that ``dagster dev`` starts) fails runs stuck in STARTING past a timeout and, with a
@@ -12,7 +12,10 @@ taken for the run's), and :func:`sweep_dead_runs` marks failed, with
 ``DagsterInstance.report_run_failed`` (Dagster's own run-failure event, so the UI, sensors and the
 run history agree), every STARTING/STARTED run of this instance whose process is gone. Runs launched
 from the UI by the default launcher name their run worker's pid in Dagster's "Started process for
-run" event; those are swept too when the instance is local (SQLite: one machine).
+run" event; those are swept too when the instance is local (SQLite: one machine). A STARTED run
+with neither (started outside tabletwin, e.g. ``dagster asset materialize``) is left as it is and
+named on stderr: nothing says which process runs it, and failing a live run is worse than showing a
+dead one as started (see :func:`_sweep`).
 """
 
 from __future__ import annotations
@@ -77,20 +80,26 @@ def _launched_pid(instance, run_id: str) -> int | None:
     return pid
 
 
-def _is_local(instance) -> bool:
-    from dagster._core.storage.runs import SqliteRunStorage
-
-    return isinstance(instance.run_storage, SqliteRunStorage)
-
-
 def sweep_dead_runs(instance) -> list[str]:
     """Mark failed every STARTING or STARTED run of ``instance`` whose process is gone; returns
     their run ids. A run of another host (a shared PostgreSQL instance) is left alone: its process
     cannot be checked from here."""
+    return _sweep(instance)[0]
+
+
+def _sweep(instance) -> tuple[list[str], list[str]]:
+    """:func:`sweep_dead_runs`, and the STARTED runs of a local instance with no process known:
+    neither tagged by tabletwin nor launched by Dagster's default launcher (a ``dagster asset
+    materialize`` or ``execute_in_process`` outside tabletwin). Those are left as they are on
+    purpose: nothing says which process runs them, so one still running (a long materialization
+    from a notebook) would be failed under its feet; :func:`sweep_and_say` names them instead."""
     from dagster import DagsterRunStatus, RunsFilter
+
+    from pipelines.instance import run_storage_is_local
 
     host, local = _host(), None
     swept: list[str] = []
+    unknown: list[str] = []
     for record in instance.get_run_records(
             filters=RunsFilter(statuses=[DagsterRunStatus.STARTING, DagsterRunStatus.STARTED])):
         run = record.dagster_run
@@ -101,10 +110,13 @@ def sweep_dead_runs(instance) -> list[str]:
             pid, started = int(tags[PID_TAG]), tags.get(PID_STARTED_TAG)
         else:
             if local is None:
-                local = _is_local(instance)
+                local = run_storage_is_local(instance)
             pid = _launched_pid(instance, run.run_id) if local else None
             if pid is None:
-                continue  # no process known (yet): run monitoring's start timeout covers it
+                # no process known: a STARTING one is run monitoring's (its start timeout)
+                if local and run.status == DagsterRunStatus.STARTED:
+                    unknown.append(run.run_id)
+                continue
             started = None
         if _alive(pid, started):  # this process too, unless its pid was recycled
             continue
@@ -112,16 +124,24 @@ def sweep_dead_runs(instance) -> list[str]:
             run, message=f"the process running this run (pid {pid} on {host}) is gone (killed "
                          "or crashed); marked failed by tabletwin when it next started")
         swept.append(run.run_id)
-    return swept
+    return swept, unknown
+
+
+def _shown(run_ids: list[str]) -> str:
+    return ", ".join(r[:8] for r in run_ids[:5]) + (" ..." if len(run_ids) > 5 else "")
 
 
 def sweep_and_say(instance) -> list[str]:
-    """:func:`sweep_dead_runs`, with one line on stderr when it marked any run."""
+    """:func:`sweep_dead_runs`, with one line on stderr when it marked any run, and one naming the
+    STARTED runs whose process it cannot know (left as they are, see :func:`_sweep`)."""
     import sys
 
-    swept = sweep_dead_runs(instance)
+    swept, unknown = _sweep(instance)
     if swept:
-        shown = ", ".join(r[:8] for r in swept[:5]) + (" ..." if len(swept) > 5 else "")
-        print(f"tabletwin: marked {len(swept)} run(s) failed whose process is gone: {shown}",
-              file=sys.stderr)
+        print(f"tabletwin: marked {len(swept)} run(s) failed whose process is gone: "
+              f"{_shown(swept)}", file=sys.stderr)
+    if unknown:
+        print(f"tabletwin: {len(unknown)} run(s) STARTED outside tabletwin, process unknown, left "
+              f"as they are: {_shown(unknown)} (if their process is gone, terminate them in the "
+              "Dagster UI)", file=sys.stderr)
     return swept

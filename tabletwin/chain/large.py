@@ -156,10 +156,12 @@ def synthesize_large(snapshot: Snapshot, output: str | Path, generator, plan, ta
     """``n`` synthetic rows of a streamed table into ``output`` (see
     :func:`tabletwin.chain.streamed.synthesize_file`)."""
     from tabletwin.chain.streamed import StreamOptions, synthesize_file
+    from tabletwin.chain.synthesis import GENERATOR_ATTR
 
     done = synthesize_file(snapshot.path, output, generator, plan, table, sample=sample,
                            masked=masked, n=n, seed=seed, parent_keys=parent_keys,
                            options=StreamOptions(threshold=1))
+    done.head.attrs[GENERATOR_ATTR] = generator.describe()  # what the quality report names
     return SyntheticFile(Snapshot(str(done.output), done.rows, tuple(masked.columns)), done)
 
 

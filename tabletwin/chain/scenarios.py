@@ -8,8 +8,10 @@ given them, gate and publish.
 * A scenario (``scenarios:`` in the catalog) fixes the columns of a user-provided seed table row
   by row and generates the rest (:func:`run_scenario`); its gate is the privacy part (schema, PII
   leakage, copied rows, distance to closest record) plus "every given value kept", since its
-  distributions differ from the source on purpose. :func:`publish_scenario` publishes it as
-  ``<target_schema>.<table>__<scenario>`` through the warehouse's atomic publish.
+  distributions differ from the source on purpose. It is published as
+  ``<target_schema>.<table>__<scenario>`` (:func:`scenario_table_name`) through the one publish
+  path, :func:`tabletwin.chain.stages.publish_checked_run`, with the run record of
+  :func:`tabletwin.chain.stages.scenario_record`.
 """
 
 from __future__ import annotations
@@ -20,13 +22,12 @@ from typing import Any
 import pandas as pd
 from pandas.api import types as pdt
 
-from tabletwin.version import code_version
 from tabletwin.config.catalog import GeneratorConfig, TableConfig
 # the checks a seeded scenario must pass (``scenario=True`` in the registry): its distributions
 # differ from the source on purpose, so fidelity, expectations and row count do not apply; privacy
 # does
 from tabletwin.config.checks import SCENARIO_CHECKS
-from tabletwin.errors import CheckFailed, ConfigError, InputError
+from tabletwin.errors import ConfigError, InputError
 from tabletwin.synth.generators import Generator
 from tabletwin.synth.generators.sequential import SequentialTree
 from tabletwin.pii import PiiPlan
@@ -34,7 +35,6 @@ from tabletwin.quality.profile import TableProfile
 from tabletwin.quality.gate import QualityReport, evaluate
 from tabletwin.chain.synthesis import fit_generator, synthesize
 from tabletwin.config.roles import modelled_columns
-from tabletwin.warehouse.base import RunRecord, Warehouse
 
 
 
@@ -225,25 +225,3 @@ def scenario_failures(report: QualityReport, conditions: pd.DataFrame,
 
 def scenario_table_name(table: str, scenario: str) -> str:
     return f"{table}__{scenario}"
-
-
-def publish_scenario(warehouse: Warehouse, result: ScenarioResult, table: TableConfig, *,
-                     source_schema: str, target_schema: str, partition: str, run_id: str,
-                     seed: int, versions_kept: int = 3) -> str:
-    """Publish a scenario that passed its checks as ``<target_schema>.<table>__<scenario>``
-    (atomic, versioned like every table, with its run record); returns that name."""
-    name = scenario_table_name(table.name, result.name)
-    record = RunRecord(table_name=name, partition_key=partition, run_id=run_id,
-                       generator=result.generator, seed=seed, rows=len(result.synthetic),
-                       passed=result.passed, scores=result.scores(),
-                       code_version=code_version(),
-                       checks={o.name: {"status": o.status, "severity": o.severity}
-                               for o in result.report.outcomes() if o.name in SCENARIO_CHECKS})
-    if not result.passed:
-        warehouse.record_run(target_schema, record)
-        raise CheckFailed(name, list(result.failed))
-    source_types = warehouse.columns(source_schema, table.source_table) or {}
-    warehouse.publish(target_schema, name, result.synthetic,
-                      column_types=warehouse.publish_types(result.synthetic, source_types),
-                      record=record, versions_kept=versions_kept)
-    return f"{target_schema}.{name}"

@@ -4,7 +4,9 @@ prune stored files. (The whole chain in memory, for the CLI's ``synth``, is :mod
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +22,7 @@ from tabletwin.warehouse.base import RunRecord, Warehouse
 
 if TYPE_CHECKING:
     from tabletwin.chain.large import Snapshot, SyntheticFile
+    from tabletwin.chain.scenarios import ScenarioResult
 
 
 def load_source(warehouse: Warehouse, catalog: Catalog, table: str, schema: str,
@@ -46,6 +49,13 @@ def load_source(warehouse: Warehouse, catalog: Catalog, table: str, schema: str,
                           table=table), types
 
 
+def check_states(report: QualityReport,
+                 only: Collection[str] | None = None) -> dict[str, dict[str, str]]:
+    """Check name -> status and severity, as the run history keeps them (``only``: these checks)."""
+    return {o.name: {"status": o.status, "severity": o.severity} for o in report.outcomes()
+            if only is None or o.name in only}
+
+
 def run_record(table: TableConfig, report: QualityReport, *, partition: str, run_id: str,
                seed: int, generator: str | None = None) -> RunRecord:
     """The history row of one run of one table: every score, whether the checks passed."""
@@ -56,9 +66,19 @@ def run_record(table: TableConfig, report: QualityReport, *, partition: str, run
                      code_version=code_version(), checks=check_states(report))
 
 
-def check_states(report: QualityReport) -> dict[str, dict[str, str]]:
-    """Check name -> status and severity, as the run history keeps them."""
-    return {o.name: {"status": o.status, "severity": o.severity} for o in report.outcomes()}
+def scenario_record(table: TableConfig, result: "ScenarioResult", *, partition: str,
+                    run_id: str, seed: int) -> RunRecord:
+    """The history row of a seeded scenario's run, under its published name
+    (``<table>__<scenario>``): its privacy checks and ``seed_values_kept`` only."""
+    from tabletwin.chain.scenarios import scenario_table_name
+    from tabletwin.config.checks import SCENARIO_CHECKS
+
+    return dataclasses.replace(
+        run_record(table, result.report, partition=partition, run_id=run_id, seed=seed,
+                   generator=result.generator),
+        table_name=scenario_table_name(table.name, result.name), rows=len(result.synthetic),
+        passed=result.passed, scores=result.scores(),
+        checks=check_states(result.report, only=SCENARIO_CHECKS))
 
 
 def record_checked_run(warehouse: Warehouse, table: TableConfig, report: QualityReport, *,
@@ -69,29 +89,34 @@ def record_checked_run(warehouse: Warehouse, table: TableConfig, report: Quality
                                                    run_id=run_id, seed=seed, generator=generator))
 
 
-def publish_table(warehouse: Warehouse, table: TableConfig, synthetic: "pd.DataFrame | SyntheticFile",
-                  report: QualityReport, *, source_schema: str, target_schema: str, partition: str,
-                  run_id: str, seed: int, generator: str | None = None,
-                  versions_kept: int = 3) -> str:
-    """Publish a gated synthetic table atomically as the partition's version, with its run
-    record; returns ``schema.table``. A streamed table (:class:`~tabletwin.chain.large.SyntheticFile`)
-    is loaded from its Parquet file inside the publishing transaction."""
+def publish_checked_run(warehouse: Warehouse, table: TableConfig,
+                        synthetic: "pd.DataFrame | SyntheticFile", record: RunRecord, *,
+                        failed: Sequence[str], source_schema: str, target_schema: str,
+                        versions_kept: int = 3) -> str:
+    """The one way a synthetic table reaches the warehouse (a table's copy or a seeded scenario):
+    published atomically as ``target_schema.<record.table_name>``, the partition's version, with
+    its run record marked published; returns that name. Column types follow ``table``'s source
+    table. ``failed`` (the blocking checks that failed) stops it: the run's history row is
+    recorded (replacing the row of the same run, if any) and :class:`CheckFailed` raised, so a
+    failed check never publishes and leaves the last good version. A streamed table
+    (:class:`~tabletwin.chain.large.SyntheticFile`) is loaded from its Parquet file inside the
+    publishing transaction."""
     from tabletwin.chain.large import SyntheticFile
 
-    if not report.passed:  # the blocking checks stop this earlier; never publish a failed table
-        raise CheckFailed(table.name, report.failed_checks)
+    if failed or not record.passed:
+        warehouse.record_run(target_schema, record)
+        raise CheckFailed(record.table_name, list(failed))
     source_types = warehouse.columns(source_schema, table.source_table) or {}
-    record = run_record(table, report, partition=partition, run_id=run_id, seed=seed,
-                        generator=generator)
-    if isinstance(synthetic, SyntheticFile):
-        warehouse.publish_file(target_schema, table.name, synthetic.snapshot.path,
-                               column_types=warehouse.publish_types(synthetic.head, source_types),
-                               record=record, versions_kept=versions_kept)
+    streamed = isinstance(synthetic, SyntheticFile)
+    column_types = warehouse.publish_types(synthetic.head if streamed else synthetic, source_types)
+    if streamed:
+        warehouse.publish_file(target_schema, record.table_name, synthetic.snapshot.path,
+                               column_types=column_types, record=record,
+                               versions_kept=versions_kept)
     else:
-        warehouse.publish(target_schema, table.name, synthetic,
-                          column_types=warehouse.publish_types(synthetic, source_types),
+        warehouse.publish(target_schema, record.table_name, synthetic, column_types=column_types,
                           record=record, versions_kept=versions_kept)
-    return f"{target_schema}.{table.name}"
+    return f"{target_schema}.{record.table_name}"
 
 
 #: A stored file of one partition: ``2026-03-01.parquet``, ``2026-03-01.pkl``, a snapshot's

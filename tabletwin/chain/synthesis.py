@@ -24,6 +24,16 @@ from tabletwin.pii.normalize import normalize_value
 from tabletwin.pii.mask import fill_pii_columns
 from tabletwin.pii.plan import PiiPlan
 
+#: ``DataFrame.attrs`` key naming the generator that sampled a synthetic table (its ``describe()``):
+#: the quality report shows it without loading the fitted model (the rows carry their provenance,
+#: through Parquet and pickle alike). A name, never a value.
+GENERATOR_ATTR = "tabletwin.generator"
+
+
+def made_by(synthetic: pd.DataFrame) -> str:
+    """The generator that sampled ``synthetic`` (:data:`GENERATOR_ATTR`), or "" when unknown."""
+    return str(getattr(synthetic, "attrs", {}).get(GENERATOR_ATTR, ""))
+
 def conditioned_links(table: TableConfig, parents: dict[str, ParentFrame] | None) -> list[str]:
     """The foreign keys whose parent rows the child's generator conditions on: every foreign key
     to another table whose parent was given, when the catalog asks for it (the default) and the
@@ -170,4 +180,6 @@ def synthesize(generator: Generator, plan: PiiPlan, table: TableConfig, *, n: in
                 out[col] = out[col].astype(masked[col].dtype)
             except (TypeError, ValueError):
                 pass
-    return out[list(masked.columns)]
+    out = out[list(masked.columns)]
+    out.attrs[GENERATOR_ATTR] = generator.describe()
+    return out

@@ -212,6 +212,22 @@ def test_definitions_load_without_the_warehouse(tmp_path, warehouse):
     assert len(defs.get_repository_def().asset_graph.get_all_asset_keys()) == 8 * len(TABLES)
     # the declared foreign key is an edge: the child's generator is fitted given its parent
     assert "customers/masked_table" in _upstream(defs, "accounts")["fitted_generator"]
+    # edges follow the data: the report reads the generator's name from the synthetic rows
+    for t in TABLES:
+        assert f"{t}/fitted_generator" not in _upstream(defs, t)["quality_report"]
+        assert _upstream(defs, t)["quality_report"] >= {f"{t}/synthetic_table",
+                                                      f"{t}/table_profile"}
+    # the gate: every check of a table comes from its one multi_asset_check, on quality_report
+    graph = defs.get_repository_def().asset_graph
+    for t in TABLES:
+        report = AssetKey([t, "quality_report"])
+        gates = [c for c in defs.asset_checks if any(k.asset_key.path[0] == t
+                                                     for k in c.check_keys)]
+        assert [g.node_def.name for g in gates] == [f"{t}__quality_gate"]
+        assert {k for k in graph.asset_check_keys if k.asset_key.path[0] == t} \
+            == set(gates[0].check_keys)
+        assert {k.asset_key for k in gates[0].check_keys} == {report}
+        assert len(gates[0].check_keys) > 5
     assert path.exists() == (warehouse != "absent")
 
 

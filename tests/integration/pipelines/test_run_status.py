@@ -12,8 +12,7 @@ import uuid
 
 import pandas as pd
 import pytest
-from dagster import DagsterInstance, DagsterRunStatus
-from dagster._core.storage.dagster_run import DagsterRun
+from dagster import DagsterInstance, DagsterRun, DagsterRunStatus
 
 from pipelines.status import HOST_TAG, PID_STARTED_TAG, PID_TAG, process_tags, sweep_dead_runs
 
@@ -58,6 +57,68 @@ def test_sweep_fails_runs_whose_process_is_gone(tmp_path):
         assert any(e.dagster_event and e.dagster_event.event_type_value == "PIPELINE_FAILURE"
                    and "is gone" in (e.dagster_event.message or "") for e in events)
         assert sweep_dead_runs(instance) == []  # once
+
+
+def test_started_runs_with_no_known_process_are_named_not_failed(tmp_path, capsys):
+    """A local STARTED run tabletwin did not start (no tags, no launched pid): left as it is (its
+    process may still be running) and named on stderr; a STARTING one is run monitoring's."""
+    from pipelines.status import sweep_and_say
+
+    with DagsterInstance.local_temp(str(tmp_path)) as instance:
+        untagged = _add(instance, {})
+        starting = _add(instance, {}, DagsterRunStatus.STARTING)
+        dead = _add(instance, {**process_tags(), PID_TAG: str(_dead_pid())})
+        assert sweep_and_say(instance) == [dead]
+        err = capsys.readouterr().err
+        assert f"marked 1 run(s) failed whose process is gone: {dead[:8]}" in err
+        assert f"1 run(s) STARTED outside tabletwin, process unknown, left as they are: " \
+               f"{untagged[:8]}" in err and starting[:8] not in err
+        assert instance.get_run_by_id(untagged).status == DagsterRunStatus.STARTED
+
+
+def test_run_storage_is_local_from_the_instance_config(tmp_path):
+    from pipelines.instance import run_storage_is_local
+
+    class Instance:  # what run_storage_is_local reads of a DagsterInstance
+        is_ephemeral = False
+        root_directory = str(tmp_path)
+
+    cfg = tmp_path / "dagster.yaml"
+    for text, local in [(None, True), ("telemetry:\n  enabled: false\n", True),
+                        ("storage:\n  sqlite:\n    base_dir: x\n", True),
+                        ("storage:\n  postgres:\n    postgres_url: {env: U}\n", False),
+                        ("run_storage:\n  module: dagster_postgres.run_storage\n"
+                         "  class: PostgresRunStorage\n", False),
+                        ("run_storage:\n  module: dagster.core.storage.runs\n"
+                         "  class: SqliteRunStorage\n", True),
+                        ("storage: [broken\n", False)]:
+        cfg.unlink(missing_ok=True)
+        if text is not None:
+            cfg.write_text(text)
+        assert run_storage_is_local(Instance()) is local, text
+    (tmp_path / "home").mkdir()
+    with DagsterInstance.local_temp(str(tmp_path / "home")) as instance:
+        assert run_storage_is_local(instance)
+
+
+def test_worker_sweeps_dead_runs_before_it_starts(tmp_path, monkeypatch):
+    """`tabletwin worker`, like `run` and `ui`: runs killed earlier are failed on start."""
+    import pipelines.cli as cli
+    from tests.conftest import write_catalog
+
+    catalog_file = write_catalog(tmp_path)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    calls = []
+    monkeypatch.setattr(cli, "_sweep", lambda: calls.append("sweep"))
+
+    def execv(path, argv):
+        calls.append(argv[:3])
+        raise SystemExit(0)
+
+    monkeypatch.setattr(cli.os, "execv", execv)
+    with pytest.raises(SystemExit):
+        cli.main(["worker", "--catalog", str(catalog_file)])
+    assert calls == ["sweep", ["celery", "-A", "pipelines.celery_app"]]
 
 
 def test_io_manager_write_failure_keeps_the_previous_value(tmp_path, monkeypatch):

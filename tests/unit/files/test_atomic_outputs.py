@@ -158,6 +158,48 @@ def test_instance_config_written_atomically(tmp_path, monkeypatch):
     assert sorted(os.listdir(home)) == ["dagster.yaml"]
 
 
+def test_instance_config_gets_the_settings_it_lacks(tmp_path, monkeypatch):
+    """A dagster.yaml written before run monitoring existed is completed (atomically, its text and
+    comments kept); a setting it has is never changed; a file that cannot be rewritten is left
+    as it is, naming what it lacks."""
+    import yaml
+
+    from pipelines.instance import complete_instance_config, prepare_dagster_home
+
+    home = tmp_path / "home"
+    home.mkdir()
+    cfg = home / "dagster.yaml"
+    old = "# my instance\ntelemetry:\n  enabled: true\n"
+    cfg.write_text(old)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    assert prepare_dagster_home(tmp_path) == home.resolve()
+    text = cfg.read_text()
+    assert text.startswith(old)
+    data = yaml.safe_load(text)
+    assert data["telemetry"] == {"enabled": True}  # the user's, kept
+    assert data["run_monitoring"]["enabled"] is True
+    assert sorted(os.listdir(home)) == ["dagster.yaml"]
+    assert complete_instance_config(cfg) == [] and cfg.read_text() == text  # once
+
+    off = "run_monitoring:\n  enabled: false\ntelemetry:\n  enabled: false"  # no final newline
+    cfg.write_text(off)
+    assert complete_instance_config(cfg) == [] and cfg.read_text() == off
+
+    cfg.write_text("telemetry:\n  enabled: false")
+    real = os.replace
+
+    def fail(*args):
+        raise DISK_FULL
+
+    monkeypatch.setattr(os, "replace", fail)
+    assert complete_instance_config(cfg) == []
+    assert cfg.read_text() == "telemetry:\n  enabled: false"  # untouched
+    assert sorted(os.listdir(home)) == ["dagster.yaml"]  # no temporary file left
+    monkeypatch.setattr(os, "replace", real)
+    assert complete_instance_config(cfg) == ["run_monitoring"]
+    assert yaml.safe_load(cfg.read_text())["run_monitoring"]["start_timeout_seconds"] == 180
+
+
 def test_local_key_is_complete_or_absent(tmp_path, monkeypatch):
     import tabletwin.pii.key as localkey
 
