@@ -36,6 +36,8 @@ class ColumnConfig(_Strict):
     pii: bool | None = None
     entity: str | None = None
     action: str | None = None
+    # the column's declared source type, once reviewed: accepts a retyped column (schema_change)
+    type: str | None = None
 
     @field_validator("entity")
     @classmethod
@@ -180,6 +182,9 @@ class TableConfig(_Strict):
     stream_above: int = Field(1_000_000, gt=0)
     # lifts the row limits (tabletwin.limits: 10^9 rows, 10x the source) for this table
     allow_large_rows: bool = False
+    # a source column added or retyped since the last publication blocks until the catalog
+    # accepts it (tabletwin.config.schema_change); "accept" lets every change through
+    on_schema_change: Literal["block", "accept"] = "block"
 
     @property
     def source_table(self) -> str:
