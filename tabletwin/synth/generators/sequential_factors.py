@@ -114,7 +114,9 @@ class _ColumnModel:
         idx = pd.Index(codec.levels).get_indexer(pd.Index(vals.to_numpy(dtype=object)))
         cls = np.full(len(codec.levels), len(self.kept), dtype=np.int64)
         cls[self.kept] = np.arange(len(self.kept))
-        codes = np.where(idx >= 0, cls[np.maximum(idx, 0)], len(self.kept)).astype(float)
+        # no level modelled (every level rare, e.g. a parent's name column): all are "other"
+        codes = (np.where(idx >= 0, cls[np.maximum(idx, 0)], len(self.kept)) if len(cls)
+                 else np.full(len(idx), len(self.kept))).astype(float)
         if not self.other:  # no "other" class was fitted: an unknown level is missing to the trees
             codes[codes >= len(self.kept)] = np.nan
         f[~mask] = codes

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tabletwin.config.catalog import parse_catalog
+from tabletwin.config.loader import parse_catalog
 from tabletwin.config.schema_change import (TableSchema, is_reviewed, review_message,
                                             schema_changes)
 
