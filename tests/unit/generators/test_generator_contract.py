@@ -264,3 +264,19 @@ def test_errors_are_clear(name):
 def test_bad_parameters_are_named(name, params, message):
     with pytest.raises(GeneratorError, match=message):
         make_generator(name, params).fit(pd.DataFrame({"a": [1, 2] * 10}))
+
+
+def test_a_fixed_column_whose_levels_are_all_rare_conditions_as_other():
+    """A parent column of unique names (every level rare, none modelled) fixed at sampling time:
+    Berka's client table, conditioned on district names, failed with an IndexError."""
+    from tabletwin.synth.generators import TableMeta, make_generator
+
+    rng = np.random.default_rng(0)
+    n = 300
+    df = pd.DataFrame({"district": [f"D{i}" for i in range(n)],
+                       "amount": rng.normal(100, 10, n).round(2)})
+    gen = make_generator("sequential_tree").fit(df, TableMeta(fixed=("district",)), seed=0)
+    cond = pd.DataFrame({"district": [f"X{i}" for i in range(50)]})
+    out = gen.sample(seed=1, conditions=cond)
+    assert len(out) == 50 and out["district"].tolist() == cond["district"].tolist()
+    assert out["amount"].notna().all()
