@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from tabletwin.quality.data_docs import DOCS_BATCH_ID, DOCS_RESULTS_DIR, batch_definition, write_docs
+from tabletwin.quality.data_docs import (DOCS_BATCH_ID, DOCS_RESULTS_DIR, batch_definition,
+                                         write_docs)
 from tabletwin.quality.suite import (NULL_SLACK_Z, NULL_TOLERANCE, ExpectationSpec, build_suite,
                                      protected_bounds, suite_for_table)
 

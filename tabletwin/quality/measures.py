@@ -13,7 +13,8 @@ import pandas as pd
 from tabletwin.config.catalog import TableConfig
 from tabletwin.config.roles import split_source
 from tabletwin.metrics.fidelity import FidelityScore, UtilityScore, class_fidelity, utility
-from tabletwin.metrics.privacy import DistanceScore, MinorityPrivacy, distance_scores, minority_privacy
+from tabletwin.metrics.privacy import (DistanceScore, MinorityPrivacy, distance_scores,
+                                       minority_privacy)
 from tabletwin.metrics.rare_values import RareCopies, rare_value_copies
 from tabletwin.pii.leakage import pii_leak_scan
 from tabletwin.pii.plan import PiiPlan
