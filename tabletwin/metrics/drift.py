@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as pdt
 
+from tabletwin.frames import datetime_to_ns, is_datetime
 from tabletwin.protection import RARE_K, fold
 
 #: Buckets of a numeric or date column: deciles of the fit rows.
@@ -43,15 +44,13 @@ NULL, OTHER = "<null>", "<other>"
 
 def _numbers(s: pd.Series) -> np.ndarray:
     """Float values of a numeric, boolean or datetime column (NaN for nulls)."""
-    if pdt.is_datetime64_any_dtype(s):
-        s = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
-        ns = s.astype("datetime64[ns]").astype("int64").to_numpy(dtype=float)
-        return np.where(s.isna().to_numpy(), np.nan, ns)
+    if is_datetime(s):
+        return datetime_to_ns(s)
     return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
 
 
 def _is_numeric(s: pd.Series) -> bool:
-    return (pdt.is_numeric_dtype(s) and not pdt.is_bool_dtype(s)) or pdt.is_datetime64_any_dtype(s)
+    return (pdt.is_numeric_dtype(s) and not pdt.is_bool_dtype(s)) or is_datetime(s)
 
 
 def _digest(value: object, salt: bytes) -> int:

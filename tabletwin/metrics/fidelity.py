@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as pdt
 
-from tabletwin.frames import datetime_ns, datetime_to_ns, is_datetime
+from tabletwin.frames import datetime_to_ns, is_datetime
 from tabletwin.protection import RARE_K
 
 BINS = 10
@@ -45,7 +45,7 @@ def _binner(ref: pd.Series):
     if numeric and non_null.nunique() > BINS:
         def as_float(s: pd.Series) -> np.ndarray:
             if is_datetime(s):
-                return datetime_ns(s).astype(float)
+                return datetime_to_ns(s)  # NaT -> NaN: the null bin, as the docstring says
             return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
 
         edges = np.unique(np.quantile(as_float(non_null), np.linspace(0, 1, BINS + 1))[1:-1])

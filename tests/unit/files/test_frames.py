@@ -32,3 +32,12 @@ def test_is_datetime():
     assert is_datetime(pd.Series(pd.to_datetime(["2024-01-01"])).dt.tz_localize("UTC"))
     assert not is_datetime(pd.Series(["2024-01-01"]))
     assert datetime_to_ns(pd.Series([], dtype="datetime64[ns]")).shape == (0,)
+
+
+def test_fidelity_bins_put_missing_datetimes_in_the_null_bin():
+    """NaT once became the smallest int64 and fell in the lowest date bin, not the null bin."""
+    from tabletwin.metrics.fidelity import _binner
+
+    s = pd.Series(pd.to_datetime([f"2020-01-{i % 28 + 1:02d}" for i in range(100)] + [None] * 20))
+    codes = _binner(s)(s)
+    assert len(set(codes[-20:])) == 1 and codes[-1] not in set(codes[:100])
