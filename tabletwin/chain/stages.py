@@ -8,25 +8,26 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from tabletwin.version import code_version
 from tabletwin.config.catalog import Catalog, TableConfig, check_columns
 from tabletwin.errors import CheckFailed, InputError
+from tabletwin.limits import check_rows
 from tabletwin.files import read_file  # noqa: F401  (re-exported: light module for `scan`)
 from tabletwin.quality.gate import QualityReport
 from tabletwin.warehouse.base import RunRecord, Warehouse
 
 if TYPE_CHECKING:
-    from tabletwin.chain.large import Snapshot, SyntheticFile
+    from tabletwin.chain.large import SyntheticTable
+    from tabletwin.chain.source import TableSource
 
 
-def load_source(warehouse: Warehouse, catalog: Catalog, table: str, schema: str,
-                snapshot_path: str | Path) -> "tuple[pd.DataFrame | Snapshot, dict[str, str]]":
-    """The source of a catalog table: a DataFrame, or for a source with more rows than the table's
-    ``stream_above`` a :class:`~tabletwin.chain.large.Snapshot` streamed in chunks into the Parquet file
-    ``snapshot_path`` (never held whole in memory)."""
-    from tabletwin.chain.large import write_snapshot
+def load_source(warehouse: Warehouse, catalog: Catalog, table: str,
+                schema: str) -> "tuple[TableSource, dict[str, str]]":
+    """The source of a catalog table and its column types. Whether it is streamed is decided here,
+    once: a source with more rows than the table's ``stream_above`` is never held whole in memory
+    (its rows are read in chunks when the pipeline stores them, see
+    :class:`~tabletwin.chain.source.StreamedRows`); another is read whole."""
+    from tabletwin.chain.source import FrameSource, StreamedRows
 
     t = catalog.table(table)
     types = warehouse.columns(schema, t.source_table)
@@ -40,9 +41,9 @@ def load_source(warehouse: Warehouse, catalog: Catalog, table: str, schema: str,
     if t.rows is not None:  # before reading anything: a row count the run would never finish
         check_rows(t.rows, rows, allow=t.allow_large_rows, table=table, what="rows")
     if rows <= t.stream_above:
-        return warehouse.read_table(schema, t.source_table), types
-    return write_snapshot(warehouse.iter_table(schema, t.source_table), snapshot_path,
-                          table=table), types
+        return FrameSource(warehouse.read_table(schema, t.source_table)), types
+    return StreamedRows(lambda: warehouse.iter_table(schema, t.source_table), rows, list(types),
+                        table=table), types
 
 
 def run_record(table: TableConfig, report: QualityReport, *, partition: str, run_id: str,
@@ -68,28 +69,20 @@ def record_checked_run(warehouse: Warehouse, table: TableConfig, report: Quality
                                                    run_id=run_id, seed=seed, generator=generator))
 
 
-def publish_table(warehouse: Warehouse, table: TableConfig, synthetic: "pd.DataFrame | SyntheticFile",
+def publish_table(warehouse: Warehouse, table: TableConfig, synthetic: "SyntheticTable",
                   report: QualityReport, *, source_schema: str, target_schema: str, partition: str,
                   run_id: str, seed: int, generator: str | None = None,
                   versions_kept: int = 3) -> str:
     """Publish a gated synthetic table atomically as the partition's version, with its run
-    record; returns ``schema.table``. A streamed table (:class:`~tabletwin.chain.large.SyntheticFile`)
-    is loaded from its Parquet file inside the publishing transaction."""
-    from tabletwin.chain.large import SyntheticFile
-
+    record; returns ``schema.table``. A streamed table is loaded from its Parquet file inside the
+    publishing transaction (:meth:`~tabletwin.chain.large.SyntheticTable.publish`)."""
     if not report.passed:  # the blocking checks stop this earlier; never publish a failed table
         raise CheckFailed(table.name, report.failed_checks)
     source_types = warehouse.columns(source_schema, table.source_table) or {}
     record = run_record(table, report, partition=partition, run_id=run_id, seed=seed,
                         generator=generator)
-    if isinstance(synthetic, SyntheticFile):
-        warehouse.publish_file(target_schema, table.name, synthetic.snapshot.path,
-                               column_types=warehouse.publish_types(synthetic.head, source_types),
-                               record=record, versions_kept=versions_kept)
-    else:
-        warehouse.publish(target_schema, table.name, synthetic,
-                          column_types=warehouse.publish_types(synthetic, source_types),
-                          record=record, versions_kept=versions_kept)
+    synthetic.publish(warehouse, target_schema, table.name, source_types=source_types,
+                      record=record, versions_kept=versions_kept)
     return f"{target_schema}.{table.name}"
 
 
