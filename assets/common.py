@@ -42,20 +42,19 @@ class TableContext:
     def seed(self, partition: str) -> int:
         return stable_seed(self.name, partition)
 
-    def frame(self, source, partition: str):
-        """A source input as a DataFrame: the table itself, or for a streamed table (a
-        :class:`~tabletwin.chain.large.Snapshot`) its seeded sample, the same rows in every stage."""
-        from tabletwin.chain.large import frame_of, sample_rows
+    def frame(self, source, partition: str) -> pd.DataFrame:
+        """The rows of a source input (:class:`~tabletwin.chain.source.TableSource`) the stages
+        read: every row, or a streamed table's seeded sample, the same rows in every stage."""
+        from tabletwin.chain.source import fit_sample
 
-        rows = sample_rows(self.table.generator.max_fit_rows, self.table.checks.holdout_share)
-        return frame_of(source, rows, self.seed(partition))
+        return fit_sample(source, self.table, self.seed(partition))
 
     def common(self, stage: str) -> dict:
         return {"key": self.key(stage), "group_name": self.name, "partitions_def": self.partitions}
 
 
 PARENT_INPUTS = {"synthetic_table": "parent", "masked_table": "parentmasked",
-                 "pii_plan": "parentplan"}
+                 "pii_plan": "parentplan", "source_table": "parentsource"}
 
 
 def parent_ins(tc: TableContext, *stages: str) -> dict:
@@ -85,8 +84,8 @@ def parent_columns(tc: TableContext, fk: str, plan) -> tuple[str, ...]:
 def parent_frames(tc: TableContext, inputs: dict, stage: str) -> dict:
     """Foreign key -> :class:`~tabletwin.synth.multitable.ParentFrame` of the parent's ``stage`` rows
     (``masked_table`` to fit, ``synthetic_table`` to sample), from the inputs of
-    :func:`parent_ins` (which must include ``pii_plan``)."""
-    from tabletwin.chain.large import is_sample
+    :func:`parent_ins` (which must include ``pii_plan``). A parent whose ``source_table`` is among
+    the inputs and streamed is left out: its rows are not all at hand, keys are drawn instead."""
     from tabletwin.synth.multitable import ParentFrame
 
     out = {}
@@ -94,30 +93,30 @@ def parent_frames(tc: TableContext, inputs: dict, stage: str) -> dict:
         name, pk = tc.table.parent_of(col)
         if name == tc.name:
             continue
-        if is_sample(inputs.get(f"parentmasked_{col}", pd.DataFrame())):
-            continue  # a streamed parent: its rows are not all at hand, keys are drawn instead
+        source = inputs.get(f"parentsource_{col}")
+        if source is not None and source.streamed:
+            continue
         plan = inputs[f"parentplan_{col}"]
         out[col] = ParentFrame(name=name, key=pk, frame=inputs[f"{PARENT_INPUTS[stage]}_{col}"],
                                columns=parent_columns(tc, col, plan))
     return out
 
 
-def synthetic_parents(tc: TableContext, inputs: dict) -> dict:
-    """Foreign key -> the parent's synthetic table, from the inputs of :func:`parent_ins`.
+def synthetic_parents(tc: TableContext, inputs: dict) -> dict[str, pd.DataFrame]:
+    """Foreign key -> the parent's synthetic rows, from the inputs of :func:`parent_ins`.
 
     A streamed parent (written to a file, see :mod:`tabletwin.chain.large`) cannot be a parent yet:
     its child's checks would need every real parent key at hand."""
     from tabletwin.errors import ConfigError
-    from tabletwin.chain.large import SyntheticFile
 
     out = {}
     for col in tc.table.foreign_keys:
         rows = inputs.get(f"parent_{col}")
         if rows is None:
             continue
-        if isinstance(rows, SyntheticFile):
+        if rows.streamed:
             raise ConfigError(f"parent table {tc.table.parent_of(col)[0]} is streamed (more rows "
                               "than its stream_above): a streamed table cannot be a parent yet; "
                               "raise its stream_above", table=tc.name, field="foreign_keys")
-        out[col] = rows
+        out[col] = rows.frame()
     return out

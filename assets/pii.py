@@ -50,7 +50,6 @@ def build(tc: TableContext) -> list[AssetsDefinition]:
         source = tc.frame(source, context.partition_key)
         masked = mask_table(source, plan, key=privacy.key_bytes(),
                             seed=tc.seed(context.partition_key), locale=tc.table.locale)
-        masked.attrs.update(source.attrs)  # a streamed table's sample stays marked as one
         actions = {d.column: d.action for d in plan.columns if d.is_pii}
         return Output(masked, metadata={"dagster/row_count": len(masked),
                                         "actions": MetadataValue.json(actions)})

@@ -10,7 +10,6 @@ from dagster import (AssetCheckResult, AssetCheckSeverity, AssetChecksDefinition
                      multi_asset_check)
 
 from assets.common import TableContext, parent_frames, parent_ins, synthetic_parents
-from tabletwin.chain.large import SyntheticFile, source_rows, streamed_report
 from resources.warehouse import WarehouseResource
 from tabletwin.config import checks
 from tabletwin.chain.synthesis import made_by
@@ -51,24 +50,22 @@ def build(tc: TableContext) -> list[AssetsDefinition]:
                             synthetic=synthetic_rows[col], columns=f.columns)
             for col, f in parent_frames(tc, parent_tables, "masked_table").items()}
         reports = tc.catalog.resolve(tc.catalog.reports_dir)
-        streamed = isinstance(synthetic, SyntheticFile)
         # the generator's name comes with the rows it sampled: no edge to (nor load of) the model
-        generator = made_by(synthetic.head if streamed else synthetic)
+        generator = made_by(synthetic.head)
         report = evaluate(source=tc.frame(source, partition), masked=masked,
-                          synthetic=synthetic.head if streamed else synthetic, plan=plan,
+                          synthetic=synthetic.head, plan=plan,
                           profile=profile, table=tc.table,
-                          rows_expected=tc.table.rows or source_rows(source), seed=seed,
+                          rows_expected=tc.table.rows or source.num_rows, seed=seed,
                           generator=generator, parents=parent_data,
                           docs_dir=reports / "data_docs", run_name=partition)
-        if streamed:  # counts over every row, not the head the other scores are computed on
-            report = streamed_report(report, synthetic, source, parent_data)
-            synthetic = synthetic.head
+        # counts over every row, where the head the other scores are computed on is not all of them
+        report = synthetic.counted(report, source, parent_data)
         wh = warehouse.get()
         record_checked_run(wh, tc.table, report, target_schema=warehouse.target_schema,
                            partition=partition, run_id=context.run_id, seed=seed)
         page = write_report(reports, report, plan, profile,
                             partition=partition, run_id=context.run_id,
-                            generator=report.generator, real=masked, synthetic=synthetic,
+                            generator=report.generator, real=masked, synthetic=synthetic.head,
                             keys=tuple(tc.table.key_columns),
                             history=wh.history(warehouse.target_schema, tc.name))
         return Output(report, metadata={

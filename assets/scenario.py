@@ -10,6 +10,7 @@ from tabletwin.config.catalog import ScenarioConfig
 from tabletwin.chain.scenarios import run_scenario, scenario_table_name
 from tabletwin.synth.generators import Generator
 from tabletwin.pii import PiiPlan
+from tabletwin.chain.large import SyntheticFrame
 from tabletwin.chain.stages import publish_checked_run, read_file, scenario_record
 from tabletwin.quality.profile import TableProfile
 
@@ -42,7 +43,8 @@ def build(tc: TableContext, name: str, scenario: ScenarioConfig) -> AssetsDefini
                               parent_keys=parent_keys)
         record = scenario_record(tc.table, result, partition=context.partition_key,
                                  run_id=context.run_id, seed=seed)
-        where = publish_checked_run(warehouse.get(), tc.table, result.synthetic, record,
+        where = publish_checked_run(warehouse.get(), tc.table, SyntheticFrame(result.synthetic),
+                                    record,
                                     failed=result.failed, source_schema=warehouse.source_schema,
                                     target_schema=warehouse.target_schema,
                                     versions_kept=tc.catalog.versions_kept)

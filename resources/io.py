@@ -1,4 +1,7 @@
-"""Intermediate storage: DataFrames as Parquet, everything else pickled, one file per partition.
+"""Intermediate storage: one file per asset and partition, at a path only this IO manager builds
+(``<base_dir>/<table>/<stage>/<partition>``). DataFrames as Parquet, tables (a source, a synthetic
+table) as Parquet written by the table itself with a small pickled handle beside it, everything else
+pickled.
 
 The storage folder holds raw source snapshots: protect it like the warehouse itself (it is created
 with owner-only permissions).
@@ -12,6 +15,12 @@ from typing import Any
 
 import pandas as pd
 from dagster import ConfigurableIOManager, InputContext, OutputContext
+
+from tabletwin.chain.large import SyntheticOutput
+from tabletwin.chain.source import TableSource
+
+#: Values that write their own rows (chunk by chunk when streamed) to the Parquet file given.
+STORED_TABLES = (TableSource, SyntheticOutput)
 
 
 class TabletwinIOManager(ConfigurableIOManager):
@@ -29,26 +38,37 @@ class TabletwinIOManager(ConfigurableIOManager):
         # atomically: a hidden temporary file beside the target, renamed over it once complete, so
         # a failed or killed write leaves the previous value; the other format's file goes only
         # after that (it used to be deleted first, losing the previous value on a failure)
+        if isinstance(obj, STORED_TABLES):
+            # the table writes its rows to this manager's Parquet path (atomically; a streamed
+            # table chunk by chunk), then the handle that reads them is pickled beside it
+            self._write(base.with_suffix(".pkl"), obj.store(base.with_suffix(".parquet")))
+            return
         parquet = isinstance(obj, pd.DataFrame)
         target = base.with_suffix(".parquet" if parquet else ".pkl")
         other = base.with_suffix(".pkl" if parquet else ".parquet")
+        self._write(target, obj)
+        other.unlink(missing_ok=True)
+
+    @staticmethod
+    def _write(target: Path, obj: Any) -> None:
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         try:
-            if parquet:
+            if target.suffix == ".parquet":
                 obj.to_parquet(tmp, index=False)
             else:
                 tmp.write_bytes(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
             os.replace(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)
-        other.unlink(missing_ok=True)
 
     def load_input(self, context: InputContext) -> Any:
         base = self._path(context)
-        if base.with_suffix(".parquet").exists():
-            return pd.read_parquet(base.with_suffix(".parquet"))
+        # a pickle first: a stored table's handle sits beside its Parquet rows (a plain value's
+        # write removes the other format's file, so a lone Parquet file is a DataFrame)
         if base.with_suffix(".pkl").exists():
             return pickle.loads(base.with_suffix(".pkl").read_bytes())
+        if base.with_suffix(".parquet").exists():
+            return pd.read_parquet(base.with_suffix(".parquet"))
         raise FileNotFoundError(
             f"no stored value for {'/'.join(context.asset_key.path)} partition "
             f"{context.asset_partition_key if context.has_asset_partitions else '-'}; "

@@ -10,27 +10,28 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from tabletwin.version import code_version
 from tabletwin.config.catalog import Catalog, TableConfig
 from tabletwin.config.loader import check_columns
 from tabletwin.errors import CheckFailed, InputError
+from tabletwin.limits import check_rows
 from tabletwin.files import read_file  # noqa: F401  (re-exported: light module for `scan`)
 from tabletwin.quality.gate import QualityReport
 from tabletwin.warehouse.base import RunRecord, Warehouse
 
 if TYPE_CHECKING:
-    from tabletwin.chain.large import Snapshot, SyntheticFile
+    from tabletwin.chain.large import SyntheticTable
     from tabletwin.chain.scenarios import ScenarioResult
+    from tabletwin.chain.source import TableSource
 
 
-def load_source(warehouse: Warehouse, catalog: Catalog, table: str, schema: str,
-                snapshot_path: str | Path) -> "tuple[pd.DataFrame | Snapshot, dict[str, str]]":
-    """The source of a catalog table: a DataFrame, or for a source with more rows than the table's
-    ``stream_above`` a :class:`~tabletwin.chain.large.Snapshot` streamed in chunks into the Parquet file
-    ``snapshot_path`` (never held whole in memory)."""
-    from tabletwin.chain.large import write_snapshot
+def load_source(warehouse: Warehouse, catalog: Catalog, table: str,
+                schema: str) -> "tuple[TableSource, dict[str, str]]":
+    """The source of a catalog table and its column types. Whether it is streamed is decided here,
+    once: a source with more rows than the table's ``stream_above`` is never held whole in memory
+    (its rows are read in chunks when the pipeline stores them, see
+    :class:`~tabletwin.chain.source.StreamedRows`); another is read whole."""
+    from tabletwin.chain.source import FrameSource, StreamedRows
 
     t = catalog.table(table)
     types = warehouse.columns(schema, t.source_table)
@@ -44,9 +45,9 @@ def load_source(warehouse: Warehouse, catalog: Catalog, table: str, schema: str,
     if t.rows is not None:  # before reading anything: a row count the run would never finish
         check_rows(t.rows, rows, allow=t.allow_large_rows, table=table, what="rows")
     if rows <= t.stream_above:
-        return warehouse.read_table(schema, t.source_table), types
-    return write_snapshot(warehouse.iter_table(schema, t.source_table), snapshot_path,
-                          table=table), types
+        return FrameSource(warehouse.read_table(schema, t.source_table)), types
+    return StreamedRows(lambda: warehouse.iter_table(schema, t.source_table), rows, list(types),
+                        table=table), types
 
 
 def check_states(report: QualityReport,
@@ -89,33 +90,23 @@ def record_checked_run(warehouse: Warehouse, table: TableConfig, report: Quality
                                                    run_id=run_id, seed=seed, generator=generator))
 
 
-def publish_checked_run(warehouse: Warehouse, table: TableConfig,
-                        synthetic: "pd.DataFrame | SyntheticFile", record: RunRecord, *,
-                        failed: Sequence[str], source_schema: str, target_schema: str,
-                        versions_kept: int = 3) -> str:
+def publish_checked_run(warehouse: Warehouse, table: TableConfig, synthetic: "SyntheticTable",
+                        record: RunRecord, *, failed: Sequence[str], source_schema: str,
+                        target_schema: str, versions_kept: int = 3) -> str:
     """The one way a synthetic table reaches the warehouse (a table's copy or a seeded scenario):
     published atomically as ``target_schema.<record.table_name>``, the partition's version, with
     its run record marked published; returns that name. Column types follow ``table``'s source
     table. ``failed`` (the blocking checks that failed) stops it: the run's history row is
     recorded (replacing the row of the same run, if any) and :class:`CheckFailed` raised, so a
-    failed check never publishes and leaves the last good version. A streamed table
-    (:class:`~tabletwin.chain.large.SyntheticFile`) is loaded from its Parquet file inside the
-    publishing transaction."""
-    from tabletwin.chain.large import SyntheticFile
-
+    failed check never publishes and leaves the last good version. A streamed table is loaded
+    from its Parquet file inside the publishing transaction
+    (:meth:`~tabletwin.chain.large.SyntheticTable.publish`)."""
     if failed or not record.passed:
         warehouse.record_run(target_schema, record)
         raise CheckFailed(record.table_name, list(failed))
     source_types = warehouse.columns(source_schema, table.source_table) or {}
-    streamed = isinstance(synthetic, SyntheticFile)
-    column_types = warehouse.publish_types(synthetic.head if streamed else synthetic, source_types)
-    if streamed:
-        warehouse.publish_file(target_schema, record.table_name, synthetic.snapshot.path,
-                               column_types=column_types, record=record,
-                               versions_kept=versions_kept)
-    else:
-        warehouse.publish(target_schema, record.table_name, synthetic, column_types=column_types,
-                          record=record, versions_kept=versions_kept)
+    synthetic.publish(warehouse, target_schema, record.table_name, source_types=source_types,
+                      record=record, versions_kept=versions_kept)
     return f"{target_schema}.{record.table_name}"
 
 

@@ -35,9 +35,10 @@ def test_streamed_table_is_published_whole(project):
     assert meta[("transactions", "source_table")]["streamed"].value is True
     assert meta[("transactions", "synthetic_table")]["streamed"].value is True
     assert meta[("customers", "source_table")]["streamed"].value is False
-    # the snapshot and the synthetic file are Parquet files in the private storage
-    assert (project / "data" / "storage" / "transactions" / "source_snapshot"
-            / f"{DAY}.parquet").is_file()
+    # the snapshot and the synthetic file are Parquet files in the private storage, where the IO
+    # manager puts every stored value
+    for stage in ("source_table", "synthetic_table"):
+        assert (project / "data" / "storage" / "transactions" / stage / f"{DAY}.parquet").is_file()
     con = duckdb.connect(str(project / "data" / "demo_warehouse.duckdb"), read_only=True)
     try:
         for t in ("transactions", "support_tickets"):
@@ -87,7 +88,7 @@ def test_a_streamed_parent_is_refused_with_a_clear_error(project):
 def test_a_rewritten_snapshot_drops_its_kept_samples(tmp_path):
     import pandas as pd
 
-    from tabletwin.chain.large import write_snapshot
+    from tabletwin.chain.source import write_snapshot
 
     path = tmp_path / "s.parquet"
     first = write_snapshot([pd.DataFrame({"a": range(100)})], path, table="t")

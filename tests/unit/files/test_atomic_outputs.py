@@ -110,7 +110,7 @@ def test_report_files_keep_the_previous_version(tmp_path, monkeypatch):
 
 
 def test_snapshot_write_failure_keeps_the_previous_snapshot(tmp_path):
-    from tabletwin.chain.large import write_snapshot
+    from tabletwin.chain.source import write_snapshot
 
     path = tmp_path / "source.parquet"
     write_snapshot([_people(50)], path, table="people")
