@@ -1,7 +1,6 @@
 """Stage 8: publication into the warehouse's target schema, only after every blocking check."""
 
 
-import pandas as pd
 from dagster import AssetIn, AssetsDefinition, MetadataValue, Output, asset
 
 from assets.common import TableContext, key
