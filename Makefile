@@ -27,9 +27,10 @@ demo: install
 test: install
 	$(PY) -m pytest -q
 
-# The unit tier only (no Dagster run, no server, no browser): the quick loop while editing.
+# The unit tier only (no Dagster run, no server, no browser), on 2 processes (pytest-xdist): the
+# quick loop while editing.
 test-fast: install
-	$(PY) -m pytest -q tests/unit -m "not (integration or postgres or celery or browser)"
+	$(PY) -m pytest -q -n 2 tests/unit -m "not (integration or postgres or celery or browser)"
 
 # The Dagster UI on http://127.0.0.1:3000 (asset graph, checks, schedule, run history).
 ui: install
