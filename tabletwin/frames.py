@@ -39,3 +39,16 @@ def datetime_to_ns(s: pd.Series) -> np.ndarray:
     out = naive.to_numpy().astype("int64").astype(float)
     out[naive.isna().to_numpy()] = np.nan
     return out
+
+
+def is_numeric(s: pd.Series) -> bool:
+    """A column measured on a number line: numbers (not booleans) or datetimes."""
+    return (pdt.is_numeric_dtype(s.dtype) and not pdt.is_bool_dtype(s.dtype)) or is_datetime(s)
+
+
+def as_numbers(s: pd.Series) -> np.ndarray:
+    """``float64`` values of a column: datetimes as UTC nanoseconds, anything else through
+    ``pd.to_numeric``; NaN for nulls (and for values that are not numbers)."""
+    if is_datetime(s):
+        return datetime_to_ns(s)
+    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)

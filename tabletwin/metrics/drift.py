@@ -30,9 +30,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from pandas.api import types as pdt
 
-from tabletwin.frames import datetime_to_ns, is_datetime
+from tabletwin.frames import as_numbers, is_numeric
 from tabletwin.protection import RARE_K, fold
 
 #: Buckets of a numeric or date column: deciles of the fit rows.
@@ -40,17 +39,6 @@ BINS = 10
 #: Floor of an empty bucket's share in PSI (Evidently's value).
 PSI_FLOOR = 1e-4
 NULL, OTHER = "<null>", "<other>"
-
-
-def _numbers(s: pd.Series) -> np.ndarray:
-    """Float values of a numeric, boolean or datetime column (NaN for nulls)."""
-    if is_datetime(s):
-        return datetime_to_ns(s)
-    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
-
-
-def _is_numeric(s: pd.Series) -> bool:
-    return (pdt.is_numeric_dtype(s) and not pdt.is_bool_dtype(s)) or is_datetime(s)
 
 
 def _digest(value: object, salt: bytes) -> int:
@@ -75,7 +63,7 @@ class ColumnReference:
             return np.zeros(len(self.shares))
         null = s.isna().to_numpy()
         if self.kind == "numeric":
-            x = _numbers(s)
+            x = as_numbers(s)
             null |= np.isnan(x)
             idx = np.searchsorted(np.asarray(self.edges), x[~null], side="right")
             counts = np.bincount(idx, minlength=len(self.edges) + 1).astype(float)
@@ -89,8 +77,8 @@ class ColumnReference:
 
     @classmethod
     def of(cls, s: pd.Series) -> "ColumnReference":
-        if _is_numeric(s):
-            x = _numbers(s)
+        if is_numeric(s):
+            x = as_numbers(s)
             x = x[~np.isnan(x)]
             edges = tuple(np.unique(np.quantile(x, np.linspace(0, 1, BINS + 1)[1:-1]))) \
                 if len(x) >= 2 * BINS else ()
@@ -109,10 +97,10 @@ class ColumnDrift:
 
 
 def column_drift(ref: ColumnReference, s: pd.Series) -> ColumnDrift:
-    p = np.maximum(np.asarray(ref.shares), PSI_FLOOR)
-    q = np.maximum(ref.buckets(s), PSI_FLOOR)
+    then, now = np.asarray(ref.shares), ref.buckets(s)
+    p, q = np.maximum(then, PSI_FLOOR), np.maximum(now, PSI_FLOOR)
     psi = float(np.sum((q - p) * np.log(q / p)))
-    tvd = float(0.5 * np.abs(np.asarray(ref.shares) - ref.buckets(s)).sum())
+    tvd = float(0.5 * np.abs(then - now).sum())
     return ColumnDrift(ref.name, round(psi, 4), round(tvd, 4))
 
 

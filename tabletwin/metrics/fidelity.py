@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as pdt
 
-from tabletwin.frames import datetime_to_ns, is_datetime
+from tabletwin.frames import as_numbers, datetime_to_ns, is_datetime, is_numeric
 from tabletwin.protection import RARE_K
 
 BINS = 10
@@ -40,18 +40,11 @@ class FidelityScore:
 def _binner(ref: pd.Series):
     """Return a function mapping a Series to integer bin codes, fitted on ``ref``."""
     non_null = ref.dropna()
-    numeric = (pdt.is_numeric_dtype(ref.dtype) and not pdt.is_bool_dtype(ref.dtype)) or \
-        pdt.is_datetime64_any_dtype(ref.dtype)
-    if numeric and non_null.nunique() > BINS:
-        def as_float(s: pd.Series) -> np.ndarray:
-            if is_datetime(s):
-                return datetime_to_ns(s)  # NaT -> NaN: the null bin, as the docstring says
-            return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
-
-        edges = np.unique(np.quantile(as_float(non_null), np.linspace(0, 1, BINS + 1))[1:-1])
+    if is_numeric(ref) and non_null.nunique() > BINS:
+        edges = np.unique(np.quantile(as_numbers(non_null), np.linspace(0, 1, BINS + 1))[1:-1])
 
         def code(s: pd.Series) -> np.ndarray:
-            x = as_float(s)
+            x = as_numbers(s)  # NaN for nulls (NaT too): the null bin
             c = np.searchsorted(edges, x, side="right")
             return np.where(np.isnan(x), len(edges) + 1, c)
 
@@ -223,9 +216,7 @@ def utility(fit_part: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.DataFra
                and y.nunique() > 20)
     cats = {c: sorted(set(real[c].dropna().astype(str)) | set(syn[c].dropna().astype(str))
                       | set(hold[c].dropna().astype(str)))
-            for c in cols if c != target and not (
-                (pdt.is_numeric_dtype(real[c].dtype) and not pdt.is_bool_dtype(real[c].dtype))
-                or pdt.is_datetime64_any_dtype(real[c].dtype))}
+            for c in cols if c != target and not is_numeric(real[c])}
     Xr, Xh, Xs = (_features(d, target, cats) for d in (real, hold, syn))
     if numeric:
         def fit_score(X: pd.DataFrame, yy: pd.Series) -> float:

@@ -24,10 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from pandas.api import types as pdt
 from sklearn.neighbors import NearestNeighbors
 
-from tabletwin.frames import datetime_to_ns, is_datetime
+from tabletwin.frames import as_numbers, is_numeric
 
 #: Rows of each part used for distances (nearest-neighbour search is the cost).
 MAX_ROWS = 5_000
@@ -55,17 +54,6 @@ class DistanceScore:
                 "nndr_holdout": self.nndr_holdout}
 
 
-def _is_numeric(s: pd.Series) -> bool:
-    return ((pdt.is_numeric_dtype(s.dtype) and not pdt.is_bool_dtype(s.dtype))
-            or pdt.is_datetime64_any_dtype(s.dtype))
-
-
-def _as_float(s: pd.Series) -> np.ndarray:
-    if is_datetime(s):
-        return datetime_to_ns(s)
-    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
-
-
 class _Embedder:
     """Column encodings fitted on the training part (see module docstring)."""
 
@@ -73,8 +61,8 @@ class _Embedder:
         self.parts: list[tuple[str, str, object]] = []
         for col in ref.columns:
             s = ref[col]
-            if _is_numeric(s) and s.nunique(dropna=True) > TOP_LEVELS:
-                x = np.sort(_as_float(s))
+            if is_numeric(s) and s.nunique(dropna=True) > TOP_LEVELS:
+                x = np.sort(as_numbers(s))
                 x = x[~np.isnan(x)]
                 # empirical CDF at each distinct training value (mid-rank of its ties); other
                 # values interpolate between them, so a value between two training values does
@@ -93,7 +81,7 @@ class _Embedder:
             null = s.isna().to_numpy()
             if kind == "num":
                 uniq, ranks = state
-                x = _as_float(s)
+                x = as_numbers(s)
                 q = np.interp(np.nan_to_num(x), uniq, ranks) if len(uniq) else np.zeros(len(x))
                 q = np.where(null, 0.0, q)
                 blocks.append(np.column_stack([q, null.astype(float)]))
@@ -114,8 +102,8 @@ def _row_keys(df: pd.DataFrame) -> np.ndarray:
     cols = {}
     for col in df.columns:
         s = df[col]
-        if _is_numeric(s):
-            cols[col] = pd.Series(_as_float(s)).round(9)
+        if is_numeric(s):
+            cols[col] = pd.Series(as_numbers(s)).round(9)
         else:
             cols[col] = s.astype("string").fillna("\x00null").reset_index(drop=True)
     frame = pd.DataFrame(cols, index=range(len(df)))
