@@ -14,8 +14,8 @@ from scipy.special import ndtr, ndtri
 
 from tabletwin.errors import GeneratorError
 from tabletwin.synth.generators.base import Generator, TableMeta, register
-from tabletwin.synth.generators.marginals import (RARE_K, Codec, check_enough_rows, fit_codec,
-                                            model_values, restore)
+from tabletwin.synth.generators.marginals import (RARE_K, Codec, check_enough_rows,
+                                            fit_column_codec, restore)
 
 
 def _normal_scores(u: np.ndarray) -> np.ndarray:
@@ -61,15 +61,8 @@ class GaussianCopula(Generator):
         if self.rare_k < 1:
             raise GeneratorError("rare_k must be >= 1", table=meta.table)
         for col in table.columns:
-            original = table[col]
-            s, number_format = model_values(original)
-            mask = s.isna().to_numpy()
-            try:
-                codec = fit_codec(s[~mask], col, rare_k=self.rare_k, number_format=number_format,
-                                  original=original[~mask], rng=rng)
-            except GeneratorError as exc:
-                raise GeneratorError(str(exc).split(": ", 1)[-1], table=meta.table,
-                                     column=col) from None
+            codec, s, mask = fit_column_codec(table[col], col, rare_k=self.rare_k, rng=rng,
+                                              table=meta.table)
             codecs.append(codec)
             rate = float(mask.mean())
             null_rates.append(rate)

@@ -222,6 +222,21 @@ def _decimal_scale(values: pd.Series) -> int:
     return max([0] + [-e for e in exps if isinstance(e, int)])
 
 
+def fit_column_codec(original: pd.Series, column: str, *, rare_k: int, rng: np.random.Generator,
+                     table: str) -> tuple[Codec, pd.Series, np.ndarray]:
+    """One column of a generator's fit table: its codec, the values it models
+    (:func:`model_values`) and their null mask. A column the codecs cannot model is a
+    :class:`GeneratorError` naming the table and the column."""
+    s, number_format = model_values(original)
+    mask = s.isna().to_numpy()
+    try:
+        codec = fit_codec(s[~mask], column, rare_k=rare_k, number_format=number_format,
+                          original=original[~mask], rng=rng)
+    except GeneratorError as exc:
+        raise GeneratorError(str(exc).split(": ", 1)[-1], table=table, column=column) from None
+    return codec, s, mask
+
+
 def fit_codec(s: pd.Series, column: str, *, rare_k: int = RARE_K,
               number_format: str | None = None, original: pd.Series | None = None,
               rng: np.random.Generator | None = None) -> Codec:

@@ -32,8 +32,7 @@ import pandas as pd
 from tabletwin.errors import GeneratorError
 from tabletwin.synth.generators.base import Generator, TableMeta, register
 from tabletwin.synth.generators.marginals import (ContinuousCodec, LevelsCodec, _cast,
-                                                  check_enough_rows, fit_codec, model_values,
-                                                  restore)
+                                                  check_enough_rows, fit_column_codec, restore)
 # generators pickled before the factors moved name them under this module: keep them importable
 from tabletwin.synth.generators.sequential_factors import (_ColumnModel, _Step,  # noqa: F401
                                                            _cumulative, _greedy_order,
@@ -140,15 +139,8 @@ class SequentialTree(Generator):
         targets: list[np.ndarray] = []
         nulls: list[np.ndarray] = []
         for col in table.columns:
-            original = table[col]
-            s, number_format = model_values(original)
-            mask = s.isna().to_numpy()
-            try:
-                codec = fit_codec(s[~mask], col, rare_k=self.rare_k, number_format=number_format,
-                                  original=original[~mask], rng=rng)
-            except GeneratorError as exc:
-                raise GeneratorError(str(exc).split(": ", 1)[-1], table=meta.table,
-                                     column=col) from None
+            codec, s, mask = fit_column_codec(table[col], col, rare_k=self.rare_k, rng=rng,
+                                              table=meta.table)
             model = _ColumnModel(col, codec, float(mask.mean()))
             f = np.full(n, np.nan)
             y = np.full(n, -1, dtype=np.int64)
