@@ -15,6 +15,7 @@ warehouse and never held whole in memory; its samples are kept in small Parquet 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -26,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tabletwin.chain.parquet_read import read_parquet_sample
+from tabletwin.config.schema_change import TableSchema
 from tabletwin.errors import InputError
 
 __all__ = ["FrameSource", "ParquetSource", "StreamedRows", "TableSource", "fit_sample",
@@ -40,6 +42,9 @@ class TableSource(ABC):
 
     #: Whether the table is streamed: never held whole in memory, sampled for detection and fit.
     streamed: bool
+    #: The warehouse table's columns, declared types and keys when it was read (None: not read
+    #: from a warehouse); what the schema-change check and the refit decision compare.
+    schema: TableSchema | None = None
 
     @property
     @abstractmethod
@@ -78,8 +83,8 @@ class FrameSource(TableSource):
 
     streamed = False
 
-    def __init__(self, frame: pd.DataFrame):
-        self.frame = frame
+    def __init__(self, frame: pd.DataFrame, schema: TableSchema | None = None):
+        self.frame, self.schema = frame, schema
 
     @property
     def num_rows(self) -> int:
@@ -101,7 +106,7 @@ class FrameSource(TableSource):
     def store(self, path: str | Path) -> "ParquetSource":
         table = pa.Table.from_pandas(self.frame, preserve_index=False)
         _write_atomic(Path(path), [table])
-        return ParquetSource(str(path), streamed=False)
+        return ParquetSource(str(path), streamed=False, schema=self.schema)
 
 
 class StreamedRows(TableSource):
@@ -112,9 +117,10 @@ class StreamedRows(TableSource):
     streamed = True
 
     def __init__(self, read_chunks: Callable[[], Iterable[pd.DataFrame]], num_rows: int,
-                 columns: Sequence[str], *, table: str):
+                 columns: Sequence[str], *, table: str, schema: TableSchema | None = None):
         self._read, self._rows, self._columns, self.table = (read_chunks, num_rows,
                                                              tuple(columns), table)
+        self.schema = schema
 
     @property
     def num_rows(self) -> int:
@@ -134,7 +140,8 @@ class StreamedRows(TableSource):
             yield chunk if columns is None else chunk[list(columns)]
 
     def store(self, path: str | Path) -> "ParquetSource":
-        return write_snapshot(self._read(), path, table=self.table)
+        return dataclasses.replace(write_snapshot(self._read(), path, table=self.table),
+                                   schema=self.schema)
 
 
 @dataclass(frozen=True)
@@ -143,6 +150,7 @@ class ParquetSource(TableSource):
 
     path: str
     streamed: bool = True
+    schema: TableSchema | None = None
 
     @property
     def num_rows(self) -> int:
@@ -181,7 +189,7 @@ class ParquetSource(TableSource):
             return self
         tables = (pa.Table.from_batches([b]) for b in pq.ParquetFile(self.path).iter_batches())
         _write_atomic(Path(path), tables)
-        return ParquetSource(str(path), streamed=self.streamed)
+        return ParquetSource(str(path), streamed=self.streamed, schema=self.schema)
 
 
 def write_snapshot(chunks: Iterable[pd.DataFrame], path: str | Path, *,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from tabletwin.version import code_version
 from tabletwin.config.catalog import Catalog, TableConfig
 from tabletwin.config.loader import check_columns
+from tabletwin.config.schema_change import TableSchema
 from tabletwin.errors import CheckFailed, InputError
 from tabletwin.limits import check_rows
 from tabletwin.files import read_file  # noqa: F401  (re-exported: light module for `scan`)
@@ -44,10 +45,11 @@ def load_source(warehouse: Warehouse, catalog: Catalog, table: str,
         raise InputError("source table is empty; nothing to synthesize", table=table)
     if t.rows is not None:  # before reading anything: a row count the run would never finish
         check_rows(t.rows, rows, allow=t.allow_large_rows, table=table, what="rows")
+    shape = TableSchema.of(types, [t.primary_key] if t.primary_key else [], t.foreign_keys)
     if rows <= t.stream_above:
-        return FrameSource(warehouse.read_table(schema, t.source_table)), types
+        return FrameSource(warehouse.read_table(schema, t.source_table), schema=shape), types
     return StreamedRows(lambda: warehouse.iter_table(schema, t.source_table), rows, list(types),
-                        table=table), types
+                        table=table, schema=shape), types
 
 
 def check_states(report: QualityReport,
