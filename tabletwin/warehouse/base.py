@@ -39,7 +39,8 @@ RUN_HISTORY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("table_name", "text"), ("partition_key", "text"), ("run_id", "text"), ("generator", "text"),
     ("seed", "uint64"), ("rows", "int64"), ("passed", "bool"), ("scores", "json"),
     ("code_version", "text"), ("published", "bool"), ("checked_at", "timestamptz"),
-    ("published_at", "timestamptz"), ("checks", "json"))
+    ("published_at", "timestamptz"), ("checks", "json"), ("source_schema", "json"),
+    ("model", "text"))
 
 
 def versions_schema(schema: str) -> str:
@@ -89,6 +90,11 @@ class RunRecord:
     code_version: str
     # check name -> {"status": passed|failed|not_applicable|not_measured, "severity": ...}
     checks: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: the source's columns, declared types and keys the run read
+    #: (:meth:`tabletwin.config.schema_change.TableSchema.to_json`; None: not read from a warehouse)
+    source_schema: str | None = None
+    #: refit or reuse, and why: ``refit: drift in amount (PSI 0.31)``, ``reused model of 2026-11-28``
+    model: str | None = None
 
     def row(self) -> dict[str, Any]:
         d = asdict(self)
