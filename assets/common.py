@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dagster import AssetKey, DailyPartitionsDefinition
+from dagster import AssetKey, DynamicPartitionsDefinition
 
 from tabletwin.config.catalog import Catalog, TableConfig
 from tabletwin.seeds import stable_seed
@@ -18,16 +18,29 @@ def key(table: str, stage: str) -> AssetKey:
     return AssetKey([table, stage])
 
 
-def daily_partitions(catalog: Catalog) -> DailyPartitionsDefinition:
-    """One partition per day; today's partition exists (``end_offset=1``) so a run can refresh now."""
-    return DailyPartitionsDefinition(start_date=catalog.partitions_start, end_offset=1)
+#: The days tabletwin actually ran, one partition each (``YYYY-MM-DD``): a partition is the
+#: snapshot of the sources taken that day. Dynamic, not a daily range: the UI lists the days that
+#: exist and offers no backfill over days nobody ran (a past day has no snapshot to re-run from). A
+#: day's partition is added by the run that takes its snapshot (``tabletwin run``, the schedule).
+DAYS = DynamicPartitionsDefinition(name="tabletwin_days")
+
+
+def add_day(instance, day: str) -> None:
+    """Add ``day``'s partition to the Dagster ``instance`` (nothing when it is there)."""
+    if not instance.has_dynamic_partition(DAYS.name, day):
+        instance.add_dynamic_partitions(DAYS.name, [day])
+
+
+def day_partitions(catalog: Catalog) -> DynamicPartitionsDefinition:
+    """The partitions of every asset: :data:`DAYS` (one set for all catalogs and tables)."""
+    return DAYS
 
 
 @dataclass(frozen=True)
 class TableContext:
     catalog: Catalog
     table: TableConfig
-    partitions: DailyPartitionsDefinition
+    partitions: DynamicPartitionsDefinition
     #: the key fields (primary_key, foreign_keys) the catalog entry leaves to the warehouse: filled
     #: from the key cache, checked against the warehouse when the run reads the source
     undeclared_keys: tuple[str, ...] = ()

@@ -6,6 +6,7 @@ from dagster import AssetIn, AssetsDefinition, MetadataValue, Output, asset
 from assets.common import TableContext, key
 from resources.warehouse import WarehouseResource
 from tabletwin.chain.stages import prune_storage, publish_checked_run, run_record
+from tabletwin.chain.synthesis import model_of
 from tabletwin.quality.gate import QualityReport
 from tabletwin.quality.report import mark_published
 
@@ -30,7 +31,8 @@ def build(tc: TableContext) -> AssetsDefinition:
                         warehouse: WarehouseResource) -> Output[None]:
         wh = warehouse.get()
         record = run_record(tc.table, report, partition=context.partition_key,
-                            run_id=context.run_id, seed=tc.seed(context.partition_key))
+                            run_id=context.run_id, seed=tc.seed(context.partition_key),
+                            model=model_of(synthetic.head, context.partition_key))
         where = publish_checked_run(wh, tc.table, synthetic, record, failed=report.failed_checks,
                                     source_schema=warehouse.source_schema,
                                     target_schema=warehouse.target_schema,
@@ -45,6 +47,7 @@ def build(tc: TableContext) -> AssetsDefinition:
                                       "storage_files_pruned": len(pruned),
                                       "version": f"{warehouse.target_schema}_versions."
                                                  f"{tc.name}__{context.partition_key.replace('-', '')}",
+                                      "model": record.model or "",
                                       "scores": MetadataValue.json(report.scores())})
 
     return published_table

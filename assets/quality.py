@@ -12,7 +12,7 @@ from dagster import (AssetCheckResult, AssetCheckSeverity, AssetChecksDefinition
 from assets.common import TableContext, parent_frames, parent_ins, synthetic_parents
 from resources.warehouse import WarehouseResource
 from tabletwin.config import checks
-from tabletwin.chain.synthesis import made_by
+from tabletwin.chain.synthesis import made_by, model_of
 from tabletwin.chain.stages import record_checked_run
 from tabletwin.pii import PiiPlan
 from tabletwin.pii.plan import KEPT_BY_CATALOG
@@ -62,7 +62,8 @@ def build(tc: TableContext) -> list[AssetsDefinition]:
         report = synthetic.counted(report, source, parent_data)
         wh = warehouse.get()
         record_checked_run(wh, tc.table, report, target_schema=warehouse.target_schema,
-                           partition=partition, run_id=context.run_id, seed=seed)
+                           partition=partition, run_id=context.run_id, seed=seed,
+                           model=model_of(synthetic.head, partition))
         page = write_report(reports, report, plan, profile,
                             partition=partition, run_id=context.run_id,
                             generator=report.generator, real=masked, synthetic=synthetic.head,

@@ -194,6 +194,7 @@ def main() -> int:
     t_load = time.perf_counter() - t0
     catalog = write_catalog(out, wh, args.generator)
     os.environ.setdefault("DAGSTER_HOME", str(out / "dagster_home"))
+    os.environ["TABLETWIN_TODAY"] = args.date  # the run reads the source as of its day
     os.environ.setdefault("TABLETWIN_PSEUDONYM_KEY", "berka-benchmark-key-0123456789abcdef")
     from pipelines.run import run_pipeline
 

@@ -59,10 +59,12 @@ def main() -> int:
     print(f"demo warehouse: {args.customers:,} customers, {args.transactions:,} transactions; "
           f"project {work}")
 
+    os.environ["TABLETWIN_TODAY"] = "2026-03-01"  # each run reads its own day's source
     secs, last = timed([str(BIN / "tabletwin"), "run", "--date", "2026-03-01"], work)
     print(f"in process:            {secs:6.1f} s   {last}")
 
     queue = f"tt_bench_{uuid.uuid4().hex[:10]}"
+    os.environ["TABLETWIN_TODAY"] = "2026-03-02"  # before the workers start: they run the steps
     t0 = time.perf_counter()
     with local_workers(queue, count=args.workers, catalog=work / "tabletwin.yaml",
                        log_dir=work) as names:

@@ -91,7 +91,7 @@ def main() -> int:
     for backend in args.backend:
         folder = work / backend
         folder.mkdir(exist_ok=True)
-        env = dict(os.environ, DAGSTER_HOME=str(folder / "dagster_home"),
+        env = dict(os.environ, DAGSTER_HOME=str(folder / "dagster_home"), TABLETWIN_TODAY=args.date,
                    TABLETWIN_PSEUDONYM_KEY=os.environ.get("TABLETWIN_PSEUDONYM_KEY",
                                                           "scale-benchmark-key-0123456789abcdef"))
         (folder / "dagster_home").mkdir(exist_ok=True)

@@ -232,6 +232,7 @@ def run_days(work: Path, catalog: Path, *, runs: int, kill_share: float, seed: i
             after = 0.0
         t0 = time.monotonic()
         argv = ["run", "--catalog", str(catalog), "--date", day]
+        os.environ["TABLETWIN_TODAY"] = env["TABLETWIN_TODAY"] = day  # run i happens on its day
         limit = after if after is not None else run_timeout
         proc = (_Forked(argv, work / f"run-{i}.err") if fork else subprocess.Popen(
             [sys.executable, "-m", "pipelines.cli", *argv], cwd=ROOT, env=env,

@@ -9,11 +9,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dagster import (AssetSelection, Definitions, EnvVar, build_schedule_from_partitioned_job,
-                     define_asset_job)
+from dagster import (AssetSelection, Definitions, EnvVar, RunRequest, ScheduleEvaluationContext,
+                     define_asset_job, schedule)
 
 from assets import build_all_assets
-from assets.common import daily_partitions
+from assets.common import add_day, day_partitions
 from pipelines.execution import tabletwin_executor
 from resources import (DuckDBWarehouseResource, PostgresWarehouseResource, PrivacyResource,
                        TabletwinIOManager)
@@ -50,7 +50,7 @@ def build_definitions(catalog: Catalog) -> Definitions:
     # no warehouse access here (a database outage must not break the code location): keys a
     # table does not declare come from the key cache (`tabletwin keys --write`), see build_all_assets
     assets, checks = build_all_assets(catalog)
-    partitions = daily_partitions(catalog)
+    partitions = day_partitions(catalog)
     daily = define_asset_job(DAILY_JOB, selection=AssetSelection.all(),
                              partitions_def=partitions,
                              description="Refresh every table's synthetic copy for one day.")
@@ -61,12 +61,28 @@ def build_definitions(catalog: Catalog) -> Definitions:
                                      "tables, so its foreign keys resolve in the published set.")
         for t in catalog.ordered_tables()
     ]
-    schedule = build_schedule_from_partitioned_job(
-        daily, name="daily_refresh", hour_of_day=catalog.schedule_hour,
-        description="Every day, refresh every configured table's synthetic copy.")
     return Definitions(assets=assets, asset_checks=checks, jobs=[daily, *per_table],
-                       schedules=[schedule], resources=build_resources(catalog),
-                       executor=tabletwin_executor)
+                       schedules=[daily_schedule(daily, catalog.schedule_hour)],
+                       resources=build_resources(catalog), executor=tabletwin_executor)
+
+
+def daily_schedule(job, hour: int):
+    """Every day at ``hour`` (UTC): add the day's partition (the days are dynamic partitions, see
+    :data:`assets.common.DAYS`) and run the daily job for it. One run per day (``run_key``: the
+    day), so a daemon restart does not run a day twice."""
+
+    @schedule(name="daily_refresh", job=job, cron_schedule=f"0 {hour} * * *",
+              execution_timezone="UTC",
+              description="Every day, snapshot every configured source table and refresh its "
+                          "synthetic copy (the day's partition is added when the run starts).")
+    def daily_refresh(context: ScheduleEvaluationContext):
+        day = context.scheduled_execution_time.date().isoformat()
+        # a schedule cannot return dynamic-partition requests as a sensor can: add the day here
+        # (idempotent), before the run request that names it
+        add_day(context.instance, day)
+        return RunRequest(run_key=day, partition_key=day)
+
+    return daily_refresh
 
 
 def catalog_path() -> Path:

@@ -2,6 +2,7 @@
 run Dagster, which live here because the core package never imports Dagster or the pipelines.
 
     tabletwin run [--date D] [--table T]     materialize the Dagster pipeline for one day
+        [--refit]
         [--executor in_process|multiprocess|celery] [--queue Q]
     tabletwin worker [--queue Q]             a Celery worker for `run --executor celery`
     tabletwin ui                             serve the Dagster UI (dagster dev)
@@ -21,7 +22,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from pipelines.run import run_pipeline
 
     return run_pipeline(catalog_path=args.catalog, date=args.date, table=args.table,
-                        verbose=args.verbose, executor=args.executor, queue=args.queue)
+                        verbose=args.verbose, executor=args.executor, queue=args.queue,
+                        refit=args.refit)
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
@@ -70,8 +72,12 @@ def _sweep() -> None:
 def add_dagster_commands(sub: argparse._SubParsersAction) -> None:
     """``run``, ``worker`` and ``ui`` on the core parser's subcommands."""
     r = sub.add_parser("run", help="run the pipeline for one day through Dagster")
-    r.add_argument("--date", default=None, help="partition YYYY-MM-DD (default: today)")
+    r.add_argument("--date", default=None,
+                   help="partition YYYY-MM-DD (default: today); a past day re-runs from the "
+                        "source snapshot kept that day, or is refused")
     r.add_argument("--table", default=None, help="only this table (and the parents it needs)")
+    r.add_argument("--refit", action="store_true",
+                   help="fit every model anew instead of reusing the last published day's")
     r.add_argument("--catalog", default=os.environ.get("TABLETWIN_CATALOG", "tabletwin.yaml"))
     r.add_argument("--verbose", action="store_true", help="print Dagster's event log too")
     r.add_argument("--executor", default=os.environ.get("TABLETWIN_EXECUTOR", "in_process"),

@@ -22,24 +22,27 @@ from pipelines.instance import DAGSTER_YAML, check_pg_url, prepare_dagster_home 
 
 def run_pipeline(*, catalog_path: str | Path, date: str | None = None, table: str | None = None,
                  verbose: bool = False, executor: str = "in_process",
-                 queue: str = DEFAULT_QUEUE) -> int:
+                 queue: str = DEFAULT_QUEUE, refit: bool = False) -> int:
     """Run the daily job (or one table's job) for ``date``; returns the process exit status.
 
     ``executor``: ``in_process`` (the default: one process), ``multiprocess`` (local
     subprocesses) or ``celery`` (each step a task on a ``tabletwin worker`` listening on ``queue``).
+    ``refit``: fit every model anew (the run is tagged ``tabletwin/refit=true``).
     """
     if executor not in EXECUTORS:
         raise ConfigError(f"--executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
     catalog = load_catalog(catalog_path)
     if table is not None:
         catalog.table(table)
-    partition = partition_to_run(catalog, date)
+    partition = partition_to_run(catalog, date, table)
     preflight(catalog, table)
     prepare_dagster_home(catalog.root)
     ensure_local_key(catalog.root / "data")
 
     from dagster import DagsterInstance
 
+    from assets.common import add_day
+    from assets.generator import REFIT_TAG
     from pipelines.build import DAILY_JOB, table_job_name
     from pipelines.status import process_tags, sweep_and_say
 
@@ -49,16 +52,22 @@ def run_pipeline(*, catalog_path: str | Path, date: str | None = None, table: st
         "log_level": "DEBUG" if verbose else "CRITICAL"}}}}
     with DagsterInstance.get() as instance:
         sweep_and_say(instance)  # runs killed earlier: failed, not STARTED for ever
-        run = _Run(instance, catalog, job_name, table, partition, run_config, process_tags())
+        add_day(instance, partition)  # the day this run reads
+        tags = {**process_tags(), **({REFIT_TAG: "true"} if refit else {})}
+        run = _Run(instance, catalog, job_name, table, partition, run_config, tags)
         if executor == "in_process":
             return _run_in_process(run)
         return _run_out_of_process(run, executor=executor, queue=queue)
 
 
-def partition_to_run(catalog, date: str | None) -> str:
-    """``date`` (default: today, in UTC like Dagster's daily partitions) as a partition key,
-    checked against the catalog's ``partitions_start`` and today."""
-    today = dt.datetime.now(dt.timezone.utc).date()
+def partition_to_run(catalog, date: str | None, table: str | None = None) -> str:
+    """``date`` (default: today, :func:`tabletwin.clock.today`) as a partition key, checked
+    against the catalog's ``partitions_start`` and today. A past day runs only from the source
+    snapshots kept that day (of every table the run reads), else it is refused here, before
+    anything runs: the sources are read today only, never relabelled with another day."""
+    from tabletwin.clock import today as clock_today
+
+    today = clock_today()
     partition = date or today.isoformat()
     try:
         day = dt.date.fromisoformat(partition)
@@ -69,7 +78,23 @@ def partition_to_run(catalog, date: str | None) -> str:
                           path=catalog.path, field="partitions_start")
     if day > today:
         raise ConfigError(f"--date {partition} is in the future (today is {today} UTC)")
+    if day < today:
+        check_snapshots_kept(catalog, partition, table)
     return partition
+
+
+def check_snapshots_kept(catalog, partition: str, table: str | None) -> None:
+    """Refuse a past ``partition`` unless every table the run reads kept its snapshot of it."""
+    from assets.common import key
+    from resources.io import stored_partitions
+    from tabletwin.chain.stages import past_day_refusal
+    from tabletwin.config.preflight import tables_to_run
+
+    storage = catalog.resolve(catalog.storage_dir)
+    for t in tables_to_run(catalog, table):
+        kept = stored_partitions(storage, key(t, "source_table").path)
+        if partition not in kept:
+            raise ConfigError(past_day_refusal(partition, kept), table=t)
 
 
 def preflight(catalog, table: str | None) -> None:
@@ -138,6 +163,23 @@ def _run_out_of_process(run: _Run, *, executor: str, queue: str) -> int:
             return _summarize(result, run.catalog, run.table, run.partition)
 
 
+def _published_where(catalog, table: str, partition: str) -> str:
+    """``synthetic.t``, or, when a newer day's version is live, the version this run published
+    and which day ``synthetic.t`` still shows (it always shows the newest good version)."""
+    from tabletwin.config.warehouse import open_warehouse
+    from tabletwin.warehouse.base import version_table, versions_schema
+
+    target = catalog.warehouse.target_schema
+    try:
+        live = max(open_warehouse(catalog).versions(target, table), default=partition)
+    except Exception:  # noqa: BLE001 - a summary line: the run's outcome is already decided
+        live = partition
+    if live <= partition:
+        return f"{target}.{table}"
+    return (f"{versions_schema(target)}.{version_table(table, partition)} (not live: "
+            f"{target}.{table} shows the newer {live})")
+
+
 def _summarize(result, catalog, table: str | None, partition: str) -> int:
     """Print one line per table (published or why not) and the run's verdict; the exit status."""
     from dagster import AssetCheckSeverity
@@ -173,7 +215,7 @@ def _summarize(result, catalog, table: str | None, partition: str) -> int:
         report = run_report_path(reports, t, partition, result.run_id)  # this run's own page
         if t in published:
             note = f"   warnings: {', '.join(warned[t])}" if t in warned else ""
-            print(f"published {target}.{t}   report {report}{note}")
+            print(f"published {_published_where(catalog, t, partition)}   report {report}{note}")
         elif t in failed_checks:
             print(f"NOT published {t}: blocking checks failed: {', '.join(failed_checks[t])}; "
                   f"report {report}", file=sys.stderr)

@@ -10,6 +10,7 @@ with owner-only permissions).
 
 import os
 import pickle
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +24,40 @@ from tabletwin.chain.source import TableSource
 STORED_TABLES = (TableSource, SyntheticOutput)
 
 
+def stored_path(base_dir: str | Path, key: Sequence[str], partition: str) -> Path:
+    """Where the value of asset ``key`` (its path) for ``partition`` is stored, without suffix."""
+    return Path(base_dir, *key, partition)
+
+
+def stored_partitions(base_dir: str | Path, key: Sequence[str]) -> list[str]:
+    """The partitions whose value of asset ``key`` is stored, oldest first."""
+    folder = Path(base_dir, *key)
+    if not folder.is_dir():
+        return []
+    return sorted({p.name.split(".")[0] for p in folder.iterdir()
+                   if p.suffix in (".pkl", ".parquet") and not p.name.startswith(".")})
+
+
+def load_stored(base_dir: str | Path, key: Sequence[str], partition: str) -> Any:
+    """The stored value of asset ``key`` for ``partition``, None when there is none (what an
+    asset reads of another day: the kept snapshot of a past day, the model of the last
+    published one)."""
+    base = stored_path(base_dir, key, partition)
+    # a pickle first: a stored table's handle sits beside its Parquet rows (a plain value's
+    # write removes the other format's file, so a lone Parquet file is a DataFrame)
+    if base.with_suffix(".pkl").exists():
+        return pickle.loads(base.with_suffix(".pkl").read_bytes())
+    if base.with_suffix(".parquet").exists():
+        return pd.read_parquet(base.with_suffix(".parquet"))
+    return None
+
+
 class TabletwinIOManager(ConfigurableIOManager):
     base_dir: str
 
     def _path(self, context: InputContext | OutputContext) -> Path:
-        key = context.asset_key.path
         part = context.asset_partition_key if context.has_asset_partitions else "_"
-        return Path(self.base_dir, *key, part)
+        return stored_path(self.base_dir, context.asset_key.path, part)
 
     def handle_output(self, context: OutputContext, obj: Any) -> None:
         base = self._path(context)
@@ -62,13 +90,10 @@ class TabletwinIOManager(ConfigurableIOManager):
             tmp.unlink(missing_ok=True)
 
     def load_input(self, context: InputContext) -> Any:
-        base = self._path(context)
-        # a pickle first: a stored table's handle sits beside its Parquet rows (a plain value's
-        # write removes the other format's file, so a lone Parquet file is a DataFrame)
-        if base.with_suffix(".pkl").exists():
-            return pickle.loads(base.with_suffix(".pkl").read_bytes())
-        if base.with_suffix(".parquet").exists():
-            return pd.read_parquet(base.with_suffix(".parquet"))
+        part = context.asset_partition_key if context.has_asset_partitions else "_"
+        value = load_stored(self.base_dir, context.asset_key.path, part)
+        if value is not None:
+            return value
         raise FileNotFoundError(
             f"no stored value for {'/'.join(context.asset_key.path)} partition "
             f"{context.asset_partition_key if context.has_asset_partitions else '-'}; "

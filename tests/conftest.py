@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 
 import pytest
@@ -161,3 +163,50 @@ def dagster_pg_home(pg_url, tmp_path, monkeypatch):
         yield home, url.render_as_string(hide_password=False)
     finally:
         pg_exec(pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def on_day(day: str):
+    """Set tabletwin's clock (``TABLETWIN_TODAY``) to ``day`` inside the block: a run of ``day``
+    reads the source then, as the daily job does on that day (see tabletwin.clock)."""
+    from tabletwin.clock import TODAY_ENV
+
+    old = os.environ.get(TODAY_ENV)
+    os.environ[TODAY_ENV] = day
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(TODAY_ENV, None)
+        else:
+            os.environ[TODAY_ENV] = old
+
+
+def run_on(day: str, argv: list[str]) -> int:
+    """``tabletwin <argv>`` (the console script's ``main``) with the clock on ``day``."""
+    from pipelines.cli import main
+
+    with on_day(day):
+        return main(argv)
+
+
+@pytest.fixture(autouse=True)
+def _clock(request, monkeypatch):
+    """A test module's ``DAY`` is today for its tests (the days they run are today's snapshots)."""
+    from tabletwin.clock import TODAY_ENV
+
+    day = getattr(request.module, "DAY", None)
+    # always set (empty: the real date), so whatever a test writes there is undone after it
+    monkeypatch.setenv(TODAY_ENV, day if isinstance(day, str) else "")
+
+
+def materialize_day(assets, *, day: str, instance, **kwargs):
+    """Dagster's ``materialize`` of ``day``'s partition, as the daily run does it: the day's
+    partition added to ``instance`` and the clock on ``day``."""
+    from dagster import materialize
+
+    from assets.common import add_day
+
+    add_day(instance, day)
+    with on_day(day):
+        return materialize(assets, partition_key=day, instance=instance, **kwargs)

@@ -216,14 +216,14 @@ class PendingSyntheticFile(SyntheticOutput):
 
     def store(self, path: str | Path) -> SyntheticFile:
         from tabletwin.chain.streamed import synthesize_file
-        from tabletwin.chain.synthesis import GENERATOR_ATTR
+        from tabletwin.chain.synthesis import mark_provenance
 
         done = synthesize_file(self.source.path, path, self.generator, self.plan, self.table,
                                sample=fit_sample(self.source, self.table, self.seed),
                                masked=self.masked, n=self.n, seed=self.seed,
                                parent_keys=self.parent_keys)
         # what the quality report names, without an edge to (or a load of) the model
-        done.head.attrs[GENERATOR_ATTR] = self.generator.describe()
+        mark_provenance(done.head, self.generator)
         return SyntheticFile(str(done.output), done)
 
 

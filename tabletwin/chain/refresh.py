@@ -20,18 +20,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from tabletwin.config.catalog import TableConfig
+from tabletwin.chain.synthesis import model_note
+from tabletwin.config.catalog import RefitPolicy, TableConfig
 from tabletwin.metrics.drift import DriftReference, TableDrift
 
-
-@dataclass(frozen=True)
-class RefitPolicy:
-    """When a stored model is too stale to reuse (catalog: ``refit:`` per table)."""
-
-    refit_after_days: int = 7
-    psi_max: float = 0.1  # Evidently's default threshold for PSI
-    rows_change_max: float = 0.2
-    new_keys_max: float = 0.2
+__all__ = ["ModelStamp", "RefitDecision", "RefitPolicy", "catalog_fingerprint", "decide_refit",
+           "model_note"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +37,12 @@ class ModelStamp:
     catalog: str  # fingerprint of the table's catalog entry
     code_version: str
     reference: DriftReference
+    reason: str = "refit"  # why it was fitted: the refit decision's reason that day
+
+    def note(self, partition: str) -> str:
+        """What the run of ``partition`` did with this model: the reason it was fitted (that day)
+        or ``reused model of <day>``."""
+        return model_note(self.fitted_on, self.reason, partition)
 
 
 @dataclass(frozen=True)
@@ -58,17 +58,20 @@ class RefitDecision:
         return out
 
 
-def catalog_fingerprint(table: TableConfig) -> str:
-    """A short hash of the table's catalog entry (any edit to it changes the model's inputs)."""
-    text = json.dumps(table.model_dump(mode="json"), sort_keys=True, default=str)
+def catalog_fingerprint(table: TableConfig, extra: object = None) -> str:
+    """A short hash of the table's catalog entry (any edit to it changes the model's inputs) and
+    of ``extra`` (e.g. the parent columns a child table is fitted on)."""
+    text = json.dumps([table.model_dump(mode="json"), extra], sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def decide_refit(stamp: ModelStamp | None, *, day: dt.date, source: pd.DataFrame, schema: str,
                  catalog: str, code_version: str, policy: RefitPolicy = RefitPolicy(),
-                 key: str | None = None, force: bool = False) -> RefitDecision:
+                 key: str | None = None, salt: bytes = b"", rows: int | None = None,
+                 force: bool = False) -> RefitDecision:
     """Refit or reuse for ``day`` given the stored model's ``stamp`` and today's masked ``source``
-    (only its modelled columns and ``key`` are read)."""
+    (only its modelled columns and ``key`` are read; ``rows``: the source's row count when
+    ``source`` is a sample of it)."""
     if force:
         return RefitDecision(True, "refit: asked (--refit)")
     if stamp is None:
@@ -86,7 +89,7 @@ def decide_refit(stamp: ModelStamp | None, *, day: dt.date, source: pd.DataFrame
     if age >= policy.refit_after_days:
         return RefitDecision(True, f"refit: model of {fitted} is {age} days old "
                                    f"(refit_after_days {policy.refit_after_days})")
-    drift = stamp.reference.drift(source, key=key)
+    drift = stamp.reference.drift(source, key=key, salt=salt, rows=rows)
     return _drift_decision(drift, fitted, policy)
 
 
@@ -101,3 +104,36 @@ def _drift_decision(drift: TableDrift, fitted: dt.date, policy: RefitPolicy) -> 
         return RefitDecision(True, f"refit: {drift.new_key_share:.0%} of today's keys are new",
                              drift)
     return RefitDecision(False, f"reused model of {fitted}", drift)
+
+
+def fit_or_reuse(stored, masked: pd.DataFrame, plan, table: TableConfig, *, day: str,
+                 source_schema: str, seed: int, salt: bytes = b"", rows: int | None = None,
+                 parents: dict | None = None, force: bool = False):
+    """Today's model of ``table`` and the decision that made it: ``stored`` (the model of the
+    last published day, None when there is none) when it is still good for ``day``'s masked rows,
+    else a model fitted now (:func:`tabletwin.chain.scenarios.fit_table_generator`) stamped with
+    what it was fitted on (``stamp_``: :class:`ModelStamp`). ``salt``: the secret keying the
+    digests of the primary key (the pseudonym key; never stored); ``rows``: the source's row count
+    when ``masked`` is a sample of it; ``parents``: as for the fit (a child table's parent
+    columns are part of what the model was built from)."""
+    from tabletwin.chain.scenarios import fit_table_generator
+    from tabletwin.config.roles import modelled_columns
+    from tabletwin.version import code_version
+
+    columns = [c for c in modelled_columns(plan, table) if c in masked.columns]
+    key = table.primary_key if table.primary_key in masked.columns else None
+    fingerprint = catalog_fingerprint(
+        table, {col: list(p.columns) for col, p in sorted((parents or {}).items())})
+    decision = decide_refit(getattr(stored, "stamp_", None), day=dt.date.fromisoformat(day),
+                            source=masked[columns + ([key] if key else [])],
+                            schema=source_schema, catalog=fingerprint,
+                            code_version=code_version(), policy=table.refit, key=key, salt=salt,
+                            rows=rows, force=force)
+    if not decision.refit:
+        return stored, decision
+    model = fit_table_generator(masked, plan, table, seed=seed, parents=parents)
+    model.stamp_ = ModelStamp(
+        fitted_on=day, schema=source_schema, catalog=fingerprint, code_version=code_version(),
+        reference=DriftReference.of(masked, key=key, salt=salt, columns=columns, rows=rows),
+        reason=decision.reason)
+    return model, decision

@@ -52,6 +52,14 @@ def load_source(warehouse: Warehouse, catalog: Catalog, table: str,
                         table=table, schema=shape), types
 
 
+def past_day_refusal(day: str, kept: list[str]) -> str:
+    """Why a past ``day`` cannot run: its source snapshot was not kept (``kept``: the days that
+    were). The sources are read only today; a past day never gets today's rows under its name."""
+    where = f"snapshots are kept of {', '.join(kept)}" if kept else "no snapshot is kept"
+    return (f"no source snapshot of {day} was kept ({where}): a past day is re-run only from "
+            "the snapshot taken that day; run today instead")
+
+
 def check_states(report: QualityReport,
                  only: Collection[str] | None = None) -> dict[str, dict[str, str]]:
     """Check name -> status and severity, as the run history keeps them (``only``: these checks)."""
@@ -60,13 +68,14 @@ def check_states(report: QualityReport,
 
 
 def run_record(table: TableConfig, report: QualityReport, *, partition: str, run_id: str,
-               seed: int, generator: str | None = None) -> RunRecord:
-    """The history row of one run of one table: every score, whether the checks passed."""
+               seed: int, generator: str | None = None, model: str | None = None) -> RunRecord:
+    """The history row of one run of one table: every score, whether the checks passed;
+    ``model``: refit or reuse, and why (:func:`tabletwin.chain.synthesis.model_of`)."""
     return RunRecord(table_name=table.name, partition_key=partition, run_id=run_id,
                      generator=generator or report.generator or table.generator.name,
                      seed=seed,
                      rows=report.rows_actual, passed=report.passed, scores=report.scores(),
-                     code_version=code_version(), checks=check_states(report))
+                     code_version=code_version(), checks=check_states(report), model=model)
 
 
 def scenario_record(table: TableConfig, result: "ScenarioResult", *, partition: str,
@@ -86,10 +95,11 @@ def scenario_record(table: TableConfig, result: "ScenarioResult", *, partition: 
 
 def record_checked_run(warehouse: Warehouse, table: TableConfig, report: QualityReport, *,
                        target_schema: str, partition: str, run_id: str, seed: int,
-                       generator: str | None = None) -> None:
+                       generator: str | None = None, model: str | None = None) -> None:
     """Write the run's history row as soon as it is scored, failed runs included."""
     warehouse.record_run(target_schema, run_record(table, report, partition=partition,
-                                                   run_id=run_id, seed=seed, generator=generator))
+                                                   run_id=run_id, seed=seed, generator=generator,
+                                                   model=model))
 
 
 def publish_checked_run(warehouse: Warehouse, table: TableConfig, synthetic: "SyntheticTable",

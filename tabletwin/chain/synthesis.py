@@ -28,11 +28,35 @@ from tabletwin.pii.plan import PiiPlan
 #: the quality report shows it without loading the fitted model (the rows carry their provenance,
 #: through Parquet and pickle alike). A name, never a value.
 GENERATOR_ATTR = "tabletwin.generator"
+#: ``DataFrame.attrs`` key: the day the model was fitted and why (its ``stamp_``, see
+#: :mod:`tabletwin.chain.refresh`), for the run history's ``model`` column.
+MODEL_ATTR = "tabletwin.model"
+
+
+def mark_provenance(synthetic: pd.DataFrame, generator: Generator) -> None:
+    """Record on ``synthetic`` which generator sampled it and when and why it was fitted."""
+    synthetic.attrs[GENERATOR_ATTR] = generator.describe()
+    stamp = getattr(generator, "stamp_", None)
+    if stamp is not None:
+        synthetic.attrs[MODEL_ATTR] = {"fitted_on": stamp.fitted_on, "reason": stamp.reason}
 
 
 def made_by(synthetic: pd.DataFrame) -> str:
     """The generator that sampled ``synthetic`` (:data:`GENERATOR_ATTR`), or "" when unknown."""
     return str(getattr(synthetic, "attrs", {}).get(GENERATOR_ATTR, ""))
+
+
+def model_note(fitted_on: str, reason: str, partition: str) -> str:
+    """What the run of ``partition`` did with a model fitted on ``fitted_on`` for ``reason``:
+    ``reason`` that day (``refit: drift in amount (PSI 0.31)``), ``reused model of <day>`` after."""
+    return reason if fitted_on == partition else f"reused model of {fitted_on}"
+
+
+def model_of(synthetic: pd.DataFrame, partition: str) -> str | None:
+    """:func:`model_note` of the model that sampled ``synthetic`` (None: a model fitted outside
+    the daily refresh, e.g. by the CLI's ``synth``)."""
+    stamp = getattr(synthetic, "attrs", {}).get(MODEL_ATTR)
+    return model_note(stamp["fitted_on"], stamp["reason"], partition) if stamp else None
 
 def conditioned_links(table: TableConfig, parents: dict[str, ParentFrame] | None) -> list[str]:
     """The foreign keys whose parent rows the child's generator conditions on: every foreign key
@@ -181,5 +205,5 @@ def synthesize(generator: Generator, plan: PiiPlan, table: TableConfig, *, n: in
             except (TypeError, ValueError):
                 pass
     out = out[list(masked.columns)]
-    out.attrs[GENERATOR_ATTR] = generator.describe()
+    mark_provenance(out, generator)
     return out

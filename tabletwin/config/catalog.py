@@ -161,6 +161,16 @@ class RebalanceConfig(_Strict):
         return v
 
 
+class RefitPolicy(_Strict):
+    """When the daily run refits a table's model instead of drawing from the stored one
+    (:mod:`tabletwin.chain.refresh`); catalog ``refit:`` per table."""
+
+    refit_after_days: int = Field(7, ge=1)
+    psi_max: float = Field(0.1, gt=0)  # a column's PSI above this is drift (Evidently's default)
+    rows_change_max: float = Field(0.2, gt=0)  # |rows today / rows fitted - 1|
+    new_keys_max: float = Field(0.2, gt=0, le=1)  # share of today's keys the model never saw
+
+
 class TableConfig(_Strict):
     """One warehouse table to copy."""
 
@@ -185,6 +195,8 @@ class TableConfig(_Strict):
     # a source column added or retyped since the last publication blocks until the catalog
     # accepts it (tabletwin.config.schema_change); "accept" lets every change through
     on_schema_change: Literal["block", "accept"] = "block"
+    # when the stored model is too stale to reuse (tabletwin.chain.refresh)
+    refit: RefitPolicy = Field(default_factory=RefitPolicy)
 
     @property
     def source_table(self) -> str:

@@ -137,31 +137,36 @@ class DriftReference:
     rows: int
     columns: tuple[ColumnReference, ...]
     key_digests: np.ndarray | None = field(default=None, compare=False)
-    salt: bytes = field(default=b"", repr=False, compare=False)
 
     @classmethod
     def of(cls, df: pd.DataFrame, *, key: str | None = None, salt: bytes = b"",
-           columns: list[str] | None = None) -> "DriftReference":
+           columns: list[str] | None = None, rows: int | None = None) -> "DriftReference":
         """``salt``: a secret (the pseudonym key) so digests of keys cannot be reversed by trying
-        candidate ids; ``columns``: the modelled columns (default: all but ``key``)."""
+        candidate ids (never stored: :meth:`drift` is given it again); ``columns``: the modelled
+        columns (default: all but ``key``); ``rows``: the source's row count when ``df`` is a
+        sample of it (a streamed table)."""
         cols = columns if columns is not None else [c for c in df.columns if c != key]
         refs = tuple(ColumnReference.of(df[c]) for c in cols)
         digests = None
         if key is not None and key in df.columns:
             digests = np.unique(np.fromiter((_digest(v, salt) for v in df[key].dropna()),
                                             dtype=np.int64))
-        return cls(len(df), refs, digests, salt)
+        return cls(len(df) if rows is None else rows, refs, digests)
 
-    def drift(self, df: pd.DataFrame, *, key: str | None = None) -> TableDrift:
+    def drift(self, df: pd.DataFrame, *, key: str | None = None, salt: bytes = b"",
+              rows: int | None = None) -> TableDrift:
+        """Today's ``df`` against the fit rows (``rows``: today's row count when ``df`` is a
+        sample; ``salt``: the one given to :meth:`of`)."""
         present = [r for r in self.columns if r.name in df.columns]
         new_keys = None
         if key is not None and self.key_digests is not None and key in df.columns:
-            today = np.fromiter((_digest(v, self.salt) for v in df[key].dropna()), dtype=np.int64)
+            today = np.fromiter((_digest(v, salt) for v in df[key].dropna()), dtype=np.int64)
             new_keys = round(float(np.mean(~np.isin(today, self.key_digests))), 4) \
                 if len(today) else 0.0
         known = {r.name for r in self.columns} | ({key} if key else set())
         return TableDrift(
-            rows_then=self.rows, rows_now=len(df), new_key_share=new_keys,
+            rows_then=self.rows, rows_now=len(df) if rows is None else rows,
+            new_key_share=new_keys,
             columns=tuple(column_drift(r, df[r.name]) for r in present),
             added=tuple(c for c in df.columns if c not in known),
             missing=tuple(r.name for r in self.columns if r.name not in df.columns))

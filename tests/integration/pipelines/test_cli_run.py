@@ -6,12 +6,12 @@ import json
 import duckdb
 import pandas as pd
 from pipelines.cli import main
-from tests.conftest import write_catalog
+from tests.conftest import run_on, write_catalog
 
 
 def test_run_exit_codes(project, capsys):
     cat = str(project / "tabletwin.yaml")
-    assert main(["run", "--catalog", cat, "--date", "2026-04-01"]) == 0
+    assert run_on("2026-04-01", ["run", "--catalog", cat, "--date", "2026-04-01"]) == 0
     out = capsys.readouterr().out
     assert "published synthetic.customers" in out
     history_sql = "SELECT * FROM synthetic.tabletwin_runs ORDER BY table_name, checked_at"
@@ -20,7 +20,7 @@ def test_run_exit_codes(project, capsys):
     history = con.execute(history_sql).df()
     con.close()
     write_catalog(project, accounts={"checks": {"fidelity_min": 1.0}})
-    assert main(["run", "--catalog", cat, "--date", "2026-04-02", "--table", "accounts"]) == 1
+    assert run_on("2026-04-02", ["run", "--catalog", cat, "--date", "2026-04-02", "--table", "accounts"]) == 1
     err = capsys.readouterr().err
     assert "accounts" in err and "fidelity_above_threshold" in err
     con = duckdb.connect(str(project / "data" / "demo_warehouse.duckdb"), read_only=True)
@@ -49,7 +49,7 @@ def test_run_exit_codes(project, capsys):
     day_page = (reports / "2026-04-01.html").read_text()
     day_json = json.loads((reports / "2026-04-01.json").read_text())
     assert day_json["published"] is True
-    assert main(["run", "--catalog", cat, "--date", "2026-04-01", "--table", "accounts"]) == 1
+    assert run_on("2026-04-01", ["run", "--catalog", cat, "--date", "2026-04-01", "--table", "accounts"]) == 1
     capsys.readouterr()
     assert (reports / "2026-04-01.html").read_text() == day_page
     assert json.loads((reports / "2026-04-01.json").read_text()) == day_json
@@ -65,7 +65,7 @@ def test_run_exit_codes(project, capsys):
     capsys.readouterr()
     # a threshold above 1.0 is refused before anything runs, naming the table and the check
     write_catalog(project, accounts={"checks": {"fidelity_min": 1.5}})
-    assert main(["run", "--catalog", cat, "--date", "2026-04-03", "--table", "accounts"]) == 2
+    assert run_on("2026-04-03", ["run", "--catalog", cat, "--date", "2026-04-03", "--table", "accounts"]) == 2
     err = capsys.readouterr().err
     assert "accounts" in err and "fidelity_above_threshold" in err
     write_catalog(project)

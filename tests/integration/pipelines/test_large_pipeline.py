@@ -7,6 +7,7 @@ import pickle
 import duckdb
 from dagster import DagsterInstance, materialize
 
+from tests.conftest import materialize_day
 from assets import build_all_assets
 from pipelines.build import build_resources
 from tabletwin.config.loader import load_catalog
@@ -21,8 +22,8 @@ def run(project):
     catalog = load_catalog(project / "tabletwin.yaml")
     assets, checks = build_all_assets(catalog)
     with DagsterInstance.ephemeral() as instance:
-        return materialize([*assets, *checks], resources=build_resources(catalog),
-                           partition_key=DAY, instance=instance, raise_on_error=False)
+        return materialize_day([*assets, *checks], resources=build_resources(catalog),
+                               day=DAY, instance=instance, raise_on_error=False)
 
 
 def test_streamed_table_is_published_whole(project):

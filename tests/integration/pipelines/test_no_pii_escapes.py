@@ -2,6 +2,7 @@
 output (console and Dagster event log, asset metadata, stored plan/profile/report/generator,
 reports, the published table, the run history) for each of them, on a passing and a failing run."""
 
+from tests.conftest import run_on
 import json
 from pathlib import Path
 
@@ -59,11 +60,11 @@ def marker_project(tmp_path: Path) -> Path:
 def test_no_marker_escapes(marker_project, capfd):
     cat = str(marker_project / "tabletwin.yaml")
     values = markers(marker_table())
-    assert main(["run", "--catalog", cat, "--date", "2026-05-01", "--verbose"]) == 0
+    assert run_on("2026-05-01", ["run", "--catalog", cat, "--date", "2026-05-01", "--verbose"]) == 0
     data = yaml.safe_load(Path(cat).read_text())
     data["tables"]["people"]["checks"]["fidelity_min"] = 1.0  # a failing run must not leak either
     Path(cat).write_text(yaml.safe_dump(data))
-    assert main(["run", "--catalog", cat, "--date", "2026-05-02", "--verbose"]) == 1
+    assert run_on("2026-05-02", ["run", "--catalog", cat, "--date", "2026-05-02", "--verbose"]) == 1
     out = capfd.readouterr()
     assert_clean("console", out.out + out.err, values)
     assert_clean("dagster event log and metadata", event_log_text(), values)

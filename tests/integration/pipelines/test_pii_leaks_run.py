@@ -15,12 +15,12 @@ def test_run_lists_kept_column_in_output_report_and_dagster(project, capsys):
     from pipelines.build import build_resources
     from tabletwin.config.loader import load_catalog
     from pipelines.cli import main
-    from tests.conftest import write_catalog
+    from tests.conftest import materialize_day, run_on, write_catalog
 
     columns = {"city": {"pii": False}, "state": {"pii": False}, "email": {"action": "keep"}}
     write_catalog(project, customers={"columns": columns})
     cat = str(project / "tabletwin.yaml")
-    assert main(["run", "--catalog", cat, "--date", "2026-04-01", "--table", "customers"]) == 0
+    assert run_on("2026-04-01", ["run", "--catalog", cat, "--date", "2026-04-01", "--table", "customers"]) == 0
     out = capsys.readouterr().out
     assert "published synthetic.customers" in out
     assert f"customers.email: {KEPT_BY_CATALOG}" in out
@@ -34,8 +34,8 @@ def test_run_lists_kept_column_in_output_report_and_dagster(project, capsys):
     wanted = [a for a in assets if a.key.path[0] == "customers"
               and a.key.path[-1] in ("source_table", "pii_plan")]
     with DagsterInstance.ephemeral() as instance:
-        result = materialize(wanted, resources=build_resources(catalog),
-                             partition_key="2026-04-02", instance=instance)
+        result = materialize_day(wanted, resources=build_resources(catalog),
+                                 day="2026-04-02", instance=instance)
         events = [e for e in result.get_asset_materialization_events()
                   if e.asset_key.path[-1] == "pii_plan"]
     meta = events[0].materialization.metadata

@@ -13,11 +13,12 @@ import pytest
 from dagster import AssetKey, DagsterInstance, Definitions, materialize
 
 from assets import build_all_assets
+from assets.common import add_day
 from tabletwin.config.checks import WARN_BY_DEFAULT
 from pipelines.build import DAILY_JOB, build_definitions, build_resources
 from tabletwin.config.loader import load_catalog
 from tabletwin.pii import pii_leaks
-from tests.conftest import DEMO_CHECKS, ROOT, write_catalog
+from tests.conftest import materialize_day, DEMO_CHECKS, ROOT, write_catalog
 
 DAY = "2026-03-01"
 TABLES = ["customers", "accounts", "transactions", "support_tickets"]
@@ -33,8 +34,8 @@ def run_day(project, day=DAY, instance=None, tables=None):
     with contextlib.ExitStack() as stack:
         if instance is None:
             instance = stack.enter_context(DagsterInstance.ephemeral())
-        return materialize([*assets, *checks], resources=build_resources(catalog),
-                           partition_key=day, instance=instance, raise_on_error=False)
+        return materialize_day([*assets, *checks], resources=build_resources(catalog),
+                               day=day, instance=instance, raise_on_error=False)
 
 
 def _read(project, schema, table):
@@ -250,6 +251,7 @@ def test_undeclared_keys_get_their_edges_after_the_key_step(project, capsys):
     assert not {k for k in _upstream(defs, "accounts")["fitted_generator"]
                 if k.startswith("customers/")}
     with DagsterInstance.ephemeral() as instance:
+        add_day(instance, DAY)
         result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
             partition_key=DAY, instance=instance, raise_on_error=False,
             asset_selection=[AssetKey(["accounts", "source_table"])])
@@ -270,6 +272,7 @@ def test_undeclared_keys_get_their_edges_after_the_key_step(project, capsys):
     assert "customers/published_table" in up["published_table"]
     (project / "data" / "elsewhere.duckdb").rename(project / "data" / "demo_warehouse.duckdb")
     with DagsterInstance.ephemeral() as instance:
+        add_day(instance, DAY)
         result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
             partition_key=DAY, instance=instance, raise_on_error=False,
             asset_selection=[AssetKey(["accounts", "source_table"])])

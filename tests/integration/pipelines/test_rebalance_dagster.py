@@ -11,7 +11,7 @@ from dagster import AssetSelection, DagsterInstance, materialize
 from assets import build_all_assets
 from pipelines.build import build_resources
 from tabletwin.config.loader import load_catalog
-from tests.conftest import write_catalog
+from tests.conftest import materialize_day, write_catalog
 
 DAY = "2026-03-01"
 
@@ -20,8 +20,8 @@ def _materialize(project, groups):
     catalog = load_catalog(project / "tabletwin.yaml")
     assets, checks = build_all_assets(catalog)
     with DagsterInstance.ephemeral() as instance:
-        return materialize([*assets, *checks], resources=build_resources(catalog),
-                           partition_key=DAY, instance=instance, raise_on_error=False,
+        return materialize_day([*assets, *checks], resources=build_resources(catalog),
+                               day=DAY, instance=instance, raise_on_error=False,
                            selection=AssetSelection.groups(*groups))
 
 

@@ -9,6 +9,7 @@ land in the first-name column (not full names), and no source name in any name c
 
 from __future__ import annotations
 
+from tests.conftest import run_on
 import json
 from pathlib import Path
 
@@ -95,7 +96,7 @@ def test_sports_warehouse_publishes_with_defaults(tmp_path, capfd):
     cat.write_text(yaml.safe_dump(catalog))
     # the keys are the warehouse's, undeclared in the catalog: `tabletwin run` refreshes the key
     # cache the Dagster definitions read (the code location itself never opens the warehouse)
-    code = main(["run", "--catalog", str(cat), "--date", "2026-06-01"])
+    code = run_on("2026-06-01", ["run", "--catalog", str(cat), "--date", "2026-06-01"])
     printed = capfd.readouterr()
     assert code == 0, printed.out[-3000:] + printed.err[-3000:]
     assert (tmp_path / "tabletwin.keys.yaml").is_file()

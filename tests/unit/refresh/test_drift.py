@@ -1,5 +1,7 @@
 """Drift of today's source against a model's fit rows (tabletwin.metrics.drift)."""
 
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -70,3 +72,10 @@ def test_keys_are_keyed_digests():
     a = DriftReference.of(frame(100, 0), key="id", salt=b"k1")
     b = DriftReference.of(frame(100, 0), key="id", salt=b"k2")
     assert not np.array_equal(a.key_digests, b.key_digests)
+
+
+def test_the_salt_is_not_stored_and_must_be_given_again():
+    ref = DriftReference.of(frame(100, 0), key="id", salt=b"secret")
+    assert b"secret" not in pickle.dumps(ref)
+    assert ref.drift(frame(100, 0), key="id", salt=b"secret").new_key_share == 0.0
+    assert ref.drift(frame(100, 0), key="id", salt=b"other").new_key_share == 1.0
