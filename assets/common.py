@@ -9,6 +9,7 @@ from dagster import AssetKey, DynamicPartitionsDefinition
 
 from tabletwin.config.catalog import Catalog, TableConfig
 from tabletwin.seeds import stable_seed
+from tabletwin.version import code_version
 
 STAGES = ("source_table", "pii_plan", "masked_table", "table_profile", "fitted_generator",
           "synthetic_table", "quality_report", "published_table")
@@ -63,7 +64,10 @@ class TableContext:
         return fit_sample(source, self.table, self.seed(partition))
 
     def common(self, stage: str) -> dict:
-        return {"key": self.key(stage), "group_name": self.name, "partitions_def": self.partitions}
+        # code_version: Dagster marks what a new tabletwin version would compute differently
+        # as stale in the UI (and the refit decision refits on it, tabletwin.chain.refresh)
+        return {"key": self.key(stage), "group_name": self.name, "partitions_def": self.partitions,
+                "code_version": code_version()}
 
 
 PARENT_INPUTS = {"synthetic_table": "parent", "masked_table": "parentmasked",
