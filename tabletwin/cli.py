@@ -289,6 +289,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
             "NOT published" + ("" if r["passed"] else " (blocking checks failed)"))
         print(f"{head}{args.table} {r['partition']}: {verdict} (run {r['run_id']}, checked "
               f"{r['checked_at']})")
+        if r.get("model"):
+            print(f"  model: {r['model']}")
         states = r.get("checks") or {}
         flagged = {n: c for n, c in states.items() if c.get("status") in ("failed", "not_measured")}
         failed = [n for n, c in flagged.items() if c.get("severity") == "error"]

@@ -196,14 +196,16 @@ class Warehouse(ABC):
     def history(self, schema: str, table: str, limit: int = 30) -> list[dict[str, Any]]:
         """The table's latest runs, newest first: partition, run id, generator, passed, published,
         accuracy (from the scores), checked_at, checks (name -> status and severity; empty for
-        runs recorded before checks were). Empty when nothing was recorded yet."""
+        runs recorded before checks were), model (refit or reuse and why; None before it was
+        recorded). Empty when nothing was recorded yet."""
         have = self.columns(schema, HISTORY_TABLE)
         if have is None:
             return []
         checks = "checks" if "checks" in have else "NULL AS checks"
+        model = "model" if "model" in have else "NULL AS model"
         df = self.query(
             f"SELECT partition_key, run_id, generator, passed, published, scores, checked_at, "
-            f"{checks} "
+            f"{checks}, {model} "
             f"FROM {quote(schema)}.{HISTORY_TABLE} WHERE table_name = '{table.replace(chr(39), '')}' "
             f"ORDER BY checked_at DESC NULLS LAST, partition_key DESC LIMIT {int(limit)}")
         out = []
@@ -216,7 +218,8 @@ class Warehouse(ABC):
                         "generator": r["generator"], "passed": bool(r["passed"]),
                         "published": bool(r["published"]) if r["published"] is not None else False,
                         "accuracy": scores.get("fidelity_above_threshold"),
-                        "checked_at": str(r["checked_at"]), "checks": checks_})
+                        "checked_at": str(r["checked_at"]), "checks": checks_,
+                        "model": r["model"] if isinstance(r["model"], str) else None})
         return out
 
     # run history, shared by the SQL backends: the SQL type of each column kind of

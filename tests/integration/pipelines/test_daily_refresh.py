@@ -53,6 +53,10 @@ def test_days_reuse_refit_and_past_days(project, capsys):
     second = _sql(project, "SELECT * FROM synthetic.customers")
     assert len(second) == len(first)
     assert not first.drop(columns="customer_id").equals(second.drop(columns="customer_id"))
+    capsys.readouterr()
+    assert run_on(DAYS[1], ["report", "customers", "--catalog",
+                            str(project / "tabletwin.yaml")]) == 0
+    assert f"  model: reused model of {DAYS[0]}" in capsys.readouterr().out
     with DagsterInstance.get() as instance:
         assert sorted(job.partitions_def.get_partition_keys(
             dynamic_partitions_store=instance)) == list(DAYS[:2])
