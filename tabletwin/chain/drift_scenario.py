@@ -81,6 +81,17 @@ class DriftSeed:
                 "rare_left_out": round(self.left_out, r), "note": self.note}
 
 
+    def markdown(self) -> str:
+        """The mix as a small Markdown table (the asset's metadata)."""
+        head = (f"`{self.column}`, factor {self.factor:g}: {self.note}\n\n"
+                "| level | then | now | scenario |\n|---|---:|---:|---:|\n")
+        rows = "".join(f"| {lv.level} | {'-' if lv.then is None else f'{lv.then:.1%}'} | "
+                       f"{lv.now:.1%} | {lv.target:.1%} |\n" for lv in self.levels)
+        tail = (f"\n{self.left_out:.1%} of today's rows hold values seen fewer than {RARE_K} "
+                "times: never emitted, not shown.\n" if self.left_out else "")
+        return head + rows + tail
+
+
 def target_mix(then: Mapping[Any, float], now: Mapping[Any, float],
                factor: float) -> dict[Any, float]:
     """Shares of the levels of ``now`` (today's shares) moved ``factor`` times as far as they moved
@@ -218,3 +229,23 @@ def drift_seed_table(masked: pd.DataFrame, plan: PiiPlan, table: TableConfig, *,
                                                                            picked, seed),
                      levels=levels, then_day=then_day if ref is not None else None, note=note,
                      left_out=left_out)
+
+
+def follow_drift_seed(masked: pd.DataFrame, plan: PiiPlan, table: TableConfig, *, column: str,
+                      factor: float, rows: int, seed: int, previous: object = None,
+                      field: str = "follow_drift.column") -> DriftSeed:
+    """:func:`drift_seed_table` against ``previous``, the stored model of the last published day
+    (None: the first day): its ``stamp_`` (:class:`tabletwin.chain.refresh.ModelStamp`) holds the
+    drift reference of its fit rows and the day they were read."""
+    stamp = getattr(previous, "stamp_", None)
+    return drift_seed_table(masked, plan, table, column=column, factor=factor, rows=rows,
+                            seed=seed, reference=getattr(stamp, "reference", None),
+                            then_day=getattr(stamp, "fitted_on", None), field=field)
+
+
+def fitted_today(generator: object, day: str) -> object:
+    """``generator`` when it was fitted on ``day``'s rows, else None: a model reused from an
+    earlier day may not know today's new levels, so the scenario fits its own
+    (:func:`tabletwin.chain.scenarios.run_scenario` with no usable generator)."""
+    stamp = getattr(generator, "stamp_", None)
+    return generator if getattr(stamp, "fitted_on", None) == day else None

@@ -167,3 +167,17 @@ def test_catalog_follow_drift_column_is_checked_against_the_source():
         check_columns(cat, "subs", ["id", "plan", "fee"])
     assert err.value.field == "scenarios.more_max.follow_drift.column"
     check_columns(_catalog({"follow_drift": {"column": "plan"}}), "subs", ["id", "plan"])
+
+
+def test_preflight_refuses_a_numeric_or_date_follow_drift_column():
+    from tabletwin.config.preflight import check_follow_types
+
+    types = {"id": "BIGINT", "plan": "VARCHAR", "fee": "DECIMAL(10,2)", "since": "DATE",
+             "at": "timestamp with time zone", "flag": "BOOLEAN"}
+    for column in ("plan", "flag"):
+        check_follow_types(_catalog({"follow_drift": {"column": column}}), "subs", types)
+    for column in ("fee", "since", "at"):
+        with pytest.raises(ConfigError, match="not categorical") as err:
+            check_follow_types(_catalog({"follow_drift": {"column": column}}), "subs", types)
+        assert err.value.field == "scenarios.more_max.follow_drift.column"
+        assert "cat.yaml" in str(err.value) and "\n" not in str(err.value)
