@@ -181,3 +181,25 @@ def test_preflight_refuses_a_numeric_or_date_follow_drift_column():
             check_follow_types(_catalog({"follow_drift": {"column": column}}), "subs", types)
         assert err.value.field == "scenarios.more_max.follow_drift.column"
         assert "cat.yaml" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_previous_model_without_the_column_falls_back_to_todays_mix():
+    then_rows = _subs(500, {"basic": 0.9, "plus": 0.1}, seed=1)
+    today = _subs(500, {"basic": 0.5, "plus": 0.5}, seed=2)
+    out = drift_seed_table(today, _plan(today), TABLE, column="plan", factor=3.0, rows=500,
+                           seed=3, reference=DriftReference.of(then_rows, key="id",
+                                                               columns=["fee"]),
+                           then_day="2026-03-01")
+    assert "no reference of 'plan'" in out.note and out.explanation()["then"] is None
+    assert out.seed_table["plan"].value_counts().to_dict() == today["plan"].value_counts().to_dict()
+
+
+def test_only_a_model_fitted_today_is_handed_to_the_scenario():
+    from types import SimpleNamespace
+
+    from tabletwin.chain.drift_scenario import fitted_today
+
+    model = SimpleNamespace(stamp_=SimpleNamespace(fitted_on="2026-03-02"))
+    assert fitted_today(model, "2026-03-02") is model
+    assert fitted_today(model, "2026-03-03") is None  # reused: may not know today's levels
+    assert fitted_today(object(), "2026-03-02") is None
