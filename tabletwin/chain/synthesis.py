@@ -69,6 +69,17 @@ def conditioned_links(table: TableConfig, parents: dict[str, ParentFrame] | None
             if fk in parents and table.parent_of(fk)[0] != table.name]
 
 
+def fit_part(masked: pd.DataFrame, table: TableConfig, seed: int) -> pd.DataFrame:
+    """The rows a generator of ``table`` fitted with ``seed`` learns from: the fit part of
+    :func:`split_source`, at most ``generator.max_fit_rows`` of them (a seeded draw)."""
+    data = split_source(masked, table, seed)[0]
+    cap = table.generator.max_fit_rows
+    if len(data) > cap:
+        rng = np.random.default_rng(seed)
+        data = data.iloc[np.sort(rng.choice(len(data), cap, replace=False))]
+    return data
+
+
 def fit_generator(masked: pd.DataFrame, plan: PiiPlan, table: TableConfig, *,
                   seed: int, parents: dict[str, ParentFrame] | None = None) -> Generator:
     """Fit the table's configured generator on the modelled columns of the masked table's fit part
@@ -83,11 +94,7 @@ def fit_generator(masked: pd.DataFrame, plan: PiiPlan, table: TableConfig, *,
         raise InputError("source table has no rows; nothing to learn from", table=table.name)
     cols = modelled_columns(plan, table)
     links = conditioned_links(table, parents)
-    data = split_source(masked, table, seed)[0][cols + links]
-    cap = table.generator.max_fit_rows
-    if len(data) > cap:
-        rng = np.random.default_rng(seed)
-        data = data.iloc[np.sort(rng.choice(len(data), cap, replace=False))]
+    data = fit_part(masked, table, seed)[cols + links]
     name, params = table.generator.name, dict(table.generator.params)
     if links:  # conditioning needs the sequential tree, whatever ``auto`` would have chosen
         name = "sequential_tree"

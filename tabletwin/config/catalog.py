@@ -272,13 +272,30 @@ class TableConfig(_Strict):
         return v
 
 
+class FollowDrift(_Strict):
+    """A scenario's seed built each day from a drifting categorical ``column``: its mix moved
+    ``factor`` times as far as it moved since the last published day's model was fitted (1: today's
+    mix, 2: as far again, 0: back to the mix then); see :mod:`tabletwin.chain.drift_scenario`."""
+
+    column: str
+    factor: float = Field(2.0, ge=0.0, le=10.0)
+
+
 class ScenarioConfig(_Strict):
     """A seeded scenario: synthetic rows of ``table`` whose columns named in the ``seed_table`` file
     (Parquet or CSV, one row per synthetic row, path relative to the catalog) are fixed as given
-    and the rest generated consistently, published as ``<target_schema>.<table>__<scenario>``."""
+    and the rest generated consistently, published as ``<target_schema>.<table>__<scenario>``.
+    Instead of a file, ``follow_drift`` builds a one-column seed table each day (exactly one)."""
 
     table: str
-    seed_table: str
+    seed_table: str | None = None
+    follow_drift: FollowDrift | None = None
+
+    @model_validator(mode="after")
+    def _one_seed(self) -> "ScenarioConfig":
+        if (self.seed_table is None) == (self.follow_drift is None):
+            raise ValueError("give exactly one of seed_table and follow_drift")
+        return self
 
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -21,7 +21,7 @@ from tabletwin.config.checks import THRESHOLD_CHECKS as _THRESHOLD_CHECKS
 from tabletwin.errors import ConfigError
 
 
-def _first_error(exc: ValidationError) -> tuple[str | None, str, str]:
+def _first_error(exc: ValidationError, data: dict) -> tuple[str | None, str, str]:
     err = exc.errors()[0]
     loc = [str(p) for p in err["loc"]]
     msg = err["msg"].removeprefix("Value error, ")
@@ -31,6 +31,11 @@ def _first_error(exc: ValidationError) -> tuple[str | None, str, str]:
             loc.append(first)
     table = loc[1] if len(loc) > 1 and loc[0] == "tables" else None
     field = ".".join(loc[2:] if table else loc) or None
+    scenarios = data.get("scenarios")
+    if len(loc) > 1 and loc[0] == "scenarios" and isinstance(scenarios, dict):
+        sc = scenarios.get(loc[1])  # name the scenario's table too
+        if isinstance(sc, dict) and isinstance(sc.get("table"), str):
+            table = sc["table"]
     return table, field or "", msg
 
 
@@ -52,7 +57,7 @@ def parse_catalog(data: Any, path: str = "<catalog>") -> Catalog:
     try:
         catalog = Catalog(**data, path=path)
     except ValidationError as exc:
-        table, field, msg = _first_error(exc)
+        table, field, msg = _first_error(exc, data)
         check = _THRESHOLD_CHECKS.get(field.removeprefix("checks.")) if field else None
         if check:
             msg = f"{msg} (threshold of check {check})"
@@ -66,16 +71,7 @@ def parse_catalog(data: Any, path: str = "<catalog>") -> Catalog:
             if catalog.tables[parent].primary_key != pcol:
                 raise ConfigError(f"foreign key must reference the primary key of {parent!r}",
                                   path=path, table=name, field=f"foreign_keys.{col}")
-    for name, sc in catalog.scenarios.items():
-        if not isinstance(name, str) or not IDENTIFIER.match(name):
-            raise ConfigError("scenario names must be identifiers", path=path,
-                              field=f"scenarios.{name}")
-        if sc.table not in catalog.tables:
-            raise ConfigError(f"scenario names unknown table {sc.table!r}", path=path,
-                              field=f"scenarios.{name}.table")
-        if catalog.tables[sc.table].constraints:
-            raise ConfigError("seeded scenarios do not combine with constraints yet", path=path,
-                              table=sc.table, field=f"scenarios.{name}")
+    _check_scenarios(catalog, path)
     for p in catalog.recognizers:
         if not catalog.resolve(p).is_file():
             raise ConfigError(f"recognizers file not found: {p}", path=path, field="recognizers")
@@ -86,6 +82,38 @@ def parse_catalog(data: Any, path: str = "<catalog>") -> Catalog:
         _check_generator(t, path)
     _check_name_lengths(catalog, path)
     return catalog
+
+
+def _check_scenarios(catalog: Catalog, path: str) -> None:
+    for name, sc in catalog.scenarios.items():
+        if not isinstance(name, str) or not IDENTIFIER.match(name):
+            raise ConfigError("scenario names must be identifiers", path=path,
+                              field=f"scenarios.{name}")
+        if sc.table not in catalog.tables:
+            raise ConfigError(f"scenario names unknown table {sc.table!r}", path=path,
+                              field=f"scenarios.{name}.table")
+        t = catalog.tables[sc.table]
+        if t.constraints:
+            raise ConfigError("seeded scenarios do not combine with constraints yet", path=path,
+                              table=sc.table, field=f"scenarios.{name}")
+        if sc.follow_drift is not None:
+            problem = _follow_problem(t, sc.follow_drift.column)
+            if problem:
+                raise ConfigError(problem, path=path, table=sc.table,
+                                  field=f"scenarios.{name}.follow_drift.column")
+
+
+def _follow_problem(t: TableConfig, column: str) -> str | None:
+    """Why ``column`` cannot be followed, as far as the catalog alone tells (its type and the PII
+    plan are checked when the run has the rows: tabletwin.chain.drift_scenario)."""
+    if column in t.key_columns:
+        return (f"{column!r} is a key of {t.name!r} (keys are generated fresh); name a "
+                "categorical column")
+    pinned = t.columns.get(column)
+    if pinned is not None and (pinned.pii or pinned.entity or pinned.action not in (None, "keep")):
+        return (f"{column!r} is marked PII in columns.{column}; follow_drift takes a non-personal "
+                "categorical column (its levels are shown in the run's metadata)")
+    return None
 
 
 def _check_rows(t: TableConfig, path: str) -> None:
@@ -251,6 +279,8 @@ def check_columns(catalog: Catalog, table: str, columns: list[str]) -> None:
     named += [(f"constraints[{i}]", c) for i, k in enumerate(t.constraints) for c in k.columns]
     named += [("target", t.target)] if t.target else []
     named += [("rebalance.column", t.rebalance.column)] if t.rebalance else []
+    named += [(f"scenarios.{n}.follow_drift.column", sc.follow_drift.column)
+              for n, sc in catalog.scenarios.items() if sc.table == table and sc.follow_drift]
     for field, col in named:
         if col not in have:
             raise ConfigError(f"column {col!r} is not in source table {t.source_table!r}",

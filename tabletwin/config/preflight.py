@@ -30,6 +30,29 @@ def tables_to_run(catalog: Catalog, table: str | None) -> list[str]:
     return [n for n in order if n in needed]
 
 
+#: Source column types (DuckDB and PostgreSQL spellings, upper-cased prefixes) of numbers, dates
+#: and times: their values are not categories, so a scenario cannot follow their mix.
+_NOT_CATEGORICAL = ("TINYINT", "SMALLINT", "INT", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                    "UINTEGER", "UBIGINT", "UHUGEINT", "DECIMAL", "NUMERIC", "FLOAT", "DOUBLE",
+                    "REAL", "DATE", "TIME", "INTERVAL", "MONEY", "SERIAL", "BIGSERIAL",
+                    "SMALLSERIAL")
+
+
+def check_follow_types(catalog: Catalog, table: str, types: dict[str, str]) -> None:
+    """A ``follow_drift`` scenario of ``table`` must name a categorical column (text, boolean,
+    enum): ConfigError naming the scenario's field when ``types`` (column -> source type) says it
+    holds numbers, dates or times. (The masked column's type is checked again by the run.)"""
+    for name, sc in catalog.scenarios.items():
+        if sc.table != table or sc.follow_drift is None:
+            continue
+        sql_type = str(types.get(sc.follow_drift.column, ""))
+        if sql_type.upper().startswith(_NOT_CATEGORICAL):
+            raise ConfigError(f"column {sc.follow_drift.column!r} is {sql_type[:40]}, not "
+                              "categorical: a scenario can only follow the mix of a categorical "
+                              "(text, boolean) column", path=catalog.path, table=table,
+                              field=f"scenarios.{name}.follow_drift.column")
+
+
 def check_sources(catalog: Catalog, warehouse: Warehouse, tables: list[str]) -> None:
     """Raise a one-line ConfigError / InputError for the first problem found."""
     schema = catalog.warehouse.source_schema
@@ -42,6 +65,7 @@ def check_sources(catalog: Catalog, warehouse: Warehouse, tables: list[str]) -> 
                               path=catalog.path, table=name,
                               field="source" if t.source else "tables")
         check_columns(catalog, name, list(types))
+        check_follow_types(catalog, name, types)
         for column, sql_type in types.items():
             if not str(column).strip():
                 raise InputError(f"source table {schema}.{t.source_table} has a column with an "
