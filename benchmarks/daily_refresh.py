@@ -14,7 +14,7 @@ Dagster instance of its own. Day ``i`` is ``tabletwin run`` with the clock on th
 5. a distribution shift in one column: ``transactions.amount`` x 1.8;
 6. a new PII column ``customers.work_email``: the run must block on ``schema_change_reviewed``;
    the catalog lines the message prints are then added to the catalog and the day re-run;
-7. a retyped column ``accounts.balance`` DOUBLE -> DECIMAL(14,2): blocks, accepted the same way.
+7. a retyped column ``transactions.amount`` DOUBLE -> DECIMAL(14,2): blocks, accepted the same way.
 
 Prints one line per run (day, wall time, exit status, tables published) and per table what the
 run did with its model (the run history's ``model`` column) and the ``fitted_generator`` step's
@@ -73,8 +73,9 @@ def change_source(db: Path, day: int) -> str:
                         " || '@' || lower(state) || '-corp.example.com'")
             return "new PII column customers.work_email"
         if day == 7:
-            con.execute("ALTER TABLE main.accounts ALTER balance TYPE DECIMAL(14,2)")
-            return "accounts.balance retyped DOUBLE -> DECIMAL(14,2)"
+            # (a table other tables' foreign keys point at cannot be altered in DuckDB)
+            con.execute("ALTER TABLE main.transactions ALTER amount TYPE DECIMAL(14,2)")
+            return "transactions.amount retyped DOUBLE -> DECIMAL(14,2)"
         return "no change" if day > 1 else "first day"
     finally:
         con.close()

@@ -385,7 +385,8 @@ def _finisher(pf: pq.ParquetFile, generator: Generator, plan: PiiPlan, table: Ta
         generator=generator, plan=plan, table=table, source=slim(sample, needed),
         masked=slim(masked, replaced + list(table.foreign_keys)), parent_keys=parent_keys,
         seed=seed)
-    training, holdout = split_source(sample, table, seed)  # the rows the generator learned from
+    # the raw rows split as the generator's (masked) rows were
+    training, holdout = split_source(sample, table, identity=masked)
     return Finisher(context=context, index=index, replaced=replaced,
                     forbidden=forbidden_values(sample, replaced), unique=unique, keys=fresh,
                     source_keys=source_keys,

@@ -72,7 +72,7 @@ def conditioned_links(table: TableConfig, parents: dict[str, ParentFrame] | None
 def fit_part(masked: pd.DataFrame, table: TableConfig, seed: int) -> pd.DataFrame:
     """The rows a generator of ``table`` fitted with ``seed`` learns from: the fit part of
     :func:`split_source`, at most ``generator.max_fit_rows`` of them (a seeded draw)."""
-    data = split_source(masked, table, seed)[0]
+    data = split_source(masked, table)[0]
     cap = table.generator.max_fit_rows
     if len(data) > cap:
         rng = np.random.default_rng(seed)

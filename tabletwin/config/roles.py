@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from tabletwin.config.catalog import TableConfig
-from tabletwin.metrics.privacy import split_holdout
+from tabletwin.metrics.privacy import holdout_rows
 from tabletwin.pii.plan import PiiPlan
 
 REGENERATED = ("fake", "pseudonymize")
@@ -29,10 +29,22 @@ def context_columns(plan: PiiPlan, table: TableConfig) -> tuple[str, ...]:
     return tuple(c for c in modelled_columns(plan, table) if c not in text)
 
 
-def split_source(masked: pd.DataFrame, table: TableConfig,
-                 seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The rows the generator learns from and the holdout rows it never sees (``holdout_share`` of
-    the table, drawn by ``seed``: the quality gate measures privacy against them). Tables under 20
-    rows keep every row for fitting."""
-    share = table.checks.holdout_share if len(masked) >= 20 else 0.0
-    return split_holdout(masked, share, seed)
+def split_source(masked: pd.DataFrame, table: TableConfig, *,
+                 identity: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows the generator learns from and the holdout rows it never sees (about
+    ``holdout_share`` of the table: the quality gate measures privacy against them). Tables under
+    20 rows keep every row for fitting.
+
+    Each row's side follows from the row itself (its primary key, else all its values; keyed by
+    the table's name, :func:`~tabletwin.metrics.privacy.split_rows`), not from the day: a model
+    fitted on an earlier day and reused today (:mod:`tabletwin.chain.refresh`) never saw a row of
+    today's holdout, so the privacy checks stay measured against rows it did not learn.
+
+    ``identity``: the masked rows when ``masked`` is the raw source in the same order (the raw
+    rows are split as their masked rows are)."""
+    rows = masked if identity is None else identity
+    share = table.checks.holdout_share if len(rows) >= 20 else 0.0
+    pk = table.primary_key
+    by = [pk] if pk and pk in rows.columns and rows[pk].notna().all() else None
+    hold = holdout_rows(rows, share, by=by, salt=table.name)
+    return masked[~hold].reset_index(drop=True), masked[hold].reset_index(drop=True)

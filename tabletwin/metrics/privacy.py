@@ -20,6 +20,7 @@ The same convention as the independent judge (mostlyai-qa), on a bounded sample 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -176,6 +177,36 @@ def split_holdout(df: pd.DataFrame, share: float, seed: int) -> tuple[pd.DataFra
     hold = np.sort(perm[:k])
     fit = np.sort(perm[k:])
     return df.iloc[fit].reset_index(drop=True), df.iloc[hold].reset_index(drop=True)
+
+
+def holdout_rows(df: pd.DataFrame, share: float, *, by: list[str] | None = None,
+                 salt: str = "") -> np.ndarray:
+    """Which rows to hold out (about ``share`` of them, at least one row on each side when there
+    are two or more rows), by the rows' identity: a row is held out when the keyed 64-bit hash of
+    its ``by`` columns (default: every column) falls below ``share``. The same row lands on the
+    same side whatever else the table holds, on any day, in any order."""
+    if not 0.0 <= share < 1.0:
+        raise ValueError("holdout share must be in [0, 1)")
+    n = len(df)
+    if n < 2 or share == 0:
+        return np.zeros(n, dtype=bool)
+    cols = list(by) if by else list(df.columns)
+    h = pd.util.hash_pandas_object(df[cols], index=False).to_numpy(dtype=np.uint64)
+    # keyed by ``salt`` (pandas' hash key reaches only text columns): xor, then the splitmix64
+    # finaliser, so every salt is another uniform draw
+    x = h ^ np.uint64(int.from_bytes(hashlib.blake2b(salt.encode("utf-8"),
+                                                     digest_size=8).digest(), "big"))
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        x = x ^ (x >> np.uint64(31))
+    u = x / 2.0 ** 64
+    hold = u < share
+    if not hold.any():
+        hold[np.argmin(u)] = True
+    if hold.all():
+        hold[np.argmax(u)] = False
+    return hold
 
 
 @dataclass(frozen=True)

@@ -327,7 +327,7 @@ def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFr
     text_cols = {c.name for c in profile.columns if c.kind == "text"}
     fid_cols = [c for c in modelled_columns(plan, table) if c not in text_cols]
     if holdout is None:
-        fit_part, held = split_source(masked, table, seed)
+        fit_part, held = split_source(masked, table)
     else:
         fit_part, held = masked, holdout[1]
     specs = suite_for_table(profile, list(masked.columns), table, source=fit_part,
@@ -357,7 +357,7 @@ def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFr
         if parents else (),
         class_accuracy=rebalanced.class_accuracy, shares=rebalanced.shares,
         minority=rebalanced.minority,
-        rare_copies=measures.rare_copies(source, synthetic, table, seed, holdout),
+        rare_copies=measures.rare_copies(source, synthetic, table, masked, holdout),
         not_applicable=checks.not_applicable(table),
         quasi_identifiers=quasi_uniqueness(masked, synthetic, plan, seed),
     )

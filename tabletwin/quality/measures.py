@@ -127,12 +127,13 @@ class RebalancedScores:
 
 
 def rare_copies(source: pd.DataFrame, synthetic: pd.DataFrame, table: TableConfig,
-                 seed: int, given: tuple[pd.DataFrame, pd.DataFrame] | None = None
-                 ) -> RareCopies | None:
+                masked: pd.DataFrame, given: tuple[pd.DataFrame, pd.DataFrame] | None = None
+                ) -> RareCopies | None:
     """Rare raw training values in the synthetic table, every column (the raw source split as the
-    generator's rows were: same share, same seed; or the caller's raw holdout rows ``given[0]``),
-    or None without holdout rows."""
-    training, holdout = split_source(source, table, seed) if given is None else (source, given[0])
+    generator's rows were: as their ``masked`` rows are; or the caller's raw holdout rows
+    ``given[0]``), or None without holdout rows."""
+    training, holdout = (split_source(source, table, identity=masked) if given is None
+                         else (source, given[0]))
     if len(holdout) == 0:
         return None
     return rare_value_copies(training, holdout, synthetic)
