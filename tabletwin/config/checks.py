@@ -84,6 +84,12 @@ class Check:
 CHECKS: tuple[Check, ...] = (
     Check("schema_matches_source",
           "Same column names, order and types as the masked source.", scenario=True),
+    Check("schema_change_reviewed",
+          "The source's columns, declared types and keys against those recorded when the table "
+          "was last published: an added or retyped column, or a changed key, blocks until the "
+          "catalog reviews it (a columns: entry; on_schema_change: accept lets any change "
+          "through). Dropped columns are dropped from the copy and reported. Not applicable "
+          "when there is nothing to compare (never published, or not read from a warehouse)."),
     Check("row_count_matches", "Row count within the tolerance of the configured count.",
           thresholds=("row_count_tolerance",)),
     Check("no_pii_in_synthetic",
