@@ -132,8 +132,9 @@ def _result(tc: TableContext, outcome: CheckOutcome) -> AssetCheckResult:
     if outcome.status in (checks.PASSED, checks.FAILED):
         # a failure that explains itself (schema_change_reviewed: the changes and accepting lines)
         description = outcome.details.get("message") if outcome.status == checks.FAILED else None
-    else:
-        description = f"{outcome.label}: {outcome.details.get('note', '')}"
+    else:  # the note says it: "not measured: ...", "not applicable: ..."
+        note = str(outcome.details.get("note", ""))
+        description = note if note.startswith(outcome.label) else f"{outcome.label}: {note}"
     metadata = {"status": outcome.status, "value": outcome.value,
                 "threshold": outcome.threshold,
                 "details": MetadataValue.json(outcome.details)}

@@ -191,3 +191,15 @@ def test_the_report_lists_the_changes_and_the_message():
     assert "id='schema'" not in render_html(same, plan, profile_table(df, plan),
                                             partition="2026-12-01", run_id="r",
                                             generator="copula")
+
+
+def test_a_columns_entry_with_only_a_type_changes_no_pii_decision():
+    from tabletwin.pii.detect import detect_pii
+
+    df = pd.DataFrame({"amount": [1.5, 2.25, 3.0] * 20,
+                       "contact": [f"person{i}@example.org" for i in range(60)]})
+    t = table(columns={"amount": {"type": "DOUBLE"}, "contact": {"type": "VARCHAR"}})
+    plain = detect_pii(df, table="customers")
+    typed = detect_pii(df, table="customers", overrides=t.overrides())
+    assert typed.columns == plain.columns
+    assert typed["contact"].entity == "EMAIL_ADDRESS" and typed["contact"].origin == "detected"
