@@ -78,7 +78,7 @@ def build(tc: TableContext) -> list[AssetsDefinition]:
             "verdict": "pass" if report.passed else "FAIL: " + ", ".join(report.failed_checks),
             "warnings": ", ".join(report.warnings) or "none",
             # the source's schema changes since the last published version (names and types)
-            "schema_changes": MetadataValue.md(_changes_md(report) or "none"),
+            "schema_changes": MetadataValue.md(_changes_md(report)),
             "kept_by_catalog": ", ".join(f"{c}: {n} cells, {KEPT_BY_CATALOG}"
                                          for c, n in report.kept_by_catalog.items()) or "none",
             "accuracy": report.fidelity.accuracy,
@@ -116,10 +116,15 @@ def build_checks(tc: TableContext) -> list[AssetChecksDefinition]:
 
 
 def _changes_md(changes: "QualityReport | list[dict]") -> str:
-    """The schema changes as a Markdown list (a report's, or a check outcome's details)."""
+    """The schema changes as a Markdown list (a report's, or a check outcome's details); for a
+    report, also when nothing was compared (and why) or nothing changed."""
     if isinstance(changes, QualityReport):
         r = changes.schema_review
-        changes = r.details()["changes"] if r is not None and r.compared else []
+        if r is None or not r.compared:
+            return "not compared: " + (r.not_compared if r is not None else "no source schema")
+        changes = r.details()["changes"]
+        if not changes:
+            return "none since the last published version"
     return "\n".join(f"- `{c['text']}`" + ("" if c["reviewed"] else " **not reviewed**")
                      for c in changes)
 

@@ -1,7 +1,8 @@
 """A schema change through the whole Dagster chain (``tabletwin run``) of one small table on a
 DuckDB warehouse: day 1 publishes; a column is added to the source; day 2 blocks with the message
 naming it and the catalog line that accepts it, and ``synthetic.<table>`` still shows day 1; with
-the line in the catalog, the day publishes the new column."""
+the line in the catalog, the day publishes the new column; a dropped column then needs no review
+and is dropped from the copy."""
 
 from __future__ import annotations
 
@@ -35,6 +36,15 @@ def check_history(name: str) -> list:
         records = instance.event_log_storage.get_asset_check_execution_history(
             AssetCheckKey(AssetKey([TABLE, "quality_report"]), name), limit=10)
     return [r.event.dagster_event.event_specific_data for r in records]
+
+
+def quality_report_metadata() -> dict:
+    """The metadata of the table's latest quality_report materialization."""
+    from dagster import AssetKey, DagsterInstance
+
+    with DagsterInstance.get() as instance:
+        event = instance.get_latest_materialization_event(AssetKey([TABLE, "quality_report"]))
+    return event.asset_materialization.metadata
 
 
 def write_source(path: Path, rows: int = 300) -> None:
@@ -84,6 +94,8 @@ def test_an_added_column_blocks_until_the_catalog_accepts_it(tmp_path, monkeypat
     assert run_day(catalog, DAY1) == 0, capsys.readouterr()
     out = capsys.readouterr()
     assert f"published synthetic.{TABLE}" in out.out and "schema_change_reviewed" not in out.out
+    assert quality_report_metadata()["schema_changes"].value.startswith(
+        "not compared: no published version")
     day1 = query(db, f"SELECT * FROM synthetic.{TABLE} ORDER BY member_id")
     assert list(day1.columns) == ["member_id", "age", "tier", "spend"]
     runs = query(db, "SELECT source_schema, published FROM synthetic.tabletwin_runs")
@@ -120,6 +132,8 @@ def test_an_added_column_blocks_until_the_catalog_accepts_it(tmp_path, monkeypat
     assert "`+ email (VARCHAR): new column` **not reviewed**" in blocked.metadata["changes"].value
     assert not first.passed and first.severity.value == "WARN"  # not a pass, and not blocking
     assert first.description.startswith("not applicable: no published version")
+    meta = quality_report_metadata()
+    assert meta["schema_changes"].value == "- `+ email (VARCHAR): new column` **not reviewed**"
     report = (tmp_path / "data" / "reports" / TABLE / f"{DAY2}.html").read_text()
     assert "Schema changes since the last published version" in report
     assert "zqxmember" not in report
@@ -138,3 +152,14 @@ def test_an_added_column_blocks_until_the_catalog_accepts_it(tmp_path, monkeypat
     assert published["partition_key"].tolist() == [DAY1, DAY2]
     assert '"schema_change_reviewed": {"severity": "error", "status": "passed"}' in \
         published["checks"].iloc[1]
+
+    # a dropped column needs no review: dropped from the copy, reported in the check's details
+    con = duckdb.connect(str(db))
+    con.execute(f"ALTER TABLE main.{TABLE} DROP COLUMN tier")
+    con.close()
+    assert run_day(catalog, DAY2) == 0, capsys.readouterr()
+    capsys.readouterr()
+    assert list(query(db, f"SELECT * FROM synthetic.{TABLE}").columns) == \
+        ["member_id", "age", "spend", "email"]
+    latest = check_history("schema_change_reviewed")[0]
+    assert latest.passed and latest.metadata["details"].value["dropped"] == ["tier"]
