@@ -30,9 +30,11 @@ def build(tc: TableContext) -> AssetsDefinition:
     def published_table(context, synthetic, report: QualityReport,
                         warehouse: WarehouseResource) -> Output[None]:
         wh = warehouse.get()
+        # the source's schema, recorded with the published run: the next run compares with it
         record = run_record(tc.table, report, partition=context.partition_key,
                             run_id=context.run_id, seed=tc.seed(context.partition_key),
-                            model=model_of(synthetic.head, context.partition_key))
+                            model=model_of(synthetic.head, context.partition_key),
+                            source_schema=report.source_schema_json)
         where = publish_checked_run(wh, tc.table, synthetic, record, failed=report.failed_checks,
                                     source_schema=warehouse.source_schema,
                                     target_schema=warehouse.target_schema,

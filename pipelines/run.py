@@ -187,15 +187,20 @@ def _summarize(result, catalog, table: str | None, partition: str) -> int:
     failed_checks: dict[str, list[str]] = {}
     warned: dict[str, list[str]] = {}
     kept: dict[str, dict] = {}  # table -> PII column kept by catalog -> cells holding its values
+    explained: dict[str, list[str]] = {}  # table -> messages of its failed checks
     for ev in result.get_asset_check_evaluations():
         if ev.check_name == "no_pii_kept_by_catalog":
             details = ev.metadata.get("details")
             value = getattr(details, "value", None) or getattr(details, "data", None)
             if isinstance(value, dict) and isinstance(value.get("kept_by_catalog"), dict):
                 kept[ev.asset_key.path[0]] = value["kept_by_catalog"]
-        if not ev.passed:
+        status = getattr(ev.metadata.get("status"), "value", None)
+        if not ev.passed and status != "not_applicable":  # not applicable: nothing to report
             into = warned if ev.severity == AssetCheckSeverity.WARN else failed_checks
             into.setdefault(ev.asset_key.path[0], []).append(ev.check_name)
+            if ev.severity != AssetCheckSeverity.WARN and ev.description:
+                # a failure that explains itself (schema_change_reviewed): printed under the table
+                explained.setdefault(ev.asset_key.path[0], []).append(ev.description)
     published = {e.asset_key.path[0] for e in result.get_asset_materialization_events()
                  if e.asset_key.path[-1] == "published_table"}
     errors = []
@@ -219,6 +224,8 @@ def _summarize(result, catalog, table: str | None, partition: str) -> int:
         elif t in failed_checks:
             print(f"NOT published {t}: blocking checks failed: {', '.join(failed_checks[t])}; "
                   f"report {report}", file=sys.stderr)
+            for message in explained.get(t, []):
+                print(_indented(message), file=sys.stderr)
         else:
             print(f"NOT published {t}: an upstream step or parent table failed", file=sys.stderr)
     for t, columns in kept.items():
@@ -231,3 +238,8 @@ def _summarize(result, catalog, table: str | None, partition: str) -> int:
     print(f"run {result.run_id} for {partition}: {'success' if ok else 'FAILED'} "
           f"(warehouse {catalog.warehouse.describe(catalog.root)})")
     return 0 if ok else 1
+
+
+def _indented(message: str) -> str:
+    """A check's (multi-line) message under its table's line, each line indented."""
+    return "\n".join("    " + line for line in message.splitlines())

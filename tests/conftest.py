@@ -40,9 +40,10 @@ def _offline_env(monkeypatch, tmp_path_factory):
 SMALL_FIDELITY_MIN = 0.6
 
 
-_EVERY_TABLE = ("schema_matches_source", "row_count_matches", "no_pii_in_synthetic",
-                "expectations_pass", "fidelity_above_threshold", "not_closer_to_training",
-                "no_copied_rows", "correlations_preserved", "no_rare_values_copied")
+_EVERY_TABLE = ("schema_matches_source", "schema_change_reviewed", "row_count_matches",
+                "no_pii_in_synthetic", "expectations_pass", "fidelity_above_threshold",
+                "not_closer_to_training", "no_copied_rows", "correlations_preserved",
+                "no_rare_values_copied")
 _RELATIONS = ("no_orphan_keys", "children_per_parent_match", "joins_like_source")
 #: The asset checks each table of the demo catalog (tabletwin.yaml) must have, written out by
 #: hand: customers declares constraints and no foreign key; accounts and support_tickets have a

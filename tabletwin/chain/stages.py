@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 from tabletwin.version import code_version
 from tabletwin.config.catalog import Catalog, TableConfig
 from tabletwin.config.loader import check_columns
-from tabletwin.config.schema_change import TableSchema
+from tabletwin.config.schema_change import SchemaReview, TableSchema, review
 from tabletwin.errors import CheckFailed, InputError
 from tabletwin.limits import check_rows
+from tabletwin.pii.plan import PiiPlan
 from tabletwin.files import read_file  # noqa: F401  (re-exported: light module for `scan`)
 from tabletwin.quality.gate import QualityReport
 from tabletwin.warehouse.base import RunRecord, Warehouse
@@ -68,14 +69,18 @@ def check_states(report: QualityReport,
 
 
 def run_record(table: TableConfig, report: QualityReport, *, partition: str, run_id: str,
-               seed: int, generator: str | None = None, model: str | None = None) -> RunRecord:
+               seed: int, generator: str | None = None, model: str | None = None,
+               source_schema: str | None = None) -> RunRecord:
     """The history row of one run of one table: every score, whether the checks passed;
-    ``model``: refit or reuse, and why (:func:`tabletwin.chain.synthesis.model_of`)."""
+    ``model``: refit or reuse, and why (:func:`tabletwin.chain.synthesis.model_of`);
+    ``source_schema`` (:meth:`TableSchema.to_json` of the source it read; what the next run's
+    ``schema_change_reviewed`` compares with once this run is published)."""
     return RunRecord(table_name=table.name, partition_key=partition, run_id=run_id,
                      generator=generator or report.generator or table.generator.name,
                      seed=seed,
                      rows=report.rows_actual, passed=report.passed, scores=report.scores(),
-                     code_version=code_version(), checks=check_states(report), model=model)
+                     code_version=code_version(), checks=check_states(report), model=model,
+                     source_schema=source_schema)
 
 
 def scenario_record(table: TableConfig, result: "ScenarioResult", *, partition: str,
@@ -95,11 +100,23 @@ def scenario_record(table: TableConfig, result: "ScenarioResult", *, partition: 
 
 def record_checked_run(warehouse: Warehouse, table: TableConfig, report: QualityReport, *,
                        target_schema: str, partition: str, run_id: str, seed: int,
-                       generator: str | None = None, model: str | None = None) -> None:
+                       generator: str | None = None, model: str | None = None,
+                       source_schema: str | None = None) -> None:
     """Write the run's history row as soon as it is scored, failed runs included."""
     warehouse.record_run(target_schema, run_record(table, report, partition=partition,
                                                    run_id=run_id, seed=seed, generator=generator,
-                                                   model=model))
+                                                   model=model, source_schema=source_schema))
+
+
+def review_schema(warehouse: Warehouse, table: TableConfig, current: TableSchema | None, *,
+                  target_schema: str, catalog_path: str, plan: PiiPlan) -> SchemaReview:
+    """The source's schema as read today (``current``; None: not read from a warehouse) against
+    the one recorded by the table's newest published run, under the table's catalog entry; the
+    PII verdicts of new columns from ``plan``. What ``schema_change_reviewed`` measures."""
+    previous = (None if current is None else
+                TableSchema.from_json(warehouse.published_schema(target_schema, table.name)))
+    verdicts = {d.column: (d.entity, d.action if d.entity else None) for d in plan.columns}
+    return review(table, previous, current, catalog_path, verdicts)
 
 
 def publish_checked_run(warehouse: Warehouse, table: TableConfig, synthetic: "SyntheticTable",

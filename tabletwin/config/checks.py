@@ -12,7 +12,10 @@ Every outcome has one of four statuses:
 
 * ``passed`` / ``failed``: measured, against its threshold;
 * ``not_applicable``: the table has nothing for the check to look at (no foreign key, no target,
-  not rebalanced, no constraint declared); decided from the catalog, never shown as a pass;
+  not rebalanced, no constraint declared); decided from the catalog, never shown as a pass. A check
+  that applies may also find nothing to look at when it runs (``schema_change_reviewed`` before
+  the table's first publication, or on a source not read from a warehouse): its outcome is then
+  ``not_applicable`` too, and in Dagster a non-blocking WARN (Dagster has no such status);
 * ``not_measured``: the check applies but could not be computed this run (a holdout too small, no
   modelled column, a streamed parent). It never passes: it warns, or blocks when the table's
   ``checks.not_measured`` is ``error`` (and the check itself has error severity).
@@ -84,6 +87,12 @@ class Check:
 CHECKS: tuple[Check, ...] = (
     Check("schema_matches_source",
           "Same column names, order and types as the masked source.", scenario=True),
+    Check("schema_change_reviewed",
+          "The source's columns, declared types and keys against those recorded when the table "
+          "was last published: an added or retyped column, or a changed key, blocks until the "
+          "catalog reviews it (a columns: entry; on_schema_change: accept lets any change "
+          "through). Dropped columns are dropped from the copy and reported. Not applicable "
+          "when there is nothing to compare (never published, or not read from a warehouse)."),
     Check("row_count_matches", "Row count within the tolerance of the configured count.",
           thresholds=("row_count_tolerance",)),
     Check("no_pii_in_synthetic",

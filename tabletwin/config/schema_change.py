@@ -141,3 +141,57 @@ def review_message(table: TableConfig, changes: list[SchemaChange], catalog_path
         lines.append(f"declare the keys (primary_key, foreign_keys) under tables.{table.name}")
     lines.append(f"(or set tables.{table.name}.on_schema_change: accept to accept any change)")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class SchemaReview:
+    """What ``schema_change_reviewed`` measured: the changes since the last published version
+    (``changes``), those the catalog has not reviewed (``unreviewed``) and, when there are any,
+    the message naming them and the lines that accept them. ``not_compared``: why there was
+    nothing to compare (never published, not read from a warehouse); then nothing was measured."""
+
+    changes: tuple[SchemaChange, ...] = ()
+    unreviewed: tuple[SchemaChange, ...] = ()
+    message: str = ""
+    policy: str = "block"
+    not_compared: str | None = None
+    #: the source's schema as read by this run (None: not read from a warehouse)
+    current: TableSchema | None = None
+
+    @property
+    def compared(self) -> bool:
+        return self.not_compared is None
+
+    def details(self) -> dict:
+        """The changes as the check's details and the report show them (names and types only)."""
+        out: dict = {"policy": self.policy,
+                     "changes": [{**c.as_dict(), "reviewed": c not in self.unreviewed,
+                                  "text": c.describe()} for c in self.changes],
+                     "dropped": [c.column for c in self.changes if c.kind == "dropped"]}
+        if self.unreviewed:
+            out["not_reviewed"] = [c.column for c in self.unreviewed]
+            out["message"] = self.message
+        return out
+
+
+#: Why a source read from a file (not a warehouse table) has no schema change to review.
+NOT_FROM_WAREHOUSE = "the source was not read from a warehouse table: no schema to compare"
+NEVER_PUBLISHED = ("no published version of the table recorded its source schema (never "
+                   "published yet): nothing to compare with")
+
+
+def review(table: TableConfig, previous: TableSchema | None, current: TableSchema | None,
+           catalog_path: str, verdicts: dict[str, tuple[str | None, str | None]]) -> SchemaReview:
+    """Compare ``current`` (the source as read today; None: not read from a warehouse) with
+    ``previous`` (the schema of the last published version; None: none) under ``table``'s
+    catalog entry. ``verdicts``: column -> (entity, action) of the table's PII plan."""
+    if current is None:
+        return SchemaReview(policy=table.on_schema_change, not_compared=NOT_FROM_WAREHOUSE)
+    if previous is None:
+        return SchemaReview(policy=table.on_schema_change, not_compared=NEVER_PUBLISHED,
+                            current=current)
+    changes = schema_changes(previous, current)
+    todo = tuple(c for c in changes if not is_reviewed(c, table))
+    return SchemaReview(tuple(changes), todo,
+                        review_message(table, changes, catalog_path, verdicts) if todo else "",
+                        table.on_schema_change, current=current)

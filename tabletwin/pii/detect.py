@@ -79,6 +79,8 @@ def _check_override(table: str, column: str, ov: ColumnOverride, known: Collecti
 
 
 def _apply_override(table: str, detected: ColumnDecision, ov: ColumnOverride) -> ColumnDecision:
+    if ov.pii is None and ov.entity is None and ov.action is None:
+        return detected  # an entry that pins nothing (e.g. only a reviewed ``type``)
     decision = _override(table, detected, ov)
     if decision.kept_by_catalog:  # never silent: the plan says real values go out
         return replace(decision, evidence={**decision.evidence, "kept": KEPT_BY_CATALOG})

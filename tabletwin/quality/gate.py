@@ -19,6 +19,7 @@ import pandas as pd
 from tabletwin.config import checks
 from tabletwin.config.catalog import CheckThresholds, TableConfig
 from tabletwin.config.roles import modelled_columns, split_source
+from tabletwin.config.schema_change import NOT_FROM_WAREHOUSE, SchemaReview
 from tabletwin.metrics.fidelity import (AssociationScore, FidelityScore, UtilityScore, associations,
                                         fidelity)
 from tabletwin.metrics.privacy import DistanceScore, MinorityPrivacy
@@ -69,6 +70,8 @@ class QualityReport:
     kept_by_catalog: dict[str, int] = field(default_factory=dict)
     # why no real rows were held out, when the caller (not the catalog) decided it
     holdout_note: str = ""
+    # the source's schema against the last published version's (None: not read from a warehouse)
+    schema_review: SchemaReview | None = None
 
     @property
     def schema_problems(self) -> list[str]:
@@ -100,7 +103,7 @@ class QualityReport:
     def _outcomes(self) -> tuple[CheckOutcome, ...]:
         # cached_property writes the instance __dict__ directly, past the frozen __setattr__;
         # dataclasses.replace builds a new report, which computes its own
-        out = [*self._table_outcomes(), self._fidelity_outcome(),
+        out = [*self._table_outcomes(), self._schema_change_outcome(), self._fidelity_outcome(),
                measured("constraints_hold", sum(self.constraint_violations.values()) == 0,
                          sum(self.constraint_violations.values()), 0,
                          {"violations": dict(self.constraint_violations)}),
@@ -130,6 +133,24 @@ class QualityReport:
             not_measured("expectations_pass", "the suite derived from the profile has no "
                           "expectation", t.expectations_min),
         ]
+
+    @property
+    def source_schema_json(self) -> str | None:
+        """The source's schema as this run read it (JSON text, recorded in the run history);
+        None when it was not read from a warehouse."""
+        r = self.schema_review
+        return r.current.to_json() if r is not None and r.current is not None else None
+
+    def _schema_change_outcome(self) -> CheckOutcome:
+        """Changes of the source's schema since the last published version: each added or
+        retyped column (or key change) the catalog has not reviewed fails it; nothing to compare
+        is not applicable, never a pass."""
+        name, r = "schema_change_reviewed", self.schema_review
+        if r is None or not r.compared:
+            why = r.not_compared if r is not None else NOT_FROM_WAREHOUSE
+            return CheckOutcome(name, checks.NOT_APPLICABLE, checks.get(name).description,
+                                details={"note": f"not applicable: {why}"})
+        return measured(name, not r.unreviewed, len(r.unreviewed), 0, r.details())
 
     def _fidelity_outcome(self) -> CheckOutcome:
         t, fid = self.thresholds, self.fidelity
@@ -313,7 +334,8 @@ def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFr
              parents: dict[str, ParentData] | None = None,
              docs_dir: str | Path | None = None, run_name: str | None = None,
              holdout: tuple[pd.DataFrame, pd.DataFrame] | None = None,
-             holdout_note: str = "") -> QualityReport:
+             holdout_note: str = "",
+             schema_review: SchemaReview | None = None) -> QualityReport:
     """Score ``synthetic`` against the masked source (fidelity, expectations, schema, row count,
     constraints), against the holdout part the generator never saw (distance to closest record,
     copied rows, TSTR) and against the raw source (PII leakage).
@@ -321,7 +343,9 @@ def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFr
     ``parent_keys`` (foreign-key column -> the parent's synthetic keys) defaults to the keys of
     ``parents``' synthetic tables. ``holdout`` (raw rows, the same rows masked) are real rows the
     generator never saw, given by the caller: then ``source`` and ``masked`` are all training
-    rows and are not split (``holdout_note`` says why there are none when the caller has none)."""
+    rows and are not split (``holdout_note`` says why there are none when the caller has none).
+    ``schema_review``: the source's schema changes since the last published version
+    (:func:`tabletwin.config.schema_change.review`; None when not read from a warehouse)."""
     if parent_keys is None and parents:
         parent_keys = {c: p.synthetic[p.key] for c, p in parents.items()}
     text_cols = {c.name for c in profile.columns if c.kind == "text"}
@@ -360,6 +384,7 @@ def evaluate(*, source: pd.DataFrame, masked: pd.DataFrame, synthetic: pd.DataFr
         rare_copies=measures.rare_copies(source, synthetic, table, masked, holdout),
         not_applicable=checks.not_applicable(table),
         quasi_identifiers=quasi_uniqueness(masked, synthetic, plan, seed),
+        schema_review=schema_review,
     )
 
 

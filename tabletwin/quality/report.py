@@ -143,6 +143,10 @@ def page_view(report: QualityReport, plan: PiiPlan, profile: TableProfile, *, pa
         if report.relations:
             sections.append(_section("relations", "Related tables: keys, children per parent, "
                                      "joins", view.relations(report.relations)))
+    changed = view.schema_changes(report)
+    if changed:
+        sections.append(_section("schema", "Schema changes since the last published version",
+                                 changed))
     if history:
         sections.append(_section("history", "Earlier runs", view.history(history, partition)))
     sections += [
@@ -251,6 +255,9 @@ def write_report_files(page: str | Path, report: QualityReport, plan: PiiPlan,
                                 "cells": report.kept_by_catalog.get(c)}
                             for c in plan.kept_by_catalog},
     }
+    review = report.schema_review
+    if review is not None and review.compared:
+        summary["schema_changes"] = review.details()
     if dist is not None:
         summary["distances"] = dist.as_dict()
     if report.quasi_identifiers is not None:

@@ -184,6 +184,20 @@ def history(runs: list[dict], partition: str) -> dict[str, Any]:
     return {"rows": rows}
 
 
+def schema_changes(report: QualityReport) -> dict[str, Any] | None:
+    """The source's schema changes since the last published version (names and types only), and
+    the message of an unreviewed change; None when nothing was compared or nothing changed."""
+    r = report.schema_review
+    if r is None or not r.compared or not r.changes:
+        return None
+    rows = [{"kind": c.kind, "column": c.column, "before": c.before or "—",
+             "after": c.after or "—",
+             "status": ("dropped from the copy" if c.kind == "dropped" else
+                        "not reviewed" if c in r.unreviewed else "accepted by the catalog"),
+             "css": "fail" if c in r.unreviewed else "pass"} for c in r.changes]
+    return {"rows": rows, "message": r.message, "policy": r.policy}
+
+
 def check_rows(report: QualityReport) -> dict[str, Any]:
     rows = []
     for o in report.outcomes():

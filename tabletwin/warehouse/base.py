@@ -222,6 +222,26 @@ class Warehouse(ABC):
                         "model": r["model"] if isinstance(r["model"], str) else None})
         return out
 
+    def published_schema(self, schema: str, table: str) -> str | None:
+        """The ``source_schema`` (JSON text) of ``table``'s newest published run (the newest
+        partition, and of its runs the last published: the live version the view shows): the
+        columns, declared types and keys it was made from. None when no run was published or
+        that run recorded no schema (published before schemas were recorded)."""
+        have = self.columns(schema, HISTORY_TABLE)
+        if have is None or "source_schema" not in have:
+            return None
+        df = self.query(
+            f"SELECT source_schema FROM {quote(schema)}.{HISTORY_TABLE} "
+            f"WHERE table_name = '{table.replace(chr(39), '')}' AND published "
+            f"ORDER BY partition_key DESC, published_at DESC NULLS LAST LIMIT 1")
+        if df.empty:
+            return None
+        value = df["source_schema"].iloc[0]
+        if value is None or (isinstance(value, float) and value != value):  # SQL NULL (NaN)
+            return None
+        # DuckDB returns JSON as text, PostgreSQL JSONB as a dict
+        return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+
     # run history, shared by the SQL backends: the SQL type of each column kind of
     # RUN_HISTORY_COLUMNS and the parameter style are theirs
     _history_types: dict[str, str] = {}

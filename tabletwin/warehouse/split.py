@@ -12,8 +12,8 @@ from tabletwin.warehouse.base import DEFAULT_CHUNK_ROWS, RunRecord, Warehouse
 
 class SplitWarehouse(Warehouse):
     """Reads from one warehouse, writes to another (e.g. two PostgreSQL databases): columns,
-    iter_table/read_table and table_keys go to ``source``; publish, record_run, history, query and
-    publish_types to ``target``."""
+    iter_table/read_table and table_keys go to ``source``; publish, record_run, history,
+    published_schema, query and publish_types to ``target``."""
 
     def __init__(self, source: Warehouse, target: Warehouse):
         self.source, self.target = source, target
@@ -48,6 +48,9 @@ class SplitWarehouse(Warehouse):
 
     def history(self, schema: str, table: str, limit: int = 30) -> list[dict[str, Any]]:
         return self.target.history(schema, table, limit)
+
+    def published_schema(self, schema: str, table: str) -> str | None:
+        return self.target.published_schema(schema, table)
 
     def versions(self, schema: str, table: str) -> list[str]:
         return self.target.versions(schema, table)

@@ -6,6 +6,8 @@ history, and a failure at any step of a publication leaves the previous version 
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass
 from typing import Callable
 
@@ -17,6 +19,7 @@ from tabletwin.errors import PublishError
 from tabletwin.warehouse.base import PUBLISH_STEPS, RunRecord, Warehouse, family, versions_schema
 from tabletwin.warehouse.duckdb import DuckDBWarehouse
 from tabletwin.warehouse.postgres import PostgresWarehouse
+from tabletwin.warehouse.split import SplitWarehouse
 from tests.conftest import pg_exec
 
 
@@ -165,6 +168,34 @@ def test_failed_runs_are_in_the_history_and_change_nothing_else(backend):
     assert (hist["a"]["passed"], hist["a"]["published"]) == (True, True)
     assert (hist["b"]["passed"], hist["b"]["published"]) == (False, False)
     assert set(wh.query(f"SELECT s FROM {dst}.t")["s"]) == {"good"}
+
+
+def test_published_schema_is_the_live_versions(backend):
+    """The source schema recorded by the newest published run: failed runs do not count, a
+    re-run of the live day replaces it, JSON comes back as the same text on both backends."""
+    wh, dst = backend.wh, backend.dst
+    assert wh.published_schema(dst, "t") is None  # no history at all
+    one = '{"columns":{"id":"BIGINT","s":"VARCHAR"},"primary_key":["id"],"foreign_keys":{}}'
+    two = '{"columns":{"id":"BIGINT","s":"VARCHAR","e":"VARCHAR"},"primary_key":["id"],' \
+          '"foreign_keys":{}}'
+    wh.record_run(dst, dataclasses.replace(rec("2026-01-01", "a0", passed=False),
+                                           source_schema=one))
+    assert wh.published_schema(dst, "t") is None  # recorded, never published
+    wh.publish(dst, "t", frame(2, "a"), column_types={},
+               record=dataclasses.replace(rec("2026-01-01", "a"), source_schema=one))
+    wh.record_run(dst, dataclasses.replace(rec("2026-01-02", "b", passed=False),
+                                           source_schema=two))
+    got = wh.published_schema(dst, "t")
+    assert isinstance(got, str) and json.loads(got) == json.loads(one)
+    wh.publish(dst, "t", frame(2, "c"), column_types={},
+               record=dataclasses.replace(rec("2026-01-02", "c"), source_schema=two))
+    assert json.loads(wh.published_schema(dst, "t")) == json.loads(two)
+    assert wh.published_schema(dst, "other") is None
+    # a split warehouse reads the history where it writes it: its target
+    assert SplitWarehouse(object(), wh).published_schema(dst, "t") == wh.published_schema(dst, "t")
+    # the live run recorded no schema (published before schemas were): nothing to compare
+    wh.publish(dst, "t", frame(2, "d"), column_types={}, record=rec("2026-01-03", "d"))
+    assert wh.published_schema(dst, "t") is None
 
 
 def test_bad_values_fail_without_quoting_them_and_keep_the_previous_version(backend):
