@@ -178,9 +178,9 @@ def main() -> int:
                       f"fit step {fits.get(t, 0.0):5.1f} s   {note}")
             lines = accept_lines(out) if code != 0 else {}
             if code != 0:
-                blocked = [ln for ln in out.splitlines() if "schema_change_reviewed" in ln
-                           or ln.startswith(("  + ", "  ~ ", "  - ", "to accept", "    "))]
-                print("    message:\n" + "\n".join("      " + ln for ln in blocked[:12]))
+                blocked = [ln for ln in out.splitlines()
+                           if ln.startswith(("NOT published", "    ", "step "))]
+                print("    output:\n" + "\n".join("      " + ln for ln in blocked[:16]))
             if code == 0 or not lines or attempt > 1:
                 break
             accept(catalog, lines)

@@ -6,7 +6,6 @@ and is dropped from the copy."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import duckdb
@@ -69,7 +68,7 @@ def write_catalog(folder: Path, columns: dict | None = None) -> Path:
     data = {"warehouse": {"kind": "duckdb", "path": "data/w.duckdb", "source_schema": "main",
                           "target_schema": "synthetic"},
             "storage_dir": "data/storage", "reports_dir": "data/reports",
-            "partitions_start": (TODAY - dt.timedelta(days=30)).isoformat(),
+            "partitions_start": "2026-01-01",
             "tables": {TABLE: entry}}
     path = folder / "tabletwin.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
