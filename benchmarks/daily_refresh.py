@@ -164,6 +164,7 @@ def main() -> int:
     start = dt.date.fromisoformat(args.start)
     walls: dict[int, list[float]] = {}
     kinds: dict[int, str] = {}
+    fit_total: dict[int, float] = {}
     for i in range(1, 9):
         day = (start + dt.timedelta(days=i - 1)).isoformat()
         change = change_source(db, i)
@@ -193,12 +194,17 @@ def main() -> int:
         fitted = [not n.startswith("reused") for n, _ in per_table.values()]
         kinds[i] = "reuse" if not any(fitted) else "refit" if all(fitted) else "mixed"
         walls.setdefault(i, []).append(secs)
+        fit_total[i] = sum(fits.values())
     reuse = [walls[i][-1] for i in walls if kinds[i] == "reuse"]
     refit = [walls[i][-1] for i in walls if kinds[i] == "refit"]
     if reuse and refit:
         a, b = sum(reuse) / len(reuse), sum(refit) / len(refit)
         print(f"every model reused: {len(reuse)} days, mean {a:.1f} s; every model fitted: "
-              f"{len(refit)} days, mean {b:.1f} s; refit / reuse {b / a:.2f}x")
+              f"{len(refit)} days, mean {b:.1f} s; refit / reuse {b / a:.2f}x (whole run)")
+        fa = sum(fit_total[i] for i in walls if kinds[i] == "reuse") / len(reuse)
+        fb = sum(fit_total[i] for i in walls if kinds[i] == "refit") / len(refit)
+        print(f"fitted_generator steps: reuse days {fa:.1f} s, refit days {fb:.1f} s; "
+              f"refit / reuse {fb / max(fa, 1e-9):.2f}x")
     else:
         print(f"days reusing every model: {len(reuse)}, fitting every model: {len(refit)}")
     return 0
