@@ -109,15 +109,32 @@ def is_reviewed(change: SchemaChange, table: TableConfig) -> bool:
     return change.column.removeprefix("foreign key ") in table.foreign_keys
 
 
+def _yaml(text: str) -> str:
+    """``text`` as a YAML scalar inside a flow mapping: plain when it reads back as itself
+    (``BIGINT``), else double-quoted (``"DECIMAL(14,2)"``: a bare comma would split the mapping)."""
+    import json
+
+    import yaml
+
+    try:
+        if yaml.safe_load(f"{{k: {text}}}") == {"k": text}:
+            return text
+    except yaml.YAMLError:
+        pass
+    return json.dumps(text)
+
+
 def accept_line(change: SchemaChange, verdict: tuple[str | None, str | None] | None) -> str:
-    """The ``columns:`` entry that accepts ``change``. ``verdict``: (entity, action) that PII
-    detection gave the column, (None, None) when it found nothing personal."""
+    """The ``columns:`` entry that accepts ``change``, valid YAML to paste under the table's
+    ``columns:``. ``verdict``: (entity, action) that PII detection gave the column, (None, None)
+    when it found nothing personal."""
+    col = _yaml(change.column)
     if change.kind == "retyped":
-        return f"{change.column}: {{type: {change.after}}}"
+        return f"{col}: {{type: {_yaml(str(change.after))}}}"
     entity, action = verdict or (None, None)
     if entity:
-        return f"{change.column}: {{entity: {entity}, action: {action}}}"
-    return f"{change.column}: {{pii: false}}"
+        return f"{col}: {{entity: {entity}, action: {action}}}"
+    return f"{col}: {{pii: false}}"
 
 
 def review_message(table: TableConfig, changes: list[SchemaChange], catalog_path: str,

@@ -6,11 +6,14 @@ from __future__ import annotations
 import dataclasses
 
 import pandas as pd
+import pytest
+import yaml
 
 from tabletwin.chain.stages import review_schema, run_record
-from tabletwin.config.catalog import CheckThresholds
+from tabletwin.config.catalog import CheckThresholds, TableConfig
 from tabletwin.config.loader import parse_catalog
-from tabletwin.config.schema_change import TableSchema, review
+from tabletwin.config.schema_change import (SchemaChange, TableSchema, accept_line, is_reviewed,
+                                            review)
 from tabletwin.metrics.fidelity import FidelityScore
 from tabletwin.pii.plan import ColumnDecision, PiiPlan
 from tabletwin.quality.expectations import ExpectationResults
@@ -203,3 +206,18 @@ def test_a_columns_entry_with_only_a_type_changes_no_pii_decision():
     typed = detect_pii(df, table="customers", overrides=t.overrides())
     assert typed.columns == plain.columns
     assert typed["contact"].entity == "EMAIL_ADDRESS" and typed["contact"].origin == "detected"
+
+
+@pytest.mark.parametrize("change,verdict,expected", [
+    (SchemaChange("retyped", "amount", "DOUBLE", "DECIMAL(14,2)"), None,
+     {"amount": {"type": "DECIMAL(14,2)"}}),
+    (SchemaChange("retyped", "age", "BIGINT", "INTEGER"), None, {"age": {"type": "INTEGER"}}),
+    (SchemaChange("added", "work email: main", None, "VARCHAR"), ("EMAIL_ADDRESS", "fake"),
+     {"work email: main": {"entity": "EMAIL_ADDRESS", "action": "fake"}}),
+    (SchemaChange("added", "notes", None, "VARCHAR"), (None, None), {"notes": {"pii": False}}),
+])
+def test_the_printed_catalog_line_is_yaml_that_accepts_the_change(change, verdict, expected):
+    entry = yaml.safe_load(accept_line(change, verdict))
+    assert entry == expected
+    table = TableConfig(name="t", columns=entry)
+    assert is_reviewed(change, table)
