@@ -362,8 +362,8 @@ class Catalog(_Strict):
     warehouse: WarehouseConfig = Field(default_factory=WarehouseConfig)
     storage_dir: str = "data/storage"
     reports_dir: str = "data/reports"
-    partitions_start: str = "2026-01-01"
-    schedule_hour: int = Field(3, ge=0, le=23)  # local hour of the daily refresh
+    partitions_start: str = "2026-01-01"  # the earliest day `tabletwin run --date` accepts
+    schedule_hour: int = Field(3, ge=0, le=23)  # hour (UTC) of the daily refresh
     recognizers: list[str] = Field(default_factory=list)  # YAML files of custom PII recognizers
     versions_kept: int = Field(3, ge=1, le=365)  # published versions kept per table
     tables: dict[str, TableConfig]
