@@ -93,3 +93,22 @@ def test_days_reuse_refit_and_past_days(project, capsys):
     assert "no source snapshot of 2026-04-30 was kept" in err and "run today instead" in err
     assert _sql(project, "SELECT count(*) AS n FROM synthetic.tabletwin_runs WHERE "
                 "partition_key = '2026-04-30'")["n"].iloc[0] == 0
+
+
+def test_the_schedule_adds_its_day_and_runs_it_once(project):
+    import datetime as dt
+
+    from dagster import build_schedule_context
+
+    defs = build_definitions(load_catalog(project / "tabletwin.yaml"))
+    schedule = defs.resolve_schedule_def("daily_refresh")
+    assert schedule.cron_schedule == "0 3 * * *" and schedule.execution_timezone == "UTC"
+    when = dt.datetime(2026, 7, 4, 3, 0, tzinfo=dt.timezone.utc)
+    with DagsterInstance.get() as instance:  # the test's own DAGSTER_HOME
+        ctx = build_schedule_context(instance=instance, scheduled_execution_time=when,
+                                     repository_def=defs.get_repository_def())
+        request = schedule.evaluate_tick(ctx).run_requests[0]
+        assert request.partition_key == "2026-07-04" and request.run_key == "2026-07-04"
+        assert instance.get_dynamic_partitions("tabletwin_days") == ["2026-07-04"]
+        schedule.evaluate_tick(ctx)  # a second tick of the same day adds nothing
+        assert instance.get_dynamic_partitions("tabletwin_days") == ["2026-07-04"]
