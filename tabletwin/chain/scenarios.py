@@ -29,7 +29,6 @@ from tabletwin.config.catalog import GeneratorConfig, TableConfig
 from tabletwin.config.checks import SCENARIO_CHECKS
 from tabletwin.errors import ConfigError, InputError
 from tabletwin.synth.generators import Generator
-from tabletwin.synth.generators.sequential import SequentialTree
 from tabletwin.pii import PiiPlan
 from tabletwin.quality.profile import TableProfile
 from tabletwin.quality.gate import QualityReport, evaluate
@@ -95,7 +94,7 @@ def rebalance_conditions(generator: Generator, table: TableConfig, n: int,
     from tabletwin.errors import GeneratorError
     from tabletwin.synth.rebalance import rebalanced_conditions
 
-    if not isinstance(generator, SequentialTree):
+    if not generator.leads_with([table.rebalance.column]):
         raise ConfigError("a rebalanced table needs its generator fitted with the column first",
                           table=table.name, field="rebalance")
     try:
@@ -195,8 +194,7 @@ def run_scenario(name: str, seed_table: pd.DataFrame, *, source: pd.DataFrame,
                          table=table.name, column=unknown[0])
     check_fixable(plan, table, fixed)
     conditions = _seed_frame(seed_table[fixed], masked, table)
-    usable = (isinstance(generator, SequentialTree)
-              and set(generator.order_[:len(fixed)]) == set(fixed))
+    usable = generator is not None and generator.leads_with(fixed)
     if not usable:
         generator = fit_generator(masked, plan, with_first(table, fixed), seed=seed)
     assert generator is not None

@@ -107,5 +107,8 @@ class AutoGenerator(Generator):
     def _sample(self, n: int, seed: int) -> pd.DataFrame:
         return self.model_.sample(n, seed=seed)
 
+    def leads_with(self, columns: list[str]) -> bool:
+        return hasattr(self, "model_") and self.model_.leads_with(columns)
+
     def _sample_conditioned(self, conditions: pd.DataFrame, seed: int) -> pd.DataFrame:
         return self.model_.sample(seed=seed, conditions=conditions)  # as the chosen model does

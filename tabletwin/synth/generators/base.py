@@ -115,6 +115,12 @@ class Generator:
         named in the catalog was configured)."""
         return {"reason": "configured", "trial_scores": {}}
 
+    def leads_with(self, columns: list[str]) -> bool:
+        """Whether the fitted model generates ``columns`` first, so ``sample(conditions=...)``
+        on them draws every other column given them, natively (what a rebalanced mix and a
+        seeded scenario need; other conditions fall back to rejection sampling)."""
+        return False
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "columns_"):
             raise GeneratorError(f"{type(self).__name__} is not fitted; call fit() first")

@@ -128,6 +128,9 @@ class SequentialTree(Generator):
         self.steps_ = self._fit_steps(jobs, X_all, min_leaf)
         self.min_leaf_ = min_leaf
 
+    def leads_with(self, columns: list[str]) -> bool:
+        return hasattr(self, "order_") and set(self.order_[:len(columns)]) == set(columns)
+
     def _fit_columns(self, table: pd.DataFrame, meta: TableMeta, rng: np.random.Generator
                      ) -> tuple[list[_ColumnModel], list[np.ndarray], list[np.ndarray],
                                 list[np.ndarray]]:
