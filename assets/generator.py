@@ -48,11 +48,14 @@ def build(tc: TableContext) -> AssetsDefinition:
                          warehouse: WarehouseResource, privacy: PrivacyResource,
                          **parents) -> Output[Generator]:
         day = context.partition_key
+        pk = tc.table.primary_key
+        # every key of a streamed source (its masked rows are a sample): new and deleted rows
+        keys = source.column(pk) if source.streamed and pk in source.columns else None
         # a streamed table's chunks draw their keys from the parents' instead (source.streamed)
         gen, decision = fit_or_reuse(
             last_published_model(tc, warehouse, day), masked, plan, tc.table, day=day,
             source_schema=source.schema.to_json() if source.schema else "",
-            seed=tc.seed(day), salt=privacy.key_bytes(), rows=source.num_rows,
+            seed=tc.seed(day), salt=privacy.key_bytes(), rows=source.num_rows, keys=keys,
             parents=None if source.streamed else parent_frames(tc, parents, "masked_table"),
             force=context.run.tags.get(REFIT_TAG, "").lower() in ("1", "true", "yes"))
         stamp = gen.stamp_

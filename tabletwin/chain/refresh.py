@@ -68,10 +68,11 @@ def catalog_fingerprint(table: TableConfig, extra: object = None) -> str:
 def decide_refit(stamp: ModelStamp | None, *, day: dt.date, source: pd.DataFrame, schema: str,
                  catalog: str, code_version: str, policy: RefitPolicy = RefitPolicy(),
                  key: str | None = None, salt: bytes = b"", rows: int | None = None,
-                 force: bool = False) -> RefitDecision:
+                 keys: pd.Series | None = None, force: bool = False) -> RefitDecision:
     """Refit or reuse for ``day`` given the stored model's ``stamp`` and today's masked ``source``
     (only its modelled columns and ``key`` are read; ``rows``: the source's row count when
-    ``source`` is a sample of it)."""
+    ``source`` is a sample of it; ``keys``: every key of today's source, when ``source`` is a
+    sample)."""
     if force:
         return RefitDecision(True, "refit: asked (--refit)")
     if stamp is None:
@@ -89,7 +90,7 @@ def decide_refit(stamp: ModelStamp | None, *, day: dt.date, source: pd.DataFrame
     if age >= policy.refit_after_days:
         return RefitDecision(True, f"refit: model of {fitted} is {age} days old "
                                    f"(refit_after_days {policy.refit_after_days})")
-    drift = stamp.reference.drift(source, key=key, salt=salt, rows=rows)
+    drift = stamp.reference.drift(source, key=key, salt=salt, rows=rows, keys=keys)
     return _drift_decision(drift, fitted, policy)
 
 
@@ -100,6 +101,9 @@ def _drift_decision(drift: TableDrift, fitted: dt.date, policy: RefitPolicy) -> 
     if abs(drift.row_change) > policy.rows_change_max:
         return RefitDecision(True, f"refit: rows changed {drift.row_change:+.0%} "
                                    f"({drift.rows_then} -> {drift.rows_now})", drift)
+    if policy.refit_on_deleted_rows and drift.gone_keys:
+        return RefitDecision(True, f"refit: {drift.gone_keys} row(s) of the fit day are gone from "
+                                   "the source (a model does not outlive a deletion)", drift)
     if drift.new_key_share is not None and drift.new_key_share > policy.new_keys_max:
         return RefitDecision(True, f"refit: {drift.new_key_share:.0%} of today's keys are new",
                              drift)
@@ -108,13 +112,14 @@ def _drift_decision(drift: TableDrift, fitted: dt.date, policy: RefitPolicy) -> 
 
 def fit_or_reuse(stored, masked: pd.DataFrame, plan, table: TableConfig, *, day: str,
                  source_schema: str, seed: int, salt: bytes = b"", rows: int | None = None,
-                 parents: dict | None = None, force: bool = False):
+                 keys: pd.Series | None = None, parents: dict | None = None,
+                 force: bool = False):
     """Today's model of ``table`` and the decision that made it: ``stored`` (the model of the
     last published day, None when there is none) when it is still good for ``day``'s masked rows,
     else a model fitted now (:func:`tabletwin.chain.scenarios.fit_table_generator`) stamped with
     what it was fitted on (``stamp_``: :class:`ModelStamp`). ``salt``: the secret keying the
-    digests of the primary key (the pseudonym key; never stored); ``rows``: the source's row count
-    when ``masked`` is a sample of it; ``parents``: as for the fit (a child table's parent
+    digests of the primary key (the pseudonym key; never stored); ``rows`` and ``keys``: the
+    source's row count and every key when ``masked`` is a sample of it; ``parents``: as for the fit (a child table's parent
     columns are part of what the model was built from)."""
     from tabletwin.chain.scenarios import fit_table_generator
     from tabletwin.config.roles import modelled_columns
@@ -128,12 +133,13 @@ def fit_or_reuse(stored, masked: pd.DataFrame, plan, table: TableConfig, *, day:
                             source=masked[columns + ([key] if key else [])],
                             schema=source_schema, catalog=fingerprint,
                             code_version=code_version(), policy=table.refit, key=key, salt=salt,
-                            rows=rows, force=force)
+                            rows=rows, keys=keys, force=force)
     if not decision.refit:
         return stored, decision
     model = fit_table_generator(masked, plan, table, seed=seed, parents=parents)
     model.stamp_ = ModelStamp(
         fitted_on=day, schema=source_schema, catalog=fingerprint, code_version=code_version(),
-        reference=DriftReference.of(masked, key=key, salt=salt, columns=columns, rows=rows),
+        reference=DriftReference.of(masked, key=key, salt=salt, columns=columns, rows=rows,
+                                    keys=keys),
         reason=decision.reason)
     return model, decision

@@ -169,6 +169,9 @@ class RefitPolicy(_Strict):
     psi_max: float = Field(0.1, gt=0)  # a column's PSI above this is drift (Evidently's default)
     rows_change_max: float = Field(0.2, gt=0)  # |rows today / rows fitted - 1|
     new_keys_max: float = Field(0.2, gt=0, le=1)  # share of today's keys the model never saw
+    # a row deleted from the source (a key the model saw, gone today) refits: a model fitted on
+    # someone's row does not outlive its deletion (erasure requests); false tolerates deletions
+    refit_on_deleted_rows: bool = True
 
 
 class TableConfig(_Strict):

@@ -36,6 +36,8 @@ from tabletwin.protection import RARE_K, fold
 
 #: Buckets of a numeric or date column: deciles of the fit rows.
 BINS = 10
+#: Most keys whose digests a reference keeps (8 bytes each); a larger table's keys are not compared.
+MAX_KEYS = 10_000_000
 #: Floor of an empty bucket's share in PSI (Evidently's value).
 PSI_FLOOR = 1e-4
 NULL, OTHER = "<null>", "<other>"
@@ -112,6 +114,7 @@ class TableDrift:
     columns: tuple[ColumnDrift, ...] = ()
     added: tuple[str, ...] = ()  # columns today that the model was not fitted on
     missing: tuple[str, ...] = ()  # fit columns absent today
+    gone_keys: int | None = None  # keys at fit time absent today: deleted rows (None: no key)
 
     @property
     def row_change(self) -> float:
@@ -124,6 +127,7 @@ class TableDrift:
         worst = self.worst()
         return {"rows_then": self.rows_then, "rows_now": self.rows_now,
                 "row_change": round(self.row_change, 4), "new_key_share": self.new_key_share,
+                "gone_keys": self.gone_keys,
                 "worst_column": worst.column if worst else None,
                 "worst_psi": worst.psi if worst else None,
                 "psi": {d.column: d.psi for d in self.columns},
@@ -140,34 +144,50 @@ class DriftReference:
 
     @classmethod
     def of(cls, df: pd.DataFrame, *, key: str | None = None, salt: bytes = b"",
-           columns: list[str] | None = None, rows: int | None = None) -> "DriftReference":
+           columns: list[str] | None = None, rows: int | None = None,
+           keys: pd.Series | None = None) -> "DriftReference":
         """``salt``: a secret (the pseudonym key) so digests of keys cannot be reversed by trying
         candidate ids (never stored: :meth:`drift` is given it again); ``columns``: the modelled
         columns (default: all but ``key``); ``rows``: the source's row count when ``df`` is a
-        sample of it (a streamed table)."""
+        sample of it (a streamed table); ``keys``: every key of the source (default: ``df[key]``)."""
         cols = columns if columns is not None else [c for c in df.columns if c != key]
         refs = tuple(ColumnReference.of(df[c]) for c in cols)
-        digests = None
-        if key is not None and key in df.columns:
-            digests = np.unique(np.fromiter((_digest(v, salt) for v in df[key].dropna()),
-                                            dtype=np.int64))
-        return cls(len(df) if rows is None else rows, refs, digests)
+        return cls(len(df) if rows is None else rows, refs,
+                   _digests(df, key, keys, salt))
 
     def drift(self, df: pd.DataFrame, *, key: str | None = None, salt: bytes = b"",
-              rows: int | None = None) -> TableDrift:
+              rows: int | None = None, keys: pd.Series | None = None) -> TableDrift:
         """Today's ``df`` against the fit rows (``rows``: today's row count when ``df`` is a
-        sample; ``salt``: the one given to :meth:`of`)."""
+        sample; ``keys``: every key of today's source, default ``df[key]``; ``salt``: the one
+        given to :meth:`of`)."""
         present = [r for r in self.columns if r.name in df.columns]
-        new_keys = None
-        if key is not None and self.key_digests is not None and key in df.columns:
-            today = np.fromiter((_digest(v, salt) for v in df[key].dropna()), dtype=np.int64)
+        new_keys = gone = None
+        today = _digests(df, key, keys, salt)
+        if today is not None and self.key_digests is not None:
             new_keys = round(float(np.mean(~np.isin(today, self.key_digests))), 4) \
                 if len(today) else 0.0
+            gone = int(np.sum(~np.isin(self.key_digests, today)))
         known = {r.name for r in self.columns} | ({key} if key else set())
         return TableDrift(
             rows_then=self.rows, rows_now=len(df) if rows is None else rows,
             new_key_share=new_keys,
             columns=tuple(column_drift(r, df[r.name]) for r in present),
             added=tuple(c for c in df.columns if c not in known),
-            missing=tuple(r.name for r in self.columns if r.name not in df.columns))
+            missing=tuple(r.name for r in self.columns if r.name not in df.columns),
+            gone_keys=gone)
+
+
+def _digests(df: pd.DataFrame, key: str | None, keys: pd.Series | None,
+             salt: bytes) -> np.ndarray | None:
+    """Sorted unique keyed digests of ``keys`` (default ``df[key]``); None without keys, or with
+    more than :data:`MAX_KEYS` of them."""
+    if keys is None:
+        if key is None or key not in df.columns:
+            return None
+        keys = df[key]
+    keys = keys.dropna()
+    if len(keys) > MAX_KEYS:
+        return None
+    return np.unique(np.fromiter((_digest(v, salt) for v in keys), dtype=np.int64,
+                                 count=len(keys)))
 

@@ -79,3 +79,15 @@ def test_the_salt_is_not_stored_and_must_be_given_again():
     assert b"secret" not in pickle.dumps(ref)
     assert ref.drift(frame(100, 0), key="id", salt=b"secret").new_key_share == 0.0
     assert ref.drift(frame(100, 0), key="id", salt=b"other").new_key_share == 1.0
+
+
+def test_a_sampled_table_compares_every_key_not_its_samples():
+    full = frame(5000, 0)
+    ref = DriftReference.of(full.sample(500, random_state=1), key="id", keys=full["id"],
+                            rows=len(full))
+    d = ref.drift(full.sample(500, random_state=2), key="id", keys=full["id"], rows=len(full))
+    assert d.new_key_share == 0.0 and d.gone_keys == 0 and d.row_change == 0
+    shrunk = full.iloc[7:]
+    d = ref.drift(shrunk.sample(500, random_state=3), key="id", keys=shrunk["id"],
+                  rows=len(shrunk))
+    assert d.gone_keys == 7

@@ -66,8 +66,7 @@ def test_reuse_draws_different_rows_each_day(day1):
 @pytest.mark.parametrize("today,kw,reason", [
     (source(seed=2, shift=1.0), {}, "refit: drift in amount"),
     (source(seed=2, n=800), {}, "refit: rows changed +33%"),
-    (pd.concat([source(seed=2, n=400), source(seed=3, n=200, start=5000)], ignore_index=True),
-     {}, "refit: 33% of today's keys are new"),
+    (source(seed=2, n=597), {}, "refit: 3 row(s) of the fit day are gone from the source"),
     (source(seed=2), {"force": True}, "refit: asked (--refit)"),
 ])
 def test_refit_on_drift_or_when_asked(day1, today, kw, reason):
@@ -91,3 +90,15 @@ def test_thresholds_come_from_the_catalog(day1):
     fresh, _ = model(None, source(), "2026-11-28", table=lax)
     _, decision = model(fresh, source(seed=2, shift=1.0), "2026-11-29", table=lax)
     assert not decision.refit, decision.reason
+
+
+def test_new_keys_refit_and_deletions_can_be_tolerated(day1):
+    gen, _ = day1
+    grown = pd.concat([source(seed=2), source(seed=3, n=300, start=5000)], ignore_index=True)
+    lax = TABLE.model_copy(update={"refit": TABLE.refit.model_copy(update={
+        "rows_change_max": 1.0, "refit_on_deleted_rows": False})})
+    fresh, _ = model(None, source(), "2026-11-28", table=lax)
+    _, decision = model(fresh, grown, "2026-11-29", table=lax)
+    assert decision.reason == "refit: 33% of today's keys are new"
+    _, decision = model(fresh, source(seed=2, n=590), "2026-11-29", table=lax)
+    assert not decision.refit and decision.drift.gone_keys == 10

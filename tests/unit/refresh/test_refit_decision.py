@@ -66,5 +66,8 @@ def test_drift_threshold():
 
 def test_five_percent_new_rows_reuse_but_thirty_percent_refit():
     assert not decide(stamp(), df=source(n=2100, seed=0)).refit
-    d = decide(stamp(), df=source(n=2000, seed=0, start=700))
-    assert d.refit and "keys are new" in d.reason
+    d = decide(stamp(), df=source(n=2000, seed=0, start=700))  # 700 rows gone, 700 new
+    assert d.refit and d.reason.startswith("refit: 700 row(s) of the fit day are gone")
+    d = decide(stamp(), df=source(n=2000, seed=0, start=700),
+               policy=RefitPolicy(refit_on_deleted_rows=False))
+    assert d.refit and d.reason == "refit: 35% of today's keys are new"
