@@ -2,8 +2,11 @@
 from it, else fitted today on the masked table."""
 
 
+import warnings
+
 import pandas as pd
 from dagster import AssetIn, AssetsDefinition, DataVersion, MetadataValue, Output, asset
+from dagster import BetaWarning
 
 from assets.common import TableContext, parent_frames, parent_ins
 from resources.io import load_stored
@@ -14,6 +17,10 @@ from tabletwin.chain.source import TableSource
 from tabletwin.config.roles import modelled_columns
 from tabletwin.pii import PiiPlan
 from tabletwin.synth.generators import Generator
+
+# The model's data version (fit day + catalog fingerprint) lets the UI show what a reuse kept; the
+# beta notice would otherwise print on every materialization
+warnings.filterwarnings("ignore", category=BetaWarning, message=".*`data_version`.*")
 
 #: The run tag that forces a refit (``tabletwin run --refit``; in the UI: a run tag).
 REFIT_TAG = "tabletwin/refit"
