@@ -26,6 +26,44 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.postgres)
 
 
+#: Scheduling hints for ``pytest -n 2`` (``make test``): files whose tests take longest (measured
+#: with ``--durations``) start first, so the two workers do not end with one long test running alone.
+#: Order only: every collected test runs, whatever this list says. Whole files move (never single
+#: tests), so a module-scoped fixture is still set up once per file. Unlisted files follow, the
+#: integration tier's before the unit tier's.
+LONG_FIRST = (
+    "integration/pipelines/test_soak_kills.py",  # ~2 min: consecutive `tabletwin run` processes
+    "integration/pipelines/test_ui.py",  # waits for `dagster dev` to load the code location
+    "integration/warehouse/test_warehouse_pg.py",  # the whole demo through PostgreSQL
+    "integration/pipelines/test_celery.py",  # starts two Celery workers
+    "integration/pipelines/test_cli_run.py",
+    "integration/pipelines/test_sports_warehouse.py",
+    "integration/pipelines/test_red_team.py",
+    "unit/quality/test_quality_gate.py",  # the unit tier's longest files
+    "unit/synth/test_streaming.py",
+)
+
+
+class _LongFirst:
+    """Runs after pytest's own reordering (which groups tests sharing a fixture instance) and after
+    ``-m``/``-k`` deselection; a stable sort by file rank keeps each file's tests together."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items):
+        def rank(item) -> int:
+            path = Path(str(item.fspath)).resolve()
+            rel = path.relative_to(TESTS).as_posix() if TESTS in path.parents else ""
+            if rel in LONG_FIRST:
+                return LONG_FIRST.index(rel)
+            return len(LONG_FIRST) + (0 if rel.startswith("integration/") else 1)
+
+        items.sort(key=rank)
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(_LongFirst(), "tabletwin-long-first")
+
+
 @pytest.fixture(autouse=True)
 def _offline_env(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("TABLETWIN_PSEUDONYM_KEY", TEST_KEY)
