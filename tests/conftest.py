@@ -60,8 +60,30 @@ class _LongFirst:
         items.sort(key=rank)
 
 
+class _XdistGroups:
+    """``--dist loadgroup`` sends the tests of one ``@pytest.mark.xdist_group(name)`` to one worker
+    by appending ``@name`` to their node ids on the workers. pytest-xdist 3.8 does so by setting
+    ``item._nodeid``, which pytest 9 no longer reads (``nodeid`` comes from ``item._id``): the
+    groups were silently split across workers (a module-scoped run made twice). Done here the
+    pytest 9 way when xdist's own attempt left the id unchanged; a no-op otherwise."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config, items):
+        if not getattr(config.option, "loadgroup", False):  # set on xdist workers by loadgroup
+            return
+        from _pytest.nodeid import coerce_node_id
+
+        for item in items:
+            names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                            for m in item.iter_markers("xdist_group")})
+            suffix = "@" + "_".join(names)
+            if names and not item.nodeid.endswith(suffix) and hasattr(item, "_id"):
+                item._id = coerce_node_id(item.nodeid + suffix)
+
+
 def pytest_configure(config):
     config.pluginmanager.register(_LongFirst(), "tabletwin-long-first")
+    config.pluginmanager.register(_XdistGroups(), "tabletwin-xdist-groups")
 
 
 @pytest.fixture(autouse=True)
