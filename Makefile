@@ -23,9 +23,11 @@ demo: install
 	$(VENV)/bin/tabletwin demo-warehouse $(DEMO_DB)
 	$(VENV)/bin/tabletwin run
 
-# Every test: tests/unit and tests/integration (CI runs this).
+# Every test: tests/unit and tests/integration (CI runs this), on 2 processes (pytest-xdist).
+# --dist loadgroup: tests marked @pytest.mark.xdist_group(name) run on one worker, one after another
+# (those sharing a module-scoped run, or a resource that cannot be shared); the rest are spread.
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadgroup
 
 # The unit tier only (no Dagster run, no server, no browser), on 2 processes (pytest-xdist): the
 # quick loop while editing.

@@ -28,6 +28,66 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.postgres)
 
 
+#: Scheduling hints for ``pytest -n 2`` (``make test``): files whose tests take longest (measured
+#: with ``--durations``) start first, so the two workers do not end with one long test running alone.
+#: Order only: every collected test runs, whatever this list says. Whole files move (never single
+#: tests), so a module-scoped fixture is still set up once per file. Unlisted files follow, the
+#: integration tier's before the unit tier's.
+LONG_FIRST = (
+    "integration/pipelines/test_soak_kills.py",  # ~2 min: consecutive `tabletwin run` processes
+    "integration/pipelines/test_ui.py",  # waits for `dagster dev` to load the code location
+    "integration/warehouse/test_warehouse_pg.py",  # the whole demo through PostgreSQL
+    "integration/pipelines/test_celery.py",  # starts two Celery workers
+    "integration/pipelines/test_cli_run.py",
+    "integration/pipelines/test_sports_warehouse.py",
+    "integration/pipelines/test_red_team.py",
+    "unit/quality/test_quality_gate.py",  # the unit tier's longest files
+    "unit/synth/test_streaming.py",
+)
+
+
+class _LongFirst:
+    """Runs after pytest's own reordering (which groups tests sharing a fixture instance) and after
+    ``-m``/``-k`` deselection; a stable sort by file rank keeps each file's tests together."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items):
+        def rank(item) -> int:
+            path = Path(str(item.fspath)).resolve()
+            rel = path.relative_to(TESTS).as_posix() if TESTS in path.parents else ""
+            if rel in LONG_FIRST:
+                return LONG_FIRST.index(rel)
+            return len(LONG_FIRST) + (0 if rel.startswith("integration/") else 1)
+
+        items.sort(key=rank)
+
+
+class _XdistGroups:
+    """``--dist loadgroup`` sends the tests of one ``@pytest.mark.xdist_group(name)`` to one worker
+    by appending ``@name`` to their node ids on the workers. pytest-xdist 3.8 does so by setting
+    ``item._nodeid``, which pytest 9 no longer reads (``nodeid`` comes from ``item._id``): the
+    groups were silently split across workers (a module-scoped run made twice). Done here the
+    pytest 9 way when xdist's own attempt left the id unchanged; a no-op otherwise."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config, items):
+        if not getattr(config.option, "loadgroup", False):  # set on xdist workers by loadgroup
+            return
+        from _pytest.nodeid import coerce_node_id
+
+        for item in items:
+            names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                            for m in item.iter_markers("xdist_group")})
+            suffix = "@" + "_".join(names)
+            if names and not item.nodeid.endswith(suffix) and hasattr(item, "_id"):
+                item._id = coerce_node_id(item.nodeid + suffix)
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(_LongFirst(), "tabletwin-long-first")
+    config.pluginmanager.register(_XdistGroups(), "tabletwin-xdist-groups")
+
+
 @pytest.fixture(autouse=True)
 def _offline_env(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("TABLETWIN_PSEUDONYM_KEY", TEST_KEY)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import pickle
+import shutil
 import subprocess
 import sys
 
@@ -18,7 +19,7 @@ from tabletwin.config.checks import WARN_BY_DEFAULT
 from pipelines.build import DAILY_JOB, build_definitions, build_resources
 from tabletwin.config.loader import load_catalog
 from tabletwin.pii import pii_leaks
-from tests.conftest import materialize_day, DEMO_CHECKS, ROOT, write_catalog
+from tests.conftest import DEMO_CHECKS, ROOT, TEST_KEY, materialize_day, write_catalog
 
 DAY = "2026-03-01"
 TABLES = ["customers", "accounts", "transactions", "support_tickets"]
@@ -36,6 +37,41 @@ def run_day(project, day=DAY, instance=None, tables=None):
             instance = stack.enter_context(DagsterInstance.ephemeral())
         return materialize_day([*assets, *checks], resources=build_resources(catalog),
                                day=day, instance=instance, raise_on_error=False)
+
+
+#: The tests that start from day 1 published (4 tables, one Dagster run) share that run: it is made
+#: once per module (``day_one``) and each test gets the project folder as the run left it (``day_one_
+#: project``). One xdist group keeps them on one worker, so the run is made once under ``-n 2`` too.
+DAY_ONE = pytest.mark.xdist_group("pipeline_day_one")
+
+
+@pytest.fixture(scope="module")
+def day_one(tmp_path_factory, small_warehouse):
+    """Day 1 of the demo catalog materialized once (every asset and check, a SQLite Dagster instance
+    kept in the folder): the folder, a pristine copy of it, and the run's result. Tests work in the
+    folder itself (same absolute paths as the run: stored handles and history rows stay valid)."""
+    base = tmp_path_factory.mktemp("day_one")
+    work, pristine = base / "project", base / "pristine"
+    (work / "data").mkdir(parents=True)
+    (work / "data" / "demo_warehouse.duckdb").write_bytes(small_warehouse.read_bytes())
+    write_catalog(work)
+    (work / "dagster_instance").mkdir()
+    with pytest.MonkeyPatch.context() as mp:  # what the autouse _offline_env sets for each test
+        mp.setenv("TABLETWIN_PSEUDONYM_KEY", TEST_KEY)
+        mp.setenv("DAGSTER_HOME", str(tmp_path_factory.mktemp("dagster_home")))
+        with DagsterInstance.local_temp(str(work / "dagster_instance")) as instance:
+            result = run_day(work, instance=instance)
+    shutil.copytree(work, pristine)
+    return work, pristine, result
+
+
+@pytest.fixture
+def day_one_project(day_one):
+    """The project folder exactly as day 1's run left it (restored before each test)."""
+    work, pristine, _ = day_one
+    shutil.rmtree(work)
+    shutil.copytree(pristine, work)
+    return work
 
 
 def _read(project, schema, table):
@@ -59,8 +95,9 @@ def stored_plan(project, table):
         (project / "data" / "storage" / table / "pii_plan" / f"{DAY}.pkl").read_bytes())
 
 
-def test_materialize_publishes_every_table_without_pii(project):
-    result = run_day(project)
+@DAY_ONE
+def test_materialize_publishes_every_table_without_pii(day_one, day_one_project):
+    project, result = day_one_project, day_one[2]
     assert result.success
     checks = result.get_asset_check_evaluations()
     assert {(c.asset_key.path[0], c.check_name) for c in checks} == {
@@ -118,16 +155,20 @@ def test_materialize_publishes_every_table_without_pii(project):
     assert catalog.tables["customers"].primary_key == "customer_id"
 
 
-def test_rerun_same_day_is_identical(project):
-    assert run_day(project).success
+@DAY_ONE
+def test_rerun_same_day_is_identical(day_one, day_one_project):
+    project = day_one_project
+    assert day_one[2].success
     first = {t: published(project, t) for t in TABLES}
     assert run_day(project).success
     for t in TABLES:
         pd.testing.assert_frame_equal(first[t], published(project, t))
 
 
-def test_failing_blocking_check_keeps_previous_version(project):
-    assert run_day(project).success
+@DAY_ONE
+def test_failing_blocking_check_keeps_previous_version(day_one, day_one_project):
+    project = day_one_project
+    assert day_one[2].success
     before = published(project, "customers")
     write_catalog(project, customers={"checks": {"fidelity_min": 1.0}})
     result = run_day(project, day="2026-03-02")
@@ -343,9 +384,13 @@ def test_core_never_imports_dagster():
         assert "import dagster" not in text and "from dagster" not in text, path
 
 
-def test_new_or_changed_columns_are_flagged_for_review(project):
-    with DagsterInstance.ephemeral() as instance:
-        assert run_day(project, instance=instance).success
+@DAY_ONE
+def test_new_or_changed_columns_are_flagged_for_review(day_one, day_one_project):
+    project = day_one_project
+    assert day_one[2].success
+    # day 2 in the instance that recorded day 1 (restored with the folder): its plan fingerprints
+    with DagsterInstance.local_temp(str(project / "dagster_instance")) as instance:
+        assert len(instance.get_runs()) == 1
         con = duckdb.connect(str(project / "data" / "demo_warehouse.duckdb"))
         con.execute("ALTER TABLE main.support_tickets ADD COLUMN agent_email VARCHAR")
         con.execute("UPDATE main.support_tickets SET agent_email = 'agent' || ticket_id || "
