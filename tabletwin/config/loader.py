@@ -173,11 +173,11 @@ def inspect_empty() -> Any:
 
 def _check_generator(t: TableConfig, path: str) -> None:
     """Generator name and params, checked without fitting: the name is a generator, every param
-    is one its constructor takes, of the default's type and within tabletwin.limits; ``auto``'s
-    candidates are generators. The built-in generators are checked against the static table of
+    is one its constructor takes, of the default's type, within tabletwin.limits and within the
+    range the generator accepts when it fits; ``auto``'s candidates are generators. The built-in generators are checked against the static table of
     their parameters (tabletwin.synth.generator_params: no scikit-learn import at load); one
     registered by other code is looked up in the registry and instantiated."""
-    from tabletwin.synth.generator_params import GENERATOR_PARAMS, generator_params
+    from tabletwin.synth.generator_params import GENERATOR_PARAMS, bound_problem, generator_params
 
     name, params = t.generator.name, t.generator.params
     accepted = generator_params(name)
@@ -189,7 +189,7 @@ def _check_generator(t: TableConfig, path: str) -> None:
             raise ConfigError(f"generator {name!r} takes no parameter {str(key)[:40]!r} (known: "
                               f"{', '.join(accepted) or 'none'})", path=path, table=t.name,
                               field="generator.params")
-        problem = _param_problem(value, accepted[key])
+        problem = _param_problem(value, accepted[key]) or bound_problem(name, key, value)
         if problem:
             raise ConfigError(problem, path=path, table=t.name, field=f"generator.params.{key}")
     candidates = params.get("candidates") if name == "auto" else None

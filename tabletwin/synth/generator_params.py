@@ -17,7 +17,8 @@ from typing import Any
 
 from tabletwin.protection import RARE_K
 
-__all__ = ["GENERATOR_PARAMS", "constructor_params", "generator_params"]
+__all__ = ["GENERATOR_PARAMS", "PARAM_BOUNDS", "bound_problem", "constructor_params",
+           "generator_params"]
 
 #: built-in generator name -> {constructor parameter: default}
 GENERATOR_PARAMS: dict[str, dict[str, Any]] = {
@@ -29,6 +30,34 @@ GENERATOR_PARAMS: dict[str, dict[str, Any]] = {
                         "n_bins": 64, "max_levels": 50, "rare_k": 5, "max_parents": 20,
                         "chunk_rows": 100_000, "n_jobs": None, "first": ()},
 }
+
+
+#: built-in generator name -> {numeric parameter: (lowest, highest, how the range is said)}: the
+#: values each generator refuses when it fits (its own checks: GaussianCopula._fit,
+#: SequentialTree._validate, AutoGenerator._validate), checked here at load already.
+#: ``lowest`` / ``highest`` are inclusive unless the text says ``(`` / ``)``; None: unbounded.
+PARAM_BOUNDS: dict[str, dict[str, tuple[float | None, float | None, str]]] = {
+    "auto": {"holdout_share": (0.0, 0.5, "in (0, 0.5]"), "trial_rows": (20, None, ">= 20")},
+    "gaussian_copula": {"shrinkage": (0.0, 1.0, "in [0, 1)"), "rare_k": (1, None, ">= 1")},
+    "sequential_tree": {"min_samples_leaf": (1, None, ">= 1"), "leaf_scale": (0, None, ">= 0"),
+                        "smoothing": (0, None, ">= 0"), "n_bins": (2, None, ">= 2"),
+                        "max_levels": (1, None, ">= 1"), "rare_k": (1, None, ">= 1"),
+                        "max_parents": (0, None, ">= 0"), "chunk_rows": (1, None, ">= 1"),
+                        "n_jobs": (1, None, ">= 1")},
+}
+
+
+def bound_problem(name: str, key: str, value: Any) -> str | None:
+    """``must be in [0, 1)`` when the number ``value`` of parameter ``key`` of built-in generator
+    ``name`` lies outside :data:`PARAM_BOUNDS`; None otherwise (and for non-numbers, which the
+    type check refuses)."""
+    bound = PARAM_BOUNDS.get(name, {}).get(key)
+    if bound is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    low, high, said = bound
+    below = low is not None and (value <= low if said.startswith("in (") else value < low)
+    above = high is not None and (value >= high if said.endswith(")") else value > high)
+    return f"must be {said}" if below or above else None
 
 
 def constructor_params(cls: type) -> dict[str, Any]:

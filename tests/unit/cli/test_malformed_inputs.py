@@ -277,6 +277,12 @@ CATALOG_CASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "auto_unknown_candidate": (
         "tables:\n  t: {generator: {name: auto, params: {candidates: [ctgan]}}}\n",
         ("field 'generator.params.candidates'", "'ctgan'")),
+    "param_out_of_range": (
+        "tables:\n  t: {generator: {name: gaussian_copula, params: {shrinkage: 1.5}}}\n",
+        ("field 'generator.params.shrinkage'", "must be in [0, 1)")),
+    "auto_holdout_share_out_of_range": (
+        "tables:\n  t: {generator: {name: auto, params: {holdout_share: 0.0}}}\n",
+        ("field 'generator.params.holdout_share'", "must be in (0, 0.5]")),
     "params_not_mapping": ("tables:\n  t: {generator: {name: auto, params: [1, 2]}}\n",
                            ("table 't'", "field 'generator.params'")),
     "bad_locale": ("tables:\n  t: {locale: xx_YY}\n", ("table 't'", "field 'locale'", "xx_YY")),

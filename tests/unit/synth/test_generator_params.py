@@ -6,9 +6,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
+import pandas as pd
+import pytest
+
+from tabletwin.errors import GeneratorError
 from tabletwin.synth import generators
-from tabletwin.synth.generator_params import (GENERATOR_PARAMS, constructor_params,
-                                              generator_params)
+from tabletwin.synth.generator_params import (GENERATOR_PARAMS, PARAM_BOUNDS, bound_problem,
+                                              constructor_params, generator_params)
 
 
 def _built_in() -> dict[str, type]:
@@ -56,3 +61,37 @@ def test_loading_a_catalog_does_not_import_the_generators(tmp_path):
             "or m.startswith('tabletwin.synth.generators')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def _outside(low, high, said: str, default) -> list:
+    """Values just outside a bound (an exclusive end itself, else one step past it)."""
+    step = 1 if isinstance(default, int) or default is None else 0.5
+    out = []
+    if low is not None:
+        out.append(low if said.startswith("in (") else low - step)
+    if high is not None:
+        out.append(high if said.endswith(")") else high + step)
+    return out
+
+
+BOUNDED = [(name, key, bad) for name, bounds in PARAM_BOUNDS.items()
+           for key, (low, high, said) in bounds.items()
+           for bad in _outside(low, high, said, GENERATOR_PARAMS[name][key])]
+
+
+def test_bounds_name_known_parameters_and_pass_the_defaults():
+    for name, bounds in PARAM_BOUNDS.items():
+        for key in bounds:
+            assert key in GENERATOR_PARAMS[name], (name, key)
+            assert bound_problem(name, key, GENERATOR_PARAMS[name][key]) is None, (name, key)
+
+
+@pytest.mark.parametrize("name,key,bad", BOUNDED)
+def test_a_value_refused_at_load_is_refused_by_the_generator_when_it_fits(name, key, bad):
+    """The static bounds say what the generators themselves refuse: no value the catalog check
+    refuses would have fitted."""
+    assert bound_problem(name, key, bad) is not None
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=300), "c": rng.choice(["a", "b", "c"], 300)})
+    with pytest.raises(GeneratorError, match=key):
+        generators.make_generator(name, {key: bad}).fit(frame, seed=0)
