@@ -287,7 +287,8 @@ def check_invariants(work: Path, catalog: Path, results: list[dict]) -> list[str
     with DagsterInstance.get() as instance:
         sweep_dead_runs(instance)  # the last run's process, if killed, is gone too
         left = instance.get_run_records(filters=RunsFilter(
-            statuses=[DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]))
+            statuses=[DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
+                      DagsterRunStatus.STARTED]))
         for r in left:
             problems.append(f"run {r.dagster_run.run_id} left {r.dagster_run.status.value}")
     con = duckdb.connect(str(work / "data" / "demo_warehouse.duckdb"), read_only=True)

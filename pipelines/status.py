@@ -10,7 +10,8 @@ default launcher, a run worker that died: those stay STARTED for ever. So every 
 carries tags naming its process (host, pid and the process's start time, so a recycled pid is not
 taken for the run's), and :func:`sweep_dead_runs` marks failed, with
 ``DagsterInstance.report_run_failed`` (Dagster's own run-failure event, so the UI, sensors and the
-run history agree), every STARTING/STARTED run of this instance whose process is gone. Runs launched
+run history agree), every STARTING/STARTED run of this instance whose process is gone, and every
+NOT_STARTED one tabletwin created (a process killed between creating its run and executing it). Runs launched
 from the UI by the default launcher name their run worker's pid in Dagster's "Started process for
 run" event; those are swept too when the instance is local (SQLite: one machine). A STARTED run
 with neither (started outside tabletwin, e.g. ``dagster asset materialize``) is left as it is and
@@ -81,7 +82,8 @@ def _launched_pid(instance, run_id: str) -> int | None:
 
 
 def sweep_dead_runs(instance) -> list[str]:
-    """Mark failed every STARTING or STARTED run of ``instance`` whose process is gone; returns
+    """Mark failed every STARTING or STARTED run of ``instance`` whose process is gone (and every
+    NOT_STARTED one tabletwin created whose process is gone: it would never start); returns
     their run ids. A run of another host (a shared PostgreSQL instance) is left alone: its process
     cannot be checked from here."""
     return _sweep(instance)[0]
@@ -100,10 +102,12 @@ def _sweep(instance) -> tuple[list[str], list[str]]:
     host, local = _host(), None
     swept: list[str] = []
     unknown: list[str] = []
-    for record in instance.get_run_records(
-            filters=RunsFilter(statuses=[DagsterRunStatus.STARTING, DagsterRunStatus.STARTED])):
+    for record in instance.get_run_records(filters=RunsFilter(statuses=[
+            DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED])):
         run = record.dagster_run
         tags = run.tags
+        if run.status == DagsterRunStatus.NOT_STARTED and PID_TAG not in tags:
+            continue  # created by someone else, about to be launched: not ours to judge
         if PID_TAG in tags:
             if tags.get(HOST_TAG) != host:
                 continue

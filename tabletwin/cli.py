@@ -263,7 +263,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     """The published version's verdict (from the run history, not a report file) and, when it
     differs, the latest attempt's. Exit 0 when the latest attempt was published, else 1."""
     from tabletwin.config.loader import load_catalog
-    from tabletwin.quality.report import run_report_path
+    from tabletwin.quality.report_paths import run_report_path
     from tabletwin.config.warehouse import open_warehouse
 
     catalog = load_catalog(args.catalog)

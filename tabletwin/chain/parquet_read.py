@@ -15,7 +15,15 @@ import pyarrow.parquet as pq
 from tabletwin.errors import InputError
 from tabletwin.seeds import stable_seed
 
-__all__ = ["iter_columns", "open_parquet", "read_parquet_sample"]
+__all__ = ["iter_columns", "open_parquet", "read_failed", "read_parquet_sample"]
+
+
+def read_failed(name: str, exc: BaseException) -> InputError:
+    """The one-line error of a Parquet input that fails to read after it opened: it names the
+    input file and the kind of failure, never its content (a damaged or truncated row group, or
+    the file changed while it was read)."""
+    return InputError(f"cannot read the input: {type(exc).__name__} (damaged, truncated or "
+                      "changed while it was read); nothing was written", file=name)
 
 
 def open_parquet(path: Path) -> pq.ParquetFile:
@@ -29,7 +37,8 @@ def open_parquet(path: Path) -> pq.ParquetFile:
     try:
         pf = pq.ParquetFile(path)
     except Exception as exc:  # pyarrow errors: report the kind, not the content
-        raise InputError(f"cannot read {path.name}: {type(exc).__name__}") from None
+        raise InputError(f"cannot read the input: {type(exc).__name__} (not a Parquet file, or a "
+                         "damaged or truncated one)", file=path.name) from None
     check_parquet_schema(pf.schema_arrow, file=path.name)
     return pf
 
@@ -112,13 +121,27 @@ def read_parquet_sample(path: str | Path, rows: int, *, seed: int = 0,
     except InputError:
         raise
     except Exception as exc:
-        raise InputError(f"cannot read {p.name}: {type(exc).__name__}") from None
+        raise read_failed(p.name, exc) from None
     if len(frame.columns) == 0:
         raise InputError(f"{p.name} has no columns")
-    return _full_read_dtypes(pf, frame, batch_rows)
+    try:
+        return _full_read_dtypes(pf, frame, batch_rows)
+    except Exception as exc:
+        raise read_failed(p.name, exc) from None
 
 
-def iter_columns(pf: pq.ParquetFile, columns: Sequence[str],
-                  batch_rows: int) -> Iterator[pd.DataFrame]:
-    for batch in pf.iter_batches(batch_size=batch_rows, columns=list(columns)):
-        yield batch.to_pandas()
+def iter_columns(pf: pq.ParquetFile, columns: Sequence[str], batch_rows: int, *,
+                 file: str) -> Iterator[pd.DataFrame]:
+    """``columns`` of every row of ``pf``, batch by batch; a batch that fails to read (a damaged
+    row group, a file truncated or rewritten meanwhile) raises the InputError of
+    :func:`read_failed` naming ``file``, not a bare OSError a caller could take for its own."""
+    batches = pf.iter_batches(batch_size=batch_rows, columns=list(columns))
+    while True:
+        try:
+            batch = next(batches)
+            frame = batch.to_pandas()
+        except StopIteration:
+            return
+        except Exception as exc:
+            raise read_failed(file, exc) from None
+        yield frame

@@ -38,7 +38,7 @@ def index_source(path: str, decisions: list[ColumnDecision], key_columns: list[s
     wanted = list(dict.fromkeys([c for c in index.source_columns if c not in legit or c in text]
                                 + key_columns))
     if wanted:
-        for batch in iter_columns(pf, wanted, batch_rows):
+        for batch in iter_columns(pf, wanted, batch_rows, file=Path(path).name):
             index.add(batch)
             for c in key_columns:
                 parts[c].append(np.unique(key_values(batch[c])))

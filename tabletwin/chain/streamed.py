@@ -342,7 +342,8 @@ def synthesize_file(source: str | Path, output: str | Path, generator: Generator
     watch.lap("source index (rest)")
     finisher = _finisher(pf, generator, plan, table, sample=sample, masked=masked, n=n,
                          seed=seed, parent_keys=parent_keys, index=index,
-                         source_keys=source_keys, batch_rows=opts.batch_rows)
+                         source_keys=source_keys, batch_rows=opts.batch_rows,
+                         source_name=src.name)
     schema = output_schema(masked, pf.schema_arrow, table.name)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.partial")
@@ -366,7 +367,7 @@ def synthesize_file(source: str | Path, output: str | Path, generator: Generator
 def _finisher(pf: pq.ParquetFile, generator: Generator, plan: PiiPlan, table: TableConfig, *,
               sample: pd.DataFrame, masked: pd.DataFrame, n: int, seed: int,
               parent_keys: dict[str, pd.Series] | None, index: LeakIndex,
-              source_keys: dict[str, np.ndarray], batch_rows: int) -> Finisher:
+              source_keys: dict[str, np.ndarray], batch_rows: int, source_name: str) -> Finisher:
     """What every chunk needs: the chunk context workers make chunks from (the sample slimmed to
     the columns ``synthesize`` reads), and the main process's finishing state."""
     keys = set(table.key_columns)
@@ -376,7 +377,8 @@ def _finisher(pf: pq.ParquetFile, generator: Generator, plan: PiiPlan, table: Ta
     fresh = None
     if table.primary_key:  # one draw for all rows: unique across chunks, none a source key
         pk_source = pd.concat([b[table.primary_key] for b in
-                               iter_columns(pf, [table.primary_key], batch_rows)],
+                               iter_columns(pf, [table.primary_key], batch_rows,
+                                                file=source_name)],
                               ignore_index=True)
         fresh = fresh_keys(pk_source, n, np.random.default_rng(stable_seed(seed, "primary key")))
         del pk_source

@@ -172,36 +172,47 @@ def inspect_empty() -> Any:
 
 
 def _check_generator(t: TableConfig, path: str) -> None:
-    """Generator name and params, checked without fitting: the name is registered, every param
-    is one its constructor takes, of the default's type and within tabletwin.limits; ``auto``'s
-    candidates are registered generators."""
-    import inspect
-
-    from tabletwin.synth.generators import REGISTRY, make_generator
+    """Generator name and params, checked without fitting: the name is a generator, every param
+    is one its constructor takes, of the default's type, within tabletwin.limits and within the
+    range the generator accepts when it fits; ``auto``'s candidates are generators. The built-in generators are checked against the static table of
+    their parameters (tabletwin.synth.generator_params: no scikit-learn import at load); one
+    registered by other code is looked up in the registry and instantiated."""
+    from tabletwin.synth.generator_params import GENERATOR_PARAMS, bound_problem, generator_params
 
     name, params = t.generator.name, t.generator.params
-    if name not in REGISTRY:
-        raise ConfigError(f"unknown generator {name[:40]!r} (known: {', '.join(sorted(REGISTRY))})",
+    accepted = generator_params(name)
+    if accepted is None:
+        raise ConfigError(f"unknown generator {name[:40]!r} (known: {', '.join(_known())})",
                           path=path, table=t.name, field="generator.name")
-    signature = inspect.signature(REGISTRY[name].__init__).parameters
     for key, value in params.items():
-        field = f"generator.params.{key}"
-        if key not in signature or key == "self" or signature[key].kind in (
-                inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
-            known = [k for k, p in signature.items() if k != "self" and p.kind not in (
-                inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)]
+        if key not in accepted:
             raise ConfigError(f"generator {name!r} takes no parameter {str(key)[:40]!r} (known: "
-                              f"{', '.join(known) or 'none'})", path=path, table=t.name,
+                              f"{', '.join(accepted) or 'none'})", path=path, table=t.name,
                               field="generator.params")
-        problem = _param_problem(value, signature[key].default)
+        problem = _param_problem(value, accepted[key]) or bound_problem(name, key, value)
         if problem:
-            raise ConfigError(problem, path=path, table=t.name, field=field)
+            raise ConfigError(problem, path=path, table=t.name, field=f"generator.params.{key}")
     candidates = params.get("candidates") if name == "auto" else None
     for c in candidates or []:
-        if c not in REGISTRY or c == "auto":
+        if not isinstance(c, str) or c == "auto" or generator_params(c) is None:
             raise ConfigError(f"unknown candidate generator {str(c)[:40]!r} (known: "
-                              f"{', '.join(sorted(k for k in REGISTRY if k != 'auto'))})",
+                              f"{', '.join(k for k in _known() if k != 'auto')})",
                               path=path, table=t.name, field="generator.params.candidates")
+    if name not in GENERATOR_PARAMS:
+        _make_registered(name, params, t, path)
+
+
+def _known() -> list[str]:
+    """Every generator name: the built-in ones and those registered by other code."""
+    from tabletwin.synth.generators import REGISTRY  # only on an error: the import takes seconds
+
+    return sorted(REGISTRY)
+
+
+def _make_registered(name: str, params: dict, t: TableConfig, path: str) -> None:
+    """A generator registered by other code: its constructor may refuse the params."""
+    from tabletwin.synth.generators import make_generator
+
     try:
         make_generator(name, params, table=t.name)
     except ConfigError as exc:

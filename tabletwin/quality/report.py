@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -38,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from tabletwin.files import write_text_atomic
+from tabletwin.quality.report_paths import day_report_path, run_report_path
 from tabletwin.metrics.fidelity import associations
 from tabletwin.metrics.privacy import DistanceScore
 from tabletwin.pii.plan import KEPT_BY_CATALOG, PiiPlan
@@ -174,20 +174,6 @@ def render_html(report: QualityReport, plan: PiiPlan, profile: TableProfile, *, 
     return _template().render(page=page_view(
         report, plan, profile, partition=partition, run_id=run_id, generator=generator, real=real,
         synthetic=synthetic, distances=distances, history=history, keys=keys))
-
-
-_RUN_ID = re.compile(r"[^A-Za-z0-9_.-]")
-
-
-def run_report_path(directory: str | Path, table: str, partition: str, run_id: str) -> Path:
-    """``<dir>/<table>/<partition>/<run id>.html``: the report of one run (never overwritten by
-    another run)."""
-    return Path(directory) / table / partition / f"{_RUN_ID.sub('_', run_id) or 'run'}.html"
-
-
-def day_report_path(directory: str | Path, table: str, partition: str) -> Path:
-    """``<dir>/<table>/<partition>.html``: the day's report (the published run's once one is)."""
-    return Path(directory) / table / f"{partition}.html"
 
 
 def _day_is_published(directory: str | Path, table: str, partition: str) -> bool:

@@ -7,6 +7,7 @@ Parquet file, the view repointed, old versions dropped and the run marked publis
 
 from __future__ import annotations
 
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,6 +53,10 @@ def _rollback(con: Any) -> None:
         pass
 
 
+#: seconds waited for another process's lock before saying so on stderr (once)
+LOCK_NOTE_AFTER = 2.0
+
+
 class DuckDBWarehouse(Warehouse):
     """A DuckDB file. One writer at a time: connections are short-lived and wait for the lock."""
 
@@ -67,7 +72,8 @@ class DuckDBWarehouse(Warehouse):
         import duckdb
 
         check_duckdb_file(self.path, must_exist=True)
-        deadline = time.monotonic() + self.lock_timeout
+        start = time.monotonic()
+        deadline, noted = start + self.lock_timeout, False
         while True:
             try:
                 con = duckdb.connect(str(self.path))
@@ -80,6 +86,11 @@ class DuckDBWarehouse(Warehouse):
                     raise InputError(f"the DuckDB warehouse {self.path} is locked by another "
                                      f"process (waited {self.lock_timeout:.0f} s); DuckDB allows "
                                      "one writer at a time") from None
+                if not noted and time.monotonic() - start >= LOCK_NOTE_AFTER:
+                    noted = True  # a progress signal: not silent for up to lock_timeout
+                    print(f"tabletwin: the DuckDB warehouse {self.path} is locked by another "
+                          f"process; waiting up to {self.lock_timeout:.0f} s", file=sys.stderr,
+                          flush=True)
                 time.sleep(0.2)
             except duckdb.Error as exc:
                 raise InputError(f"cannot open the DuckDB warehouse {self.path} "

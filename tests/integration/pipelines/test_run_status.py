@@ -36,6 +36,10 @@ def test_sweep_fails_runs_whose_process_is_gone(tmp_path):
         alive = _add(instance, me)
         dead = _add(instance, {**me, PID_TAG: str(_dead_pid())})
         starting = _add(instance, {**me, PID_TAG: str(_dead_pid())}, DagsterRunStatus.STARTING)
+        # killed between creating its run and executing it: the run would never start
+        created = _add(instance, {**me, PID_TAG: str(_dead_pid())}, DagsterRunStatus.NOT_STARTED)
+        created_alive = _add(instance, me, DagsterRunStatus.NOT_STARTED)
+        created_elsewhere = _add(instance, {}, DagsterRunStatus.NOT_STARTED)  # not tabletwin's
         # the same pid, another process start time: the pid was recycled, the run's process is gone
         recycled = _add(instance, {**me, PID_STARTED_TAG: "1"})
         elsewhere = _add(instance, {**me, HOST_TAG: "another-host", PID_TAG: str(_dead_pid())})
@@ -44,11 +48,15 @@ def test_sweep_fails_runs_whose_process_is_gone(tmp_path):
 
         swept = sweep_dead_runs(instance)
 
-        assert sorted(swept) == sorted([dead, starting, recycled])
+        assert sorted(swept) == sorted([dead, starting, created, recycled])
         status = {r: instance.get_run_by_id(r).status for r in
-                  (alive, dead, starting, recycled, elsewhere, untagged, done)}
+                  (alive, dead, starting, created, created_alive, created_elsewhere, recycled,
+                   elsewhere, untagged, done)}
         assert status == {alive: DagsterRunStatus.STARTED, dead: DagsterRunStatus.FAILURE,
                           starting: DagsterRunStatus.FAILURE,
+                          created: DagsterRunStatus.FAILURE,
+                          created_alive: DagsterRunStatus.NOT_STARTED,
+                          created_elsewhere: DagsterRunStatus.NOT_STARTED,
                           recycled: DagsterRunStatus.FAILURE,
                           elsewhere: DagsterRunStatus.STARTED,
                           untagged: DagsterRunStatus.STARTED, done: DagsterRunStatus.SUCCESS}

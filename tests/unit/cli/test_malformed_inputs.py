@@ -195,6 +195,47 @@ def test_rows_limit_is_overridable(tmp_path, capsys):
     assert len(pd.read_csv(tmp_path / "o.csv")) == 700
 
 
+@pytest.mark.parametrize("damage", ["row_group", "truncated"])
+def test_streamed_source_damaged_mid_way(tmp_path, capsys, monkeypatch, damage):
+    """A streamed ``synth`` whose input is damaged after its sample was read (a row group
+    overwritten, or the file cut short, while the run reads it again): an input error naming the
+    input file, not a write error; the previous output stays as it was."""
+    import tabletwin.chain.streamed as streamed
+
+    n = 3_000
+    rng = np.random.default_rng(1)
+    src = tmp_path / "big.parquet"
+    pq.write_table(pa.table({"id": np.arange(n), "x": rng.normal(size=n),
+                             "email": [f"user{i % 400}@example.com" for i in range(n)]}),
+                   src, row_group_size=500, compression="none")
+    out = tmp_path / "o.parquet"
+    out.write_bytes(b"previous output")
+    group = pq.ParquetFile(src).metadata.row_group(4)
+    chunks = [group.column(j) for j in range(group.num_columns)]
+    starts = [min(o for o in (c.dictionary_page_offset, c.data_page_offset) if o is not None)
+              for c in chunks]
+    real_detect = streamed.detect_pii
+
+    def damage_then_detect(*args, **kwargs):  # runs once the sample has been read
+        with open(src, "r+b") as f:
+            if damage == "row_group":  # the footer still says where row group 4 is
+                for start in starts:  # every column's first page header
+                    f.seek(start)
+                    f.write(b"\xab" * 64)
+            else:
+                f.truncate(min(starts))
+        return real_detect(*args, **kwargs)
+
+    monkeypatch.setattr(streamed, "detect_pii", damage_then_detect)
+    line = assert_one_line_error(
+        *cli(capsys, "synth", src, "-o", out, "--stream-above", "1000", "--sample-rows", "800",
+             "--workers", "0", "--force"),
+        2, "file 'big.parquet'", "cannot read the input")
+    assert "cannot write" not in line and "o.parquet" not in line
+    assert out.read_bytes() == b"previous output"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.parquet", "o.parquet"]
+
+
 # --- 3. catalogs (loaded by `tabletwin report`, before the warehouse is opened) ---------------
 BILLION_LAUGHS = "tables:\n  t:\n    generator:\n      name: gaussian_copula\n      params:\n" + \
     "        a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
@@ -236,6 +277,12 @@ CATALOG_CASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "auto_unknown_candidate": (
         "tables:\n  t: {generator: {name: auto, params: {candidates: [ctgan]}}}\n",
         ("field 'generator.params.candidates'", "'ctgan'")),
+    "param_out_of_range": (
+        "tables:\n  t: {generator: {name: gaussian_copula, params: {shrinkage: 1.5}}}\n",
+        ("field 'generator.params.shrinkage'", "must be in [0, 1)")),
+    "auto_holdout_share_out_of_range": (
+        "tables:\n  t: {generator: {name: auto, params: {holdout_share: 0.0}}}\n",
+        ("field 'generator.params.holdout_share'", "must be in (0, 0.5]")),
     "params_not_mapping": ("tables:\n  t: {generator: {name: auto, params: [1, 2]}}\n",
                            ("table 't'", "field 'generator.params'")),
     "bad_locale": ("tables:\n  t: {locale: xx_YY}\n", ("table 't'", "field 'locale'", "xx_YY")),
@@ -537,6 +584,6 @@ def test_unexpected_errors_are_one_line(tmp_path, capsys, monkeypatch):
 def test_case_count():
     """The corpus keeps at least 60 generated cases (the issue's floor)."""
     n = (2 * len(FILE_CASES) + len(ARG_CASES) + len(CATALOG_CASES) + len(WAREHOUSE_CASES)
-         + 3 * len(PASSWORDS) + 1)
+         + 3 * len(PASSWORDS) + 1 + 2)  # + the two streamed sources damaged mid-way
     assert n >= 60, n
 
