@@ -1,21 +1,19 @@
 """The ``tabletwin`` command line.
 
     tabletwin demo-warehouse PATH            build the seeded demo bank warehouse (DuckDB)
-    tabletwin demo-warehouse --postgres [URL]   ... or load it into PostgreSQL schema main
-                                             (URL default: $TABLETWIN_WAREHOUSE_URL)
+    tabletwin demo-warehouse --postgres [URL]   ... into PostgreSQL (URL: $TABLETWIN_WAREHOUSE_URL)
     tabletwin scan FILE [--json]             PII plan of a Parquet/CSV file
     tabletwin synth FILE -o OUT.parquet|.csv detect + mask PII, fit, sample, score (large
         [--force] [--json]                   Parquet files are streamed in bounded memory); OUT
                                              is written only when the blocking checks pass
     tabletwin report TABLE [--date D]        the published version's verdict from the run history
 
-The commands that run Dagster (``run``, ``worker``, ``ui``) are added by :mod:`pipelines.cli`, the
-``tabletwin`` console script: this core package never imports Dagster or the pipelines.
+``run``, ``worker`` and ``ui`` come from :mod:`pipelines.cli`: this package never imports Dagster.
 
-Errors print one line naming what is wrong (file, table, column) and exit with status 2; a run (or a
-``synth``) whose blocking checks fail exits with status 1 and names the table and the checks. An
-unexpected error (a bug) prints one line with its type and exits 1; ``TABLETWIN_TRACEBACK=1`` (or
-``run --verbose``) shows its traceback.
+Errors print one line naming what is wrong (file, table, column) and exit 2; a run (or a ``synth``)
+whose blocking checks fail exits 1, naming the table and the checks. An unexpected error (a bug)
+prints one line with its type and exits 1; ``TABLETWIN_TRACEBACK=1`` (or ``run --verbose``) shows
+its traceback. Long steps print progress lines (:mod:`tabletwin.progress`).
 """
 
 from __future__ import annotations
@@ -28,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
+from tabletwin import progress
 from tabletwin.errors import InputError, TabletwinError
 
 #: Set to show the traceback of an unexpected error (otherwise one line, without its message).
@@ -428,6 +427,7 @@ def build_parser(extra_commands: Sequence[AddCommands] = ()) -> argparse.Argumen
 
 def main(argv: list[str] | None = None, extra_commands: Sequence[AddCommands] = ()) -> int:
     args = build_parser(extra_commands).parse_args(argv)
+    progress.to_stderr()
     if getattr(args, "rows", None) is not None and args.rows <= 0:
         print("tabletwin: --rows must be positive", file=sys.stderr)
         return 2

@@ -48,6 +48,7 @@ from tabletwin.chain.synthesis import fit_generator, forbidden_values, fresh_key
 from tabletwin.chain.workers import ChunkContext, Chunks, forkserver_context, slim
 from tabletwin.config.catalog import TableConfig
 from tabletwin.config.roles import REGENERATED, split_source
+from tabletwin import progress
 from tabletwin.errors import InputError
 from tabletwin.limits import check_rows
 from tabletwin.metrics.rare_values import RareCopies, RareValueCounter
@@ -350,7 +351,7 @@ def synthesize_file(source: str | Path, output: str | Path, generator: Generator
     chunks = Chunks(finisher.context, sizes, workers)
     try:
         head, written = _write_chunks(chunks, finisher, partial, schema, fmt, opts.eval_rows,
-                                      table.name)
+                                      table.name, total=n)
         partial.replace(out)
     finally:
         chunks.close()
@@ -396,11 +397,12 @@ def _finisher(pf: pq.ParquetFile, generator: Generator, plan: PiiPlan, table: Ta
 
 
 def _write_chunks(chunks: Chunks, finisher: Finisher, partial: Path, schema: pa.Schema, fmt: str,
-                  eval_rows: int, table: str) -> tuple[pd.DataFrame | None, int]:
+                  eval_rows: int, table: str, total: int) -> tuple[pd.DataFrame | None, int]:
     """Finish and append every chunk to ``partial``: the first ``eval_rows`` rows (None: no row)
-    and the rows written."""
+    and the rows written; progress (of ``total`` rows) on :mod:`tabletwin.progress`."""
     head: list[pd.DataFrame] = []
     have = written = 0
+    started = last = time.monotonic()
     with _writer(partial, schema, fmt) as write:
         for i, chunk in enumerate(chunks):
             chunk = finisher.finish(i, chunk)
@@ -409,4 +411,10 @@ def _write_chunks(chunks: Chunks, finisher: Finisher, partial: Path, schema: pa.
                 have += len(head[-1])
             write(to_arrow(chunk, schema, table), first=i == 0)
             written += len(chunk)
+            now = time.monotonic()
+            if now - last >= progress.EVERY_SECONDS and written < total:
+                last = now
+                progress.log.info("table %s: %s of %s synthetic rows written (%.0f%%, %.0f s)",
+                                  table, f"{written:,}", f"{total:,}", 100 * written / total,
+                                  now - started)
     return (pd.concat(head, ignore_index=True) if head else None), written

@@ -160,3 +160,19 @@ def test_bad_stream_options_are_input_errors(source_file, tmp_path, capsys):
     _, path = source_file
     assert main(["synth", path, "-o", str(tmp_path / "x.parquet"), "--sample-rows", "0"]) == 2
     assert "sample_rows" in capsys.readouterr().err
+
+
+def test_a_long_streamed_write_reports_progress(source_file, tmp_path, monkeypatch, caplog):
+    import logging
+
+    from tabletwin import progress
+
+    _, path = source_file
+    monkeypatch.setattr(progress, "EVERY_SECONDS", 0.0)  # a line after every chunk but the last
+    monkeypatch.setattr(progress.log, "propagate", True)  # to caplog, after a CLI test's handler
+    with caplog.at_level(logging.INFO, logger="tabletwin.progress"):
+        synth_file(path, tmp_path / "p.parquet", TABLE, rows=2_500, seed=4, key=KEY,
+                   options=OPTIONS)
+    lines = [r.getMessage() for r in caplog.records if r.name == "tabletwin.progress"]
+    assert len(lines) == 3  # chunks of 700: 700, 1,400 and 2,100 of 2,500 rows
+    assert lines[0].startswith("table people: 700 of 2,500 synthetic rows written (28%")
