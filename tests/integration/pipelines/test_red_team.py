@@ -18,6 +18,7 @@ from __future__ import annotations
 from tests.conftest import run_on
 import decimal
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -99,6 +100,9 @@ EXACT = {"guests": ["f1", "code", "amt_txt", "price", "c7"], "orders": ["memo"],
 REFUSED = {"board", "five"}
 
 
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
 def rare_text(df: pd.DataFrame, name: str) -> set[str]:
     """Text forms of every value seen fewer than 5 times in the marker columns (every non-key
     column of a refused table), and the marker tokens inside free text."""
@@ -106,7 +110,11 @@ def rare_text(df: pd.DataFrame, name: str) -> set[str]:
     for c in EXACT.get(name, [c for c in df.columns if c != KEYS[name]]):
         s = df[c].dropna()
         counts = s.astype(str).value_counts()
-        rare = [v for v in counts[counts < 5].index if len(v) >= 6]
+        # plain numbers are compared cell by cell in their own column (assert_no_rare_cells): as
+        # text anywhere in the output, a drawn amount equals one of 1,800 source amounts of
+        # another column by chance in 1.65% of runs of guests (0.0165 hits per run, simulated)
+        rare = [v for v in counts[counts < 5].index
+                if len(v) >= 6 and not _NUMBER.fullmatch(v)]
         out |= set(rare)
         for v in rare:
             out |= {tok.strip(",;") for tok in v.split() if "Qz" in tok}
@@ -177,8 +185,10 @@ def pipeline_run(tmp_path_factory, frames):
             con.execute(f"CREATE TABLE main.{name} AS SELECT * FROM df")
         con.unregister("df")
     con.close()
+    # what this test checks is escapes, not fidelity: the threshold only lets the tables publish
+    # (the 20-row table's binned accuracy moves around 0.5 with the rows held out)
     catalog = {"warehouse": {"path": "data/wh.duckdb"},
-               "tables": {name: {"primary_key": KEYS[name], "checks": {"fidelity_min": 0.5}}
+               "tables": {name: {"primary_key": KEYS[name], "checks": {"fidelity_min": 0.3}}
                           for name in frames}}
     cat = root / "tabletwin.yaml"
     cat.write_text(yaml.safe_dump(catalog))
