@@ -15,7 +15,7 @@ from tabletwin.errors import InputError, PublishError
 from tabletwin.warehouse.base import RunRecord
 from tabletwin.warehouse.split import SplitWarehouse
 from tabletwin.warehouse.postgres import PostgresWarehouse, mask_url
-from tests.conftest import ROOT, SMALL_FIDELITY_MIN, pg_exec
+from tests.conftest import ROOT, SMALL_CARDINALITY_MIN, SMALL_FIDELITY_MIN, pg_exec
 
 SECRET = "pw-S3CRET-0xdeadbeef"
 
@@ -148,6 +148,7 @@ def pg_catalog(folder: Path, *, source: str, target: str, keys: bool) -> Path:
                          "target_schema": target}
     for cfg in data["tables"].values():
         cfg.setdefault("checks", {})["fidelity_min"] = SMALL_FIDELITY_MIN
+        cfg["checks"]["cardinality_min"] = SMALL_CARDINALITY_MIN
         if not keys:  # the keys then come from the warehouse's constraints
             cfg.pop("primary_key", None)
             cfg.pop("foreign_keys", None)
@@ -167,6 +168,7 @@ def test_the_pipeline_publishes_the_demo_into_postgres(pg_url, pg_schemas, tmp_p
     monkeypatch.setenv("TT_TEST_SOURCE_URL", with_password(pg_url))
     monkeypatch.setenv("TT_TEST_TARGET_URL", with_password(pg_url).replace("+psycopg", ""))
     catalog = pg_catalog(tmp_path, source=source, target=target, keys=False)
+    monkeypatch.setenv("TABLETWIN_TODAY", "2026-03-01")  # the run of that day reads its source
     assert run_pipeline(catalog_path=catalog, date="2026-03-01") == 0
     out = capsys.readouterr()
     assert SECRET not in out.out + out.err
