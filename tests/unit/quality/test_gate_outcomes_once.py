@@ -6,21 +6,12 @@ from __future__ import annotations
 import dataclasses
 
 from tabletwin.config import checks
-from tabletwin.config.catalog import CheckThresholds
-from tabletwin.metrics.fidelity import FidelityScore
-from tabletwin.quality.expectations import ExpectationResults
 from tabletwin.quality.gate import QualityReport
+from tests.quality_reports import minimal_report
 
 
 def report(**changes) -> QualityReport:
-    schema = {"a": "int64"}
-    base = QualityReport(
-        table="t", rows_expected=10, rows_actual=10, schema_expected=schema,
-        schema_actual=schema, pii_leaks={}, expectations=ExpectationResults(evaluated=2, passed=2),
-        fidelity=FidelityScore(accuracy=0.9, univariate=0.9, bivariate=0.9, trivariate=0.9,
-                               columns=("a",)),
-        thresholds=CheckThresholds())
-    return dataclasses.replace(base, **changes)
+    return minimal_report(**changes)
 
 
 def test_outcomes_are_computed_once_and_shared():

@@ -3,23 +3,20 @@ catalog says, nothing to compare is not applicable (never a pass), and the repor
 
 from __future__ import annotations
 
-import dataclasses
-
 import pandas as pd
 import pytest
 import yaml
 
 from tabletwin.chain.stages import review_schema, run_record
-from tabletwin.config.catalog import CheckThresholds, TableConfig
+from tabletwin.config.catalog import TableConfig
 from tabletwin.config.loader import parse_catalog
 from tabletwin.config.schema_change import (SchemaChange, TableSchema, accept_line, is_reviewed,
                                             review)
-from tabletwin.metrics.fidelity import FidelityScore
 from tabletwin.pii.plan import ColumnDecision, PiiPlan
-from tabletwin.quality.expectations import ExpectationResults
 from tabletwin.quality.gate import QualityReport
 from tabletwin.quality.profile import profile_table
 from tabletwin.quality.report import render_html
+from tests.quality_reports import minimal_report
 
 NAME = "schema_change_reviewed"
 CATALOG = "/tmp/cat/tabletwin.yaml"
@@ -33,14 +30,7 @@ def table(**entry):
 
 
 def base_report(**changes) -> QualityReport:
-    schema = {"a": "int64"}
-    rep = QualityReport(
-        table="customers", rows_expected=10, rows_actual=10, schema_expected=schema,
-        schema_actual=schema, pii_leaks={}, expectations=ExpectationResults(evaluated=2, passed=2),
-        fidelity=FidelityScore(accuracy=0.9, univariate=0.9, bivariate=0.9, trivariate=0.9,
-                               columns=("a",)),
-        thresholds=CheckThresholds())
-    return dataclasses.replace(rep, **changes)
+    return minimal_report("customers", **changes)
 
 
 def gate(t, after: dict[str, str] | None, previous: TableSchema | None = BEFORE,
