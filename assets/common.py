@@ -32,11 +32,6 @@ def add_day(instance, day: str) -> None:
         instance.add_dynamic_partitions(DAYS.name, [day])
 
 
-def day_partitions(catalog: Catalog) -> DynamicPartitionsDefinition:
-    """The partitions of every asset: :data:`DAYS` (one set for all catalogs and tables)."""
-    return DAYS
-
-
 @dataclass(frozen=True)
 class TableContext:
     catalog: Catalog

@@ -4,7 +4,7 @@
 from dagster import AssetChecksDefinition, AssetsDefinition
 
 from assets import generator, pii, profile, publish, quality, scenario, source, synthetic
-from assets.common import TableContext, day_partitions
+from assets.common import DAYS, TableContext
 from tabletwin.config.catalog import Catalog
 from tabletwin.config.keys import tables_missing_keys, with_cached_keys
 
@@ -23,10 +23,9 @@ def build_all_assets(catalog: Catalog) -> tuple[list[AssetsDefinition], list[Ass
     parent -> child edges), and each run's source step checks them against the warehouse."""
     undeclared = tables_missing_keys(catalog)
     catalog = with_cached_keys(catalog)
-    partitions = day_partitions(catalog)
     assets, checks = [], []
     for name in catalog.ordered_tables():
-        a, c = build_table_assets(TableContext(catalog, catalog.tables[name], partitions,
+        a, c = build_table_assets(TableContext(catalog, catalog.tables[name], DAYS,
                                                undeclared_keys=tuple(undeclared.get(name, ()))))
         assets += a
         checks += c

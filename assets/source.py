@@ -24,11 +24,11 @@ def build(tc: TableContext) -> AssetsDefinition:
                      warehouse: WarehouseResource) -> Output[TableSource]:
         day = context.partition_key
         if day != today_key():  # a past day: its own snapshot, or nothing
-            storage = tc.catalog.resolve(tc.catalog.storage_dir)
-            kept = load_stored(storage, tc.key("source_table").path, day)
+            storage, stage = tc.catalog.resolve(tc.catalog.storage_dir), tc.key("source_table").path
+            kept = load_stored(storage, stage, day)
             if kept is None:
-                raise InputError(past_day_refusal(day, stored_partitions(
-                    storage, tc.key("source_table").path)), table=tc.name)
+                raise InputError(past_day_refusal(day, stored_partitions(storage, stage)),
+                                 table=tc.name)
             return Output(kept, metadata={"dagster/row_count": kept.num_rows,
                                           "streamed": kept.streamed, "snapshot": f"kept of {day}"})
         wh = warehouse.get()

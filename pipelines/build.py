@@ -13,7 +13,7 @@ from dagster import (AssetSelection, Definitions, EnvVar, RunRequest, ScheduleEv
                      define_asset_job, schedule)
 
 from assets import build_all_assets
-from assets.common import add_day, day_partitions
+from assets.common import DAYS, add_day
 from pipelines.execution import tabletwin_executor
 from resources import (DuckDBWarehouseResource, PostgresWarehouseResource, PrivacyResource,
                        TabletwinIOManager)
@@ -50,7 +50,7 @@ def build_definitions(catalog: Catalog) -> Definitions:
     # no warehouse access here (a database outage must not break the code location): keys a
     # table does not declare come from the key cache (`tabletwin keys --write`), see build_all_assets
     assets, checks = build_all_assets(catalog)
-    partitions = day_partitions(catalog)
+    partitions = DAYS
     daily = define_asset_job(DAILY_JOB, selection=AssetSelection.all(),
                              partitions_def=partitions,
                              description="Refresh every table's synthetic copy for one day.")

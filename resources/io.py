@@ -55,9 +55,12 @@ def load_stored(base_dir: str | Path, key: Sequence[str], partition: str) -> Any
 class TabletwinIOManager(ConfigurableIOManager):
     base_dir: str
 
+    @staticmethod
+    def _partition(context: InputContext | OutputContext) -> str:
+        return context.asset_partition_key if context.has_asset_partitions else "_"
+
     def _path(self, context: InputContext | OutputContext) -> Path:
-        part = context.asset_partition_key if context.has_asset_partitions else "_"
-        return stored_path(self.base_dir, context.asset_key.path, part)
+        return stored_path(self.base_dir, context.asset_key.path, self._partition(context))
 
     def handle_output(self, context: OutputContext, obj: Any) -> None:
         base = self._path(context)
@@ -90,11 +93,11 @@ class TabletwinIOManager(ConfigurableIOManager):
             tmp.unlink(missing_ok=True)
 
     def load_input(self, context: InputContext) -> Any:
-        part = context.asset_partition_key if context.has_asset_partitions else "_"
+        part = self._partition(context)
         value = load_stored(self.base_dir, context.asset_key.path, part)
         if value is not None:
             return value
         raise FileNotFoundError(
             f"no stored value for {'/'.join(context.asset_key.path)} partition "
-            f"{context.asset_partition_key if context.has_asset_partitions else '-'}; "
+            f"{part if part != '_' else '-'}; "
             "materialize it first")

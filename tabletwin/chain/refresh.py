@@ -25,7 +25,7 @@ from tabletwin.config.catalog import RefitPolicy, TableConfig
 from tabletwin.metrics.drift import DriftReference, TableDrift
 
 __all__ = ["ModelStamp", "RefitDecision", "RefitPolicy", "catalog_fingerprint", "decide_refit",
-           "model_note"]
+           "fit_or_reuse"]
 
 
 @dataclass(frozen=True)
@@ -119,8 +119,8 @@ def fit_or_reuse(stored, masked: pd.DataFrame, plan, table: TableConfig, *, day:
     else a model fitted now (:func:`tabletwin.chain.scenarios.fit_table_generator`) stamped with
     what it was fitted on (``stamp_``: :class:`ModelStamp`). ``salt``: the secret keying the
     digests of the primary key (the pseudonym key; never stored); ``rows`` and ``keys``: the
-    source's row count and every key when ``masked`` is a sample of it; ``parents``: as for the fit (a child table's parent
-    columns are part of what the model was built from)."""
+    source's row count and every key when ``masked`` is a sample of it; ``parents``: as for the
+    fit (a child table's parent columns are part of what the model was built from)."""
     from tabletwin.chain.scenarios import fit_table_generator
     from tabletwin.config.roles import modelled_columns
     from tabletwin.version import code_version

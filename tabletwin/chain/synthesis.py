@@ -58,6 +58,7 @@ def model_of(synthetic: pd.DataFrame, partition: str) -> str | None:
     stamp = getattr(synthetic, "attrs", {}).get(MODEL_ATTR)
     return model_note(stamp["fitted_on"], stamp["reason"], partition) if stamp else None
 
+
 def conditioned_links(table: TableConfig, parents: dict[str, ParentFrame] | None) -> list[str]:
     """The foreign keys whose parent rows the child's generator conditions on: every foreign key
     to another table whose parent was given, when the catalog asks for it (the default) and the

@@ -36,7 +36,7 @@ def split_source(masked: pd.DataFrame, table: TableConfig, *,
     20 rows keep every row for fitting.
 
     Each row's side follows from the row itself (its primary key, else all its values; keyed by
-    the table's name, :func:`~tabletwin.metrics.privacy.split_rows`), not from the day: a model
+    the table's name, :func:`~tabletwin.metrics.privacy.holdout_rows`), not from the day: a model
     fitted on an earlier day and reused today (:mod:`tabletwin.chain.refresh`) never saw a row of
     today's holdout, so the privacy checks stay measured against rows it did not learn.
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+import yaml
+
 from tabletwin.config.catalog import TableConfig
 
 
@@ -112,10 +114,6 @@ def is_reviewed(change: SchemaChange, table: TableConfig) -> bool:
 def _yaml(text: str) -> str:
     """``text`` as a YAML scalar inside a flow mapping: plain when it reads back as itself
     (``BIGINT``), else double-quoted (``"DECIMAL(14,2)"``: a bare comma would split the mapping)."""
-    import json
-
-    import yaml
-
     try:
         if yaml.safe_load(f"{{k: {text}}}") == {"k": text}:
             return text
